@@ -1,0 +1,571 @@
+// Package config loads campaignd's TOML configuration: defaults first, then a
+// strict decode (an unknown key is an error), then Validate, whose errors name
+// the dotted key and the bad value. Relative paths resolve against the folder
+// of the config file.
+//
+// Loading is pure apart from reading the file and checking that the template
+// and secret files it names exist: it sets up no logging and creates nothing.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/robfig/cron/v3"
+
+	"campaignd/internal/marketplace"
+)
+
+// DefaultPath is where the daemon looks for its config when --config is not given.
+const DefaultPath = "/etc/campaignd/campaignd.toml"
+
+// MaxWindowDays is Amazon's limit: no request 30 days or more after purchase.
+// A config may shorten the window, never lengthen it.
+const MaxWindowDays = 30
+
+// ErrRead is returned when the config file cannot be read.
+var ErrRead = errors.New("cannot read config")
+
+// ErrInvalid is returned when the config file is not valid TOML, has an
+// unknown key, or a value fails validation.
+var ErrInvalid = errors.New("invalid config")
+
+// Duration is a time.Duration written in TOML as a string ("90s", "5m").
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. \"90s\", \"5m\"): %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes the duration back as a string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Config is the whole configuration.
+type Config struct {
+	// Path is the file the config was loaded from; Dir is its folder.
+	Path string `toml:"-"`
+	Dir  string `toml:"-"`
+
+	SellerName string           `toml:"seller_name"`
+	Ledger     LedgerConfig     `toml:"ledger"`
+	Inbox      InboxConfig      `toml:"inbox"`
+	Schedule   ScheduleConfig   `toml:"schedule"`
+	Control    ControlConfig    `toml:"control"`
+	Log        LogConfig        `toml:"log"`
+	Metrics    MetricsConfig    `toml:"metrics"`
+	Exclude    ExcludeConfig    `toml:"exclude"`
+	Generic    GenericConfig    `toml:"generic"`
+	Campaigns  []CampaignConfig `toml:"campaign"`
+	Channel    ChannelConfig    `toml:"channel"`
+}
+
+// LedgerConfig places the bbolt ledger.
+type LedgerConfig struct {
+	Path        string   `toml:"path"`
+	LockTimeout Duration `toml:"lock_timeout"`
+}
+
+// InboxConfig is the watched folder and where files go afterwards.
+type InboxConfig struct {
+	Dir          string   `toml:"dir"`
+	ProcessedDir string   `toml:"processed_dir"`
+	RejectedDir  string   `toml:"rejected_dir"`
+	Rescan       Duration `toml:"rescan"`
+	Settle       Duration `toml:"settle"`
+}
+
+// ScheduleConfig sets when passes run and the sending window.
+type ScheduleConfig struct {
+	// Tick is a robfig/cron spec, evaluated in UTC.
+	Tick string `toml:"tick"`
+	// WindowDays: no request at or after purchase + WindowDays days (at most 30).
+	WindowDays int `toml:"window_days"`
+	// QuietHours "HH:MM-HH:MM" in each marketplace's local time: nothing is sent inside it.
+	QuietHours string `toml:"quiet_hours"`
+	// Retry is the first backoff after a transient failure; it doubles per attempt.
+	Retry Duration `toml:"retry"`
+	// BatchSize caps how many due orders one pass sends.
+	BatchSize int `toml:"batch_size"`
+	// PurgeAfterDays: buyer data is dropped this many days after delivery at the latest.
+	PurgeAfterDays int `toml:"purge_after_days"`
+}
+
+// ControlConfig is the daemon's unix socket for status, reload and ledger commands.
+type ControlConfig struct {
+	Socket string `toml:"socket"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `toml:"level"`  // debug | info | warn | error
+	Format string `toml:"format"` // auto | text | json
+}
+
+// MetricsConfig enables /metrics and /healthz on a loopback address.
+type MetricsConfig struct {
+	Listen string `toml:"listen"`
+}
+
+// ExcludeConfig lists what must never get a request (POLICY.md S4 and seller choice).
+type ExcludeConfig struct {
+	SKUs          []string `toml:"skus"`
+	ASINs         []string `toml:"asins"`
+	Orders        []string `toml:"orders"`
+	BuyerEmails   []string `toml:"buyer_emails"`
+	BlockListFile string   `toml:"block_list_file"`
+}
+
+// GenericConfig maps the columns of a seller's own CSV export.
+type GenericConfig struct {
+	Columns     map[string]string `toml:"columns"`
+	DateLayouts []string          `toml:"date_layouts"`
+}
+
+// CampaignConfig picks a template and channel for a set of marketplaces.
+type CampaignConfig struct {
+	Name          string   `toml:"name"`
+	SalesChannels []string `toml:"sales_channels"`
+	Template      string   `toml:"template"`
+	Channel       string   `toml:"channel"`
+	// DelayDays after (estimated) delivery before the request goes.
+	DelayDays *int `toml:"delay_days"`
+	// TransitDays estimate delivery from the ship date when no report says it.
+	TransitDays *int `toml:"transit_days"`
+}
+
+// Delay returns the campaign's delay after delivery.
+func (c CampaignConfig) Delay() time.Duration { return days(*c.DelayDays) }
+
+// Transit returns the campaign's assumed transit time.
+func (c CampaignConfig) Transit() time.Duration { return days(*c.TransitDays) }
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// ChannelConfig holds every channel's settings.
+type ChannelConfig struct {
+	Outbox OutboxConfig `toml:"outbox"`
+	SMTP   SMTPConfig   `toml:"smtp"`
+	SPAPI  SPAPIConfig  `toml:"spapi"`
+}
+
+// OutboxConfig is the folder channel.
+type OutboxConfig struct {
+	Dir  string `toml:"dir"`
+	From string `toml:"from"`
+}
+
+// SMTPConfig is the mail channel. Password is secret and never printed.
+type SMTPConfig struct {
+	Host          string   `toml:"host"`
+	Port          int      `toml:"port"`
+	From          string   `toml:"from"`
+	TLS           string   `toml:"tls"`
+	Username      string   `toml:"username"`
+	Password      string   `toml:"password"`
+	PasswordFile  string   `toml:"password_file"`
+	Timeout       Duration `toml:"timeout"`
+	RatePerMinute int      `toml:"rate_per_minute"`
+}
+
+// SPAPIConfig is the Solicitations API channel. Secrets are never printed.
+type SPAPIConfig struct {
+	Endpoint         string `toml:"endpoint"`
+	TokenEndpoint    string `toml:"token_endpoint"`
+	ClientID         string `toml:"client_id"`
+	ClientSecret     string `toml:"client_secret"`
+	ClientSecretFile string `toml:"client_secret_file"`
+	RefreshToken     string `toml:"refresh_token"`
+	RefreshTokenFile string `toml:"refresh_token_file"`
+}
+
+// Channels are the channel names a campaign may use.
+var Channels = []string{"outbox", "smtp", "spapi"}
+
+// Default returns the configuration every file starts from.
+func Default() *Config {
+	return &Config{
+		Ledger: LedgerConfig{Path: "/var/lib/campaignd/campaignd.db", LockTimeout: Duration{time.Second}},
+		Inbox: InboxConfig{
+			Dir:          "/var/lib/campaignd/inbox",
+			ProcessedDir: "/var/lib/campaignd/processed",
+			RejectedDir:  "/var/lib/campaignd/rejected",
+			Rescan:       Duration{time.Minute},
+			Settle:       Duration{2 * time.Second},
+		},
+		Schedule: ScheduleConfig{
+			Tick:           "@every 1m",
+			WindowDays:     MaxWindowDays,
+			Retry:          Duration{15 * time.Minute},
+			BatchSize:      500,
+			PurgeAfterDays: 30,
+		},
+		Control: ControlConfig{Socket: "/run/campaignd/campaignd.sock"},
+		Log:     LogConfig{Level: "info", Format: "auto"},
+		Channel: ChannelConfig{
+			Outbox: OutboxConfig{Dir: "/var/lib/campaignd/outbox"},
+			SMTP:   SMTPConfig{Port: 587, TLS: "starttls", Timeout: Duration{30 * time.Second}},
+			SPAPI: SPAPIConfig{
+				Endpoint:      "https://sellingpartnerapi-na.amazon.com",
+				TokenEndpoint: "https://api.amazon.com/auth/o2/token",
+			},
+		},
+	}
+}
+
+// Load reads, decodes and validates the config file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRead, err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates config bytes as if read from path.
+func Parse(path string, b []byte) (*Config, error) {
+	c := Default()
+	md, err := toml.Decode(string(b), c)
+	if err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%w: %s:%d: %s", ErrInvalid, path, perr.Position.Line, perr.Message)
+		}
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		return nil, fmt.Errorf("%w: %s: unknown key %s", ErrInvalid, path, strings.Join(keys, ", "))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+	}
+	c.Path, c.Dir = path, filepath.Dir(abs)
+	c.resolve()
+	if err := c.Validate(); err != nil {
+		return nil, prefixLines(path, err)
+	}
+	return c, nil
+}
+
+// prefixLines turns every problem Validate found into its own line that
+// names the file, wrapping ErrInvalid.
+func prefixLines(path string, err error) error {
+	list := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		list = j.Unwrap()
+	}
+	lines := make([]string, len(list))
+	for i, e := range list {
+		lines[i] = path + ": " + e.Error()
+	}
+	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(lines, "\n"+ErrInvalid.Error()+": "))
+}
+
+// Abs resolves p against the config's folder.
+func (c *Config) Abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+func (c *Config) resolve() {
+	for _, p := range []*string{
+		&c.Ledger.Path, &c.Inbox.Dir, &c.Inbox.ProcessedDir, &c.Inbox.RejectedDir,
+		&c.Control.Socket, &c.Exclude.BlockListFile, &c.Channel.Outbox.Dir,
+		&c.Channel.SMTP.PasswordFile, &c.Channel.SPAPI.ClientSecretFile, &c.Channel.SPAPI.RefreshTokenFile,
+	} {
+		*p = c.Abs(*p)
+	}
+	for i := range c.Campaigns {
+		c.Campaigns[i].Template = c.Abs(c.Campaigns[i].Template)
+		if c.Campaigns[i].DelayDays == nil {
+			c.Campaigns[i].DelayDays = ptr(5)
+		}
+		if c.Campaigns[i].TransitDays == nil {
+			c.Campaigns[i].TransitDays = ptr(3)
+		}
+	}
+}
+
+func ptr(n int) *int { return &n }
+
+var quietRe = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$`)
+
+// fieldError names the dotted key and what is wrong with it.
+func fieldError(key, format string, a ...any) error {
+	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...))
+}
+
+// Validate checks every value and returns the first problem, naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	req := func(key, v string) {
+		if strings.TrimSpace(v) == "" {
+			add(fieldError(key, "must be set"))
+		}
+	}
+	req("ledger.path", c.Ledger.Path)
+	req("inbox.dir", c.Inbox.Dir)
+	req("inbox.processed_dir", c.Inbox.ProcessedDir)
+	req("inbox.rejected_dir", c.Inbox.RejectedDir)
+	req("control.socket", c.Control.Socket)
+	if c.Inbox.Dir != "" && (c.Inbox.Dir == c.Inbox.ProcessedDir || c.Inbox.Dir == c.Inbox.RejectedDir) {
+		add(fieldError("inbox.processed_dir", "must differ from inbox.dir"))
+	}
+	if c.Ledger.LockTimeout.Duration <= 0 {
+		add(fieldError("ledger.lock_timeout", "must be positive, got %s", c.Ledger.LockTimeout))
+	}
+	if c.Inbox.Rescan.Duration <= 0 {
+		add(fieldError("inbox.rescan", "must be positive, got %s", c.Inbox.Rescan))
+	}
+	if c.Inbox.Settle.Duration < 0 {
+		add(fieldError("inbox.settle", "must not be negative, got %s", c.Inbox.Settle))
+	}
+	if _, err := cron.ParseStandard(c.Schedule.Tick); err != nil {
+		add(fieldError("schedule.tick", "bad cron spec %q: %v", c.Schedule.Tick, err))
+	}
+	if c.Schedule.WindowDays < 1 || c.Schedule.WindowDays > MaxWindowDays {
+		add(fieldError("schedule.window_days", "must be 1 to %d (Amazon forbids requests %d days or more after purchase), got %d", MaxWindowDays, MaxWindowDays, c.Schedule.WindowDays))
+	}
+	if c.Schedule.QuietHours != "" && !quietRe.MatchString(c.Schedule.QuietHours) {
+		add(fieldError("schedule.quiet_hours", "want \"HH:MM-HH:MM\", got %q", c.Schedule.QuietHours))
+	}
+	if c.Schedule.Retry.Duration <= 0 {
+		add(fieldError("schedule.retry", "must be positive, got %s", c.Schedule.Retry))
+	}
+	if c.Schedule.BatchSize < 1 {
+		add(fieldError("schedule.batch_size", "must be at least 1, got %d", c.Schedule.BatchSize))
+	}
+	if c.Schedule.PurgeAfterDays < 1 || c.Schedule.PurgeAfterDays > 30 {
+		add(fieldError("schedule.purge_after_days", "must be 1 to 30, got %d", c.Schedule.PurgeAfterDays))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add(fieldError("log.level", "want debug, info, warn or error, got %q", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "auto", "text", "json":
+	default:
+		add(fieldError("log.format", "want auto, text or json, got %q", c.Log.Format))
+	}
+	if c.Metrics.Listen != "" {
+		if err := checkLoopback(c.Metrics.Listen); err != nil {
+			add(fieldError("metrics.listen", "%v", err))
+		}
+	}
+	if c.Exclude.BlockListFile != "" {
+		if err := checkFile(c.Exclude.BlockListFile); err != nil {
+			add(fieldError("exclude.block_list_file", "%v", err))
+		}
+	}
+	for field := range c.Generic.Columns {
+		if !genericFields[field] {
+			add(fieldError("generic.columns."+field, "unknown field (known: %s)", strings.Join(genericFieldList, ", ")))
+		}
+	}
+	if len(c.Generic.Columns) > 0 && (c.Generic.Columns["order_id"] == "" || c.Generic.Columns["purchase_date"] == "") {
+		add(fieldError("generic.columns", "must map order_id and purchase_date"))
+	}
+	errs = append(errs, c.validateCampaigns()...)
+	errs = append(errs, c.validateChannels()...)
+	return errors.Join(errs...)
+}
+
+var genericFieldList = []string{"order_id", "purchase_date", "marketplace", "status", "sku", "asin", "product_name", "quantity", "ship_date", "delivery_date", "estimated_delivery", "buyer_email", "buyer_name", "cancelled", "returned"}
+
+var genericFields = func() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range genericFieldList {
+		m[f] = true
+	}
+	return m
+}()
+
+func (c *Config) validateCampaigns() []error {
+	var errs []error
+	if len(c.Campaigns) == 0 {
+		errs = append(errs, fieldError("campaign", "at least one [[campaign]] is needed"))
+	}
+	names := map[string]bool{}
+	for i, cp := range c.Campaigns {
+		key := fmt.Sprintf("campaign[%d]", i)
+		if cp.Name == "" {
+			errs = append(errs, fieldError(key+".name", "must be set"))
+		} else if names[cp.Name] {
+			errs = append(errs, fieldError(key+".name", "duplicate campaign name %q", cp.Name))
+		}
+		names[cp.Name] = true
+		if len(cp.SalesChannels) == 0 {
+			errs = append(errs, fieldError(key+".sales_channels", "must list at least one marketplace"))
+		}
+		for _, sc := range cp.SalesChannels {
+			if _, ok := marketplace.Lookup(sc); !ok {
+				errs = append(errs, fieldError(key+".sales_channels", "unknown marketplace %q", sc))
+			}
+		}
+		switch cp.Channel {
+		case "outbox", "smtp", "spapi":
+		default:
+			errs = append(errs, fieldError(key+".channel", "want outbox, smtp or spapi, got %q", cp.Channel))
+		}
+		if cp.Channel != "spapi" || cp.Template != "" {
+			if cp.Template == "" {
+				errs = append(errs, fieldError(key+".template", "must be set for channel %q", cp.Channel))
+			} else if err := checkFile(cp.Template); err != nil {
+				errs = append(errs, fieldError(key+".template", "%v", err))
+			}
+		}
+		if d := *cp.DelayDays; d < 0 || d > MaxWindowDays {
+			errs = append(errs, fieldError(key+".delay_days", "must be 0 to %d, got %d", MaxWindowDays, d))
+		}
+		if d := *cp.TransitDays; d < 0 || d > MaxWindowDays {
+			errs = append(errs, fieldError(key+".transit_days", "must be 0 to %d, got %d", MaxWindowDays, d))
+		}
+	}
+	return errs
+}
+
+// Uses reports whether any campaign sends through channel.
+func (c *Config) Uses(channel string) bool {
+	for _, cp := range c.Campaigns {
+		if cp.Channel == channel {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) validateChannels() []error {
+	var errs []error
+	if c.Uses("outbox") && c.Channel.Outbox.Dir == "" {
+		errs = append(errs, fieldError("channel.outbox.dir", "must be set when a campaign uses the outbox"))
+	}
+	if c.Uses("smtp") {
+		s := c.Channel.SMTP
+		if s.Host == "" {
+			errs = append(errs, fieldError("channel.smtp.host", "must be set when a campaign uses smtp"))
+		}
+		if s.Port < 1 || s.Port > 65535 {
+			errs = append(errs, fieldError("channel.smtp.port", "must be 1 to 65535, got %d", s.Port))
+		}
+		if s.From == "" {
+			errs = append(errs, fieldError("channel.smtp.from", "must be set: an address approved in Seller Central"))
+		}
+		switch s.TLS {
+		case "starttls", "tls", "none":
+		default:
+			errs = append(errs, fieldError("channel.smtp.tls", "want starttls, tls or none, got %q", s.TLS))
+		}
+		if s.Password != "" && s.PasswordFile != "" {
+			errs = append(errs, fieldError("channel.smtp.password_file", "set password or password_file, not both"))
+		}
+		if s.PasswordFile != "" {
+			if err := checkFile(s.PasswordFile); err != nil {
+				errs = append(errs, fieldError("channel.smtp.password_file", "%v", err))
+			}
+		}
+		if s.RatePerMinute < 0 {
+			errs = append(errs, fieldError("channel.smtp.rate_per_minute", "must not be negative"))
+		}
+	}
+	if c.Uses("spapi") {
+		s := c.Channel.SPAPI
+		for key, v := range map[string]string{"channel.spapi.endpoint": s.Endpoint, "channel.spapi.token_endpoint": s.TokenEndpoint, "channel.spapi.client_id": s.ClientID} {
+			if v == "" {
+				errs = append(errs, fieldError(key, "must be set when a campaign uses spapi"))
+			}
+		}
+		errs = append(errs, secretPair("channel.spapi.client_secret", s.ClientSecret, s.ClientSecretFile)...)
+		errs = append(errs, secretPair("channel.spapi.refresh_token", s.RefreshToken, s.RefreshTokenFile)...)
+	}
+	return errs
+}
+
+func secretPair(key, v, file string) []error {
+	switch {
+	case v != "" && file != "":
+		return []error{fieldError(key+"_file", "set %s or %s_file, not both", key, key)}
+	case v == "" && file == "":
+		return []error{fieldError(key, "must be set (or %s_file)", key)}
+	case file != "":
+		if err := checkFile(file); err != nil {
+			return []error{fieldError(key+"_file", "%v", err)}
+		}
+	}
+	return nil
+}
+
+func checkFile(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("file %q does not exist", path)
+		}
+		return fmt.Errorf("file %q: %v", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("%q is a folder, not a file", path)
+	}
+	return nil
+}
+
+// ReadSecret returns an inline secret or the trimmed contents of its file.
+func ReadSecret(inline, file string) (string, error) {
+	if file == "" {
+		return inline, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read secret: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// CampaignFor returns the first campaign whose sales channels include the
+// marketplace (compared through the marketplace table), or false.
+func (c *Config) CampaignFor(salesChannel string) (CampaignConfig, bool) {
+	m, ok := marketplace.Lookup(salesChannel)
+	if !ok {
+		return CampaignConfig{}, false
+	}
+	for _, cp := range c.Campaigns {
+		for _, sc := range cp.SalesChannels {
+			if n, ok := marketplace.Lookup(sc); ok && n.Name == m.Name {
+				return cp, true
+			}
+		}
+	}
+	return CampaignConfig{}, false
+}
+
+// Window returns the sending window after purchase.
+func (c *Config) Window() time.Duration { return days(c.Schedule.WindowDays) }
+
+// Quiet returns the quiet hours as minutes after midnight; ok is false when none are set.
+func (c *Config) Quiet() (from, to int, ok bool) {
+	m := quietRe.FindStringSubmatch(c.Schedule.QuietHours)
+	if m == nil {
+		return 0, 0, false
+	}
+	atoi := func(s string) int { n := 0; fmt.Sscanf(s, "%d", &n); return n }
+	return atoi(m[1])*60 + atoi(m[2]), atoi(m[3])*60 + atoi(m[4]), true
+}
