@@ -1,0 +1,32 @@
+package channel
+
+import "errors"
+
+// ErrTransient is returned when a send failed for a reason that may go away:
+// an SMTP 4xx answer, HTTP 429 or 5xx, a network error or a timeout. The
+// caller retries later with backoff, inside the order's window.
+var ErrTransient = errors.New("transient failure")
+
+// ErrPermanent is returned when a send can never work for this order: an
+// SMTP 5xx answer, HTTP 400 or 404, an invalid or non-relay address, an
+// order id that cannot be used.
+var ErrPermanent = errors.New("permanent failure")
+
+// ErrAlreadySent is returned when the request for this order has already
+// gone: the outbox file exists, or Amazon answers a solicitation with 403
+// "not available for this amazonOrderId".
+var ErrAlreadySent = errors.New("review request already sent")
+
+// ErrOutsideWindow is returned when Amazon refuses a solicitation because the
+// order is outside the 5-30 day range after delivery.
+var ErrOutsideWindow = errors.New("outside the solicitation window")
+
+// ErrNotOffered is returned when Amazon does not offer the
+// productReviewAndSellerFeedback action for the order right now. The caller
+// looks again later (next day), while the deadline allows.
+var ErrNotOffered = errors.New("solicitation not offered now")
+
+// ErrAuth is returned when the channel's credentials are wrong, expired or
+// revoked: LWA invalid_grant or invalid_client, an SMTP authentication
+// failure, or an SP-API 403 that is not about the order.
+var ErrAuth = errors.New("authentication failed")
