@@ -1,0 +1,444 @@
+package inbox
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults applied by Open to zero fields.
+const (
+	DefaultSettle      = 2 * time.Second
+	DefaultRescan      = time.Minute
+	DefaultMaxAttempts = 5
+)
+
+// Suffixes of the files written next to a filed file. Files with these
+// names are never candidates, in case they end up in the inbox.
+const (
+	ReportSuffix = ".report.txt"
+	ErrorSuffix  = ".error.txt"
+)
+
+// Log attribute keys.
+const (
+	keyFile     = "file"
+	keyDest     = "dest"
+	keyAttempt  = "attempt"
+	keyError    = "error"
+	keyRejected = "rejected"
+)
+
+// Result is what a Handler decided about one file.
+type Result struct {
+	Rejected bool   // reject the whole file
+	Reason   string // why rejected (or why retry)
+	Report   string // rejected-row report text (file:line:column: reason lines), may be empty
+	Retry    bool   // could not handle now; try again later (up to MaxAttempts); wins over Rejected
+}
+
+// Handler reads the file at path and records what it holds. It must not
+// move or delete the file, and should close it before returning. A Watcher
+// never calls its Handler concurrently.
+type Handler func(ctx context.Context, path string) Result
+
+// Outcome is what Process did with one file.
+type Outcome struct {
+	Path     string // where the file went (processed/... or rejected/...); "" if it stayed (Retry)
+	Rejected bool
+	Retried  bool
+	Result   Result
+}
+
+// Watcher watches Dir and files what it handles into ProcessedDir or
+// RejectedDir. Set the exported fields, then call Open. A Watcher must not
+// be copied after Open.
+type Watcher struct {
+	Dir, ProcessedDir, RejectedDir string
+
+	Settle      time.Duration // how long size and mtime must hold still; default 2s
+	Rescan      time.Duration // periodic rescan in Run; default 1m
+	MaxAttempts int           // Retry results before a file is rejected; default 5
+
+	Handle Handler
+	Logger *slog.Logger     // may be nil -> discard; logs file names, never contents
+	Now    func() time.Time // default time.Now
+
+	// OnScan, if set, is called after each scan finishes (tests and the
+	// daemon's watchdog use it) with the number of files filed by that scan.
+	OnScan func(handled int)
+
+	// rename moves a file; nil means os.Rename. Tests replace it.
+	rename func(oldpath, newpath string) error
+
+	opened bool
+	runMu  sync.Mutex // serializes handling: one file at a time
+	mu     sync.Mutex // guards seen
+	seen   map[string]*entry
+}
+
+// entry is what the watcher remembers about a candidate in Dir.
+type entry struct {
+	size      int64
+	mtime     time.Time
+	firstSeen time.Time // first observation of this size and mtime
+	attempts  int       // Retry results for this size and mtime
+	done      *Result   // handled, but filing it failed: only the move is left
+}
+
+// Open validates the fields, applies defaults and creates the three
+// directories (0750) if they are missing.
+func (w *Watcher) Open() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	dirs := []struct{ name, path string }{
+		{"dir", w.Dir}, {"processed dir", w.ProcessedDir}, {"rejected dir", w.RejectedDir},
+	}
+	abs := map[string]string{}
+	for _, d := range dirs {
+		if d.path == "" {
+			bad("%s is empty", d.name)
+			continue
+		}
+		p, err := filepath.Abs(d.path)
+		if err != nil {
+			bad("%s %q: %v", d.name, d.path, err)
+			continue
+		}
+		if other, ok := abs[p]; ok {
+			bad("%s %q is also the %s", d.name, d.path, other)
+			continue
+		}
+		abs[p] = d.name
+	}
+	if w.Handle == nil {
+		bad("handler is nil")
+	}
+	if w.Settle < 0 {
+		bad("settle %s is negative", w.Settle)
+	}
+	if w.Rescan < 0 {
+		bad("rescan %s is negative", w.Rescan)
+	}
+	if w.MaxAttempts < 0 {
+		bad("max attempts %d is negative", w.MaxAttempts)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	if w.Settle == 0 {
+		w.Settle = DefaultSettle
+	}
+	if w.Rescan == 0 {
+		w.Rescan = DefaultRescan
+	}
+	if w.MaxAttempts == 0 {
+		w.MaxAttempts = DefaultMaxAttempts
+	}
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d.path, 0o750); err != nil {
+			return fmt.Errorf("create %s: %w", d.name, err)
+		}
+		fi, err := os.Stat(d.path)
+		if err != nil {
+			return fmt.Errorf("stat %s: %w", d.name, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%w: %s %q is not a directory", ErrInvalidConfig, d.name, d.path)
+		}
+	}
+	w.mu.Lock()
+	if w.seen == nil {
+		w.seen = make(map[string]*entry)
+	}
+	w.mu.Unlock()
+	w.opened = true
+	return nil
+}
+
+func (w *Watcher) ready() error {
+	if !w.opened {
+		return ErrNotOpen
+	}
+	return nil
+}
+
+// Ignored reports whether a file named name in the inbox is never a
+// candidate: partial downloads (.part, .tmp), dotfiles, and the report and
+// error files this package writes.
+func Ignored(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(name, ".") ||
+		strings.HasSuffix(lower, ".part") ||
+		strings.HasSuffix(lower, ".tmp") ||
+		strings.HasSuffix(lower, ReportSuffix) ||
+		strings.HasSuffix(lower, ErrorSuffix)
+}
+
+// Scan makes one pass over Dir: it observes every candidate, then handles and
+// files, one at a time and oldest first, those whose size and mtime have not
+// changed since an observation at least Settle before Now. It returns the
+// number of files filed (moved to ProcessedDir or RejectedDir). Given the
+// same directory and Now, it does the same thing.
+//
+// Errors about single files do not stop the pass; they are joined into the
+// returned error. If ctx is cancelled, Scan stops before the next file.
+func (w *Watcher) Scan(ctx context.Context) (handled int, err error) {
+	if err := w.ready(); err != nil {
+		return 0, err
+	}
+	w.runMu.Lock()
+	handled, err = w.scan(ctx)
+	w.runMu.Unlock()
+	if w.OnScan != nil {
+		w.OnScan(handled)
+	}
+	return handled, err
+}
+
+func (w *Watcher) scan(ctx context.Context) (int, error) {
+	now := w.Now()
+	ents, err := os.ReadDir(w.Dir)
+	if err != nil {
+		return 0, fmt.Errorf("read inbox: %w", err)
+	}
+	var errs []error
+	type stableFile struct {
+		name  string
+		mtime time.Time
+	}
+	var stable []stableFile
+	present := make(map[string]bool, len(ents))
+
+	w.mu.Lock()
+	for _, de := range ents {
+		name := de.Name()
+		if !de.Type().IsRegular() || Ignored(name) {
+			continue
+		}
+		fi, err := de.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stat %s: %w", name, err))
+			continue
+		}
+		present[name] = true
+		e := w.seen[name]
+		if e == nil || e.size != fi.Size() || !e.mtime.Equal(fi.ModTime()) {
+			w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
+			continue
+		}
+		if now.Sub(e.firstSeen) >= w.Settle {
+			stable = append(stable, stableFile{name, fi.ModTime()})
+		}
+	}
+	for name := range w.seen {
+		if !present[name] {
+			delete(w.seen, name)
+		}
+	}
+	w.mu.Unlock()
+
+	slices.SortFunc(stable, func(a, b stableFile) int {
+		if c := a.mtime.Compare(b.mtime); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.name, b.name)
+	})
+	handled := 0
+	for _, s := range stable {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		filed, err := w.handleInbox(ctx, s.name, now)
+		if filed {
+			handled++
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return handled, errors.Join(errs...)
+}
+
+// handleInbox handles the stable candidate name and files it. It reports
+// whether the file left the inbox.
+func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (bool, error) {
+	path := filepath.Join(w.Dir, name)
+	w.mu.Lock()
+	e := w.seen[name]
+	w.mu.Unlock()
+
+	// The file may have changed while earlier files were handled.
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		w.forget(name)
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stat %s: %w", name, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() != e.size || !fi.ModTime().Equal(e.mtime) {
+		w.mu.Lock()
+		w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
+		w.mu.Unlock()
+		return false, nil
+	}
+
+	res := e.done
+	if res == nil {
+		r := w.call(ctx, path)
+		if r.Retry {
+			if ctx.Err() != nil {
+				// Shutting down: not the file's fault, not an attempt.
+				return false, nil
+			}
+			w.mu.Lock()
+			e.attempts++
+			attempts := e.attempts
+			w.mu.Unlock()
+			if attempts < w.MaxAttempts {
+				w.Logger.Warn("inbox file not handled, will retry", keyFile, name, keyAttempt, attempts)
+				return false, nil
+			}
+			r = giveUp(r, attempts)
+		}
+		res = &r
+	}
+
+	dest, err := w.file(path, name, *res, now)
+	if dest == "" {
+		w.mu.Lock()
+		e.done = res
+		w.mu.Unlock()
+		return false, fmt.Errorf("file %s: %w", name, err)
+	}
+	w.forget(name)
+	w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+	if err != nil {
+		return true, fmt.Errorf("file %s: %w", name, err)
+	}
+	return true, nil
+}
+
+func (w *Watcher) forget(name string) {
+	w.mu.Lock()
+	delete(w.seen, name)
+	w.mu.Unlock()
+}
+
+// giveUp turns the last Retry result into a rejection.
+func giveUp(r Result, attempts int) Result {
+	reason := r.Reason
+	if reason == "" {
+		reason = "handler asked to retry"
+	}
+	return Result{
+		Rejected: true,
+		Reason:   fmt.Sprintf("gave up after %d attempts: %s", attempts, reason),
+		Report:   r.Report,
+	}
+}
+
+// call runs the handler; a panic becomes a Retry, so a file that crashes the
+// parser is rejected after MaxAttempts instead of crash-looping the daemon.
+func (w *Watcher) call(ctx context.Context, path string) (res Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.Logger.Error("inbox handler panicked", keyFile, filepath.Base(path), "stack", string(debug.Stack()))
+			res = Result{Retry: true, Reason: fmt.Sprintf("handler panicked: %v", v)}
+		}
+	}()
+	return w.Handle(ctx, path)
+}
+
+// Process handles the file at path now, without waiting for it to settle,
+// and files it exactly as the watcher does. The file may live outside Dir.
+// On Retry the file stays where it is and Outcome.Retried is set; no attempt
+// count is kept.
+func (w *Watcher) Process(ctx context.Context, path string) (Outcome, error) {
+	if err := w.ready(); err != nil {
+		return Outcome{}, err
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("process: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Outcome{}, fmt.Errorf("process %s: %w", path, ErrNotRegular)
+	}
+
+	w.runMu.Lock()
+	defer w.runMu.Unlock()
+	res := w.call(ctx, path)
+	if res.Retry {
+		return Outcome{Retried: true, Result: res}, nil
+	}
+	name := filepath.Base(path)
+	dest, err := w.file(path, name, res, w.Now())
+	out := Outcome{Path: dest, Rejected: res.Rejected, Result: res}
+	if dest != "" {
+		w.Logger.Info("file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+	}
+	if err != nil {
+		return out, fmt.Errorf("file %s: %w", name, err)
+	}
+	return out, nil
+}
+
+// Pending returns the paths of candidate files seen in Dir but not handled
+// yet because they were not stable at the last scan, sorted.
+func (w *Watcher) Pending() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for name, e := range w.seen {
+		if e.attempts == 0 && e.done == nil {
+			out = append(out, filepath.Join(w.Dir, name))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nextSettle returns how long until the earliest pending file can be stable.
+func (w *Watcher) nextSettle() (time.Duration, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var earliest time.Time
+	found := false
+	for _, e := range w.seen {
+		if e.attempts != 0 || e.done != nil {
+			continue
+		}
+		if !found || e.firstSeen.Before(earliest) {
+			earliest, found = e.firstSeen, true
+		}
+	}
+	if !found {
+		return 0, false
+	}
+	return earliest.Add(w.Settle).Sub(w.Now()), true
+}
