@@ -62,4 +62,5 @@ func (v Verdict) String() string {
 
 var (
 	_ Sender = (*Outbox)(nil)
+	_ Sender = (*SPAPI)(nil)
 )
