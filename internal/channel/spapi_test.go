@@ -18,7 +18,9 @@ type fakeClock struct {
 	sleeps []time.Duration
 }
 
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)} }
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+}
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
