@@ -1,0 +1,292 @@
+package ledger
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// update runs fn in one write transaction stamped with now.
+func (l *Ledger) update(now time.Time, fn func(t *txn) error) error {
+	return l.db.Update(func(tx *bolt.Tx) error { return fn(newTxn(tx, now)) })
+}
+
+// view runs fn in one read transaction.
+func (l *Ledger) view(fn func(t *txn) error) error {
+	return l.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, time.Time{})) })
+}
+
+// records loads the orders named by keys.
+func (t *txn) records(keys [][]byte) ([]Record, error) {
+	out := make([]Record, 0, len(keys))
+	for _, kb := range keys {
+		rec, ok, err := t.get(kb)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("index names unknown order %q", kb)
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// timeIndexUpTo returns the order keys in a time index whose time is at or
+// before until (all when until is nil), up to limit (all when limit <= 0).
+func timeIndexUpTo(b *bolt.Bucket, until []byte, limit int) [][]byte {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if until != nil && bytes.Compare(k[:8], until) > 0 {
+			break
+		}
+		if limit > 0 && len(keys) >= limit {
+			break
+		}
+		keys = append(keys, bytes.Clone(k[8:]))
+	}
+	return keys
+}
+
+// Due returns up to limit scheduled orders whose send time is at or before
+// now, earliest first (all of them when limit <= 0). It reads the due index,
+// so its cost grows with what is due, not with the ledger.
+func (l *Ledger) Due(now time.Time, limit int) ([]Record, error) {
+	var out []Record
+	err := l.view(func(t *txn) error {
+		var err error
+		out, err = t.records(timeIndexUpTo(t.due, timeBytes(now), limit))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("due orders: %w", err)
+	}
+	return out, nil
+}
+
+// Upcoming returns the next n scheduled orders, earliest send time first,
+// including any already due.
+func (l *Ledger) Upcoming(n int) ([]Record, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var out []Record
+	err := l.view(func(t *txn) error {
+		var err error
+		out, err = t.records(timeIndexUpTo(t.due, nil, n))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("upcoming orders: %w", err)
+	}
+	return out, nil
+}
+
+// ExpireOverdue moves every waiting or scheduled order whose deadline is at
+// or before now to expired, and returns how many it moved. It reads the
+// deadline index, so its cost grows with what expires.
+func (l *Ledger) ExpireOverdue(now time.Time) (int, error) {
+	n := 0
+	err := l.update(now, func(t *txn) error {
+		n = 0
+		recs, err := t.records(timeIndexUpTo(t.deadlines, timeBytes(t.now), 0))
+		if err != nil {
+			return err
+		}
+		for _, old := range recs {
+			if old.Deadline.After(t.now) { // same nanosecond key, later instant: cannot happen, but be exact
+				continue
+			}
+			rec := old
+			if err := t.expire(&old, &rec, "deadline "+old.Deadline.Format(time.RFC3339)+" has passed", "scheduler", false); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire overdue orders: %w", err)
+	}
+	return n, nil
+}
+
+// expire moves rec (a copy of old) to expired.
+func (t *txn) expire(old, rec *Record, reason, actor string, problem bool) error {
+	rec.State, rec.Reason, rec.SendAt = Expired, reason, time.Time{}
+	return t.transition(old, rec, reason, actor, problem)
+}
+
+// Claim moves the scheduled order k to claimed for channel and commits
+// (bbolt fsyncs on commit) before it returns: from then on no other path can
+// send it. It re-checks the state (ErrNotClaimable unless scheduled) and
+// the deadline: at or after it the order becomes expired and Claim returns
+// ErrExpired. It counts the attempt.
+func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
+	var out Record
+	var refused error
+	err := l.update(now, func(t *txn) error {
+		refused = nil
+		old, err := t.mustGet(k)
+		if err != nil {
+			return err
+		}
+		if old.State != Scheduled {
+			return fmt.Errorf("%w: it is %s", ErrNotClaimable, old.State)
+		}
+		rec := old
+		if !old.Deadline.IsZero() && !t.now.Before(old.Deadline) {
+			refused = ErrExpired
+			return t.expire(&old, &rec, "deadline "+old.Deadline.Format(time.RFC3339)+" had passed when the send was due", "scheduler", false)
+		}
+		if old.Order.Excluded != "" { // applyDecision never schedules one; be sure
+			refused = ErrNotClaimable
+			rec.State, rec.SendAt = Excluded, time.Time{}
+			rec.Reason = "excluded: " + string(old.Order.Excluded)
+			return t.transition(&old, &rec, rec.Reason, "scheduler", false)
+		}
+		rec.State, rec.Channel, rec.ClaimedAt, rec.SendAt = Claimed, channel, t.now, time.Time{}
+		rec.Reason = "sending through " + channel
+		rec.Refusal = "" // the rendered message passed the policy checks
+		rec.Attempts++
+		if err := t.transition(&old, &rec, rec.Reason, "scheduler", false); err != nil {
+			return err
+		}
+		out = rec
+		return nil
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("claim order %s: %w", k, err)
+	}
+	return out, nil
+}
+
+// fromClaimed applies change to the claimed order k in one transaction.
+// change sets the new state and returns the event's reason and whether it
+// is a problem.
+func (l *Ledger) fromClaimed(op string, k Key, now time.Time, change func(t *txn, rec *Record) (reason string, problem bool)) error {
+	err := l.update(now, func(t *txn) error {
+		old, err := t.mustGet(k)
+		if err != nil {
+			return err
+		}
+		if old.State != Claimed {
+			return fmt.Errorf("%w: it is %s, not claimed", ErrWrongState, old.State)
+		}
+		rec := old
+		reason, problem := change(t, &rec)
+		return t.transition(&old, &rec, reason, "scheduler", problem)
+	})
+	if err != nil {
+		return fmt.Errorf("%s order %s: %w", op, k, err)
+	}
+	return nil
+}
+
+// MarkSent records that the claimed order k was sent (detail says how) and
+// drops its buyer data.
+func (l *Ledger) MarkSent(k Key, now time.Time, detail string) error {
+	return l.fromClaimed("mark sent", k, now, func(t *txn, rec *Record) (string, bool) {
+		rec.State, rec.SentAt, rec.Reason = Sent, t.now, detail
+		return detail, false
+	})
+}
+
+// MarkInDoubt records that the claimed order k may or may not have been
+// sent; it is never sent again unless an operator resolves it.
+func (l *Ledger) MarkInDoubt(k Key, now time.Time, reason string) error {
+	return l.fromClaimed("mark in doubt", k, now, func(t *txn, rec *Record) (string, bool) {
+		rec.State, rec.Reason, rec.LastError = InDoubt, reason, reason
+		return reason, true
+	})
+}
+
+// MarkFailed records a permanent failure of the claimed order k and drops
+// its buyer data.
+func (l *Ledger) MarkFailed(k Key, now time.Time, reason string) error {
+	return l.fromClaimed("mark failed", k, now, func(t *txn, rec *Record) (string, bool) {
+		rec.State, rec.Reason, rec.LastError = Failed, reason, reason
+		return reason, true
+	})
+}
+
+// Retry puts the claimed order k back to scheduled at at, after a transient
+// failure or when the request is not offered yet. If at is at or after the
+// deadline the order becomes expired instead.
+func (l *Ledger) Retry(k Key, at, now time.Time, reason string) error {
+	at = utc(at)
+	return l.fromClaimed("retry", k, now, func(t *txn, rec *Record) (string, bool) {
+		rec.LastError = reason
+		if !rec.Deadline.IsZero() && !at.Before(rec.Deadline) {
+			rec.State, rec.SendAt = Expired, time.Time{}
+			rec.Reason = reason + "; no retry before the deadline " + rec.Deadline.Format(time.RFC3339)
+			return rec.Reason, true
+		}
+		rec.State, rec.SendAt, rec.Reason = Scheduled, at, "retry: "+reason
+		return rec.Reason, true
+	})
+}
+
+// Refuse records that the scheduled order k's rendered message failed the
+// policy checks: it stays scheduled, its send time moves to retryAt, and
+// refusal is kept on it. An audit event is written when the refusal text
+// changes. If retryAt is at or after the deadline the order becomes expired.
+func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
+	retryAt = utc(retryAt)
+	err := l.update(now, func(t *txn) error {
+		old, err := t.mustGet(k)
+		if err != nil {
+			return err
+		}
+		if old.State != Scheduled {
+			return fmt.Errorf("%w: it is %s, not scheduled", ErrWrongState, old.State)
+		}
+		rec := old
+		rec.Refusal = refusal
+		reason := "message refused by policy check: " + refusal
+		if !old.Deadline.IsZero() && !retryAt.Before(old.Deadline) {
+			return t.expire(&old, &rec, reason+"; no retry before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
+		}
+		rec.SendAt = retryAt
+		if err := t.put(&old, &rec); err != nil {
+			return err
+		}
+		if old.Refusal == refusal {
+			return nil
+		}
+		return t.event(rec.Key, old.State, rec.State, reason, "scheduler", true)
+	})
+	if err != nil {
+		return fmt.Errorf("refuse order %s: %w", k, err)
+	}
+	return nil
+}
+
+// List returns up to n orders in state s (all when n <= 0), in key order.
+func (l *Ledger) List(s State, n int) ([]Record, error) {
+	var out []Record
+	err := l.view(func(t *txn) error {
+		prefix := stateKey(s, nil)
+		var keys [][]byte
+		c := t.states.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if n > 0 && len(keys) >= n {
+				break
+			}
+			keys = append(keys, bytes.Clone(k[len(prefix):]))
+		}
+		var err error
+		out, err = t.records(keys)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s orders: %w", s, err)
+	}
+	return out, nil
+}
