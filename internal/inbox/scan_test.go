@@ -625,3 +625,46 @@ func TestNotOpen(t *testing.T) {
 		t.Errorf("Run = %v, want ErrNotOpen", err)
 	}
 }
+
+func TestScanFileChangedWhileHandled(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "orders.txt")
+	var seen []string
+	f.w.Handle = func(ctx context.Context, p string) inbox.Result {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Errorf("read: %v", err)
+		}
+		seen = append(seen, string(b))
+		if len(seen) == 1 { // the writer resumes while we read
+			fh, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fh.Close()
+			if _, err := fh.WriteString(" and the rest"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return inbox.Result{Rejected: true, Reason: "truncated row"}
+	}
+	writeFile(t, path, "first half")
+	f.scan(t, 0)
+	if n := f.scan(t, settle); n != 0 {
+		t.Fatalf("Scan filed a file that changed while handled")
+	}
+	assertContents(t, f.dir, map[string]string{"orders.txt": "first half and the rest"})
+	if n := f.scan(t, time.Millisecond); n != 0 {
+		t.Fatalf("Scan filed the changed file before it settled again")
+	}
+	if n := f.scan(t, settle); n != 1 {
+		t.Fatalf("Scan filed %d, want 1", n)
+	}
+	if !slices.Equal(seen, []string{"first half", "first half and the rest"}) {
+		t.Fatalf("handler saw %q", seen)
+	}
+	assertContents(t, f.rejected, map[string]string{
+		"orders.txt":           "first half and the rest",
+		"orders.txt.error.txt": "reason: truncated row\n",
+	})
+}

@@ -324,6 +324,11 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 				return false, nil
 			}
 			r = giveUp(r, attempts)
+		} else if changed, err := w.changedSince(path, e); err != nil || changed {
+			// The writer was not done after all: the handler saw part of the
+			// file. Leave it, and handle it again once it is stable.
+			w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, name)
+			return false, err
 		}
 		res = &r
 	}
@@ -340,6 +345,27 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 	if err != nil {
 		return true, fmt.Errorf("file %s: %w", name, err)
 	}
+	return true, nil
+}
+
+// changedSince reports whether the file at path no longer has the size and
+// mtime recorded in e; if so, or if it is gone, e is reset or forgotten.
+func (w *Watcher) changedSince(path string, e *entry) (bool, error) {
+	name := filepath.Base(path)
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		w.forget(name)
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stat %s: %w", name, err)
+	}
+	if fi.Size() == e.size && fi.ModTime().Equal(e.mtime) {
+		return false, nil
+	}
+	w.mu.Lock()
+	w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: w.Now()}
+	w.mu.Unlock()
 	return true, nil
 }
 
