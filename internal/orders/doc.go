@@ -4,4 +4,44 @@
 //
 // It is pure: it reads from an io.Reader and returns values. It knows nothing
 // of the ledger, the network or the clock.
+//
+// # Reading a file
+//
+// Inspect reads a file once, streaming, for its SHA-256, size and encoding
+// (UTF-8, Windows-1252 or Shift_JIS/CP932). Parse then reads it again:
+//
+//   - the report kind comes from the header names (case-insensitive, in any
+//     order, unknown columns ignored): All Orders, FBA Amazon Fulfilled
+//     Shipments, MFN Order Report, Unshipped Orders, seller-fulfilled returns,
+//     FBA customer returns, or a generic CSV whose columns Options.Columns maps;
+//   - the delimiter is the most frequent of tab, comma and semicolon in the
+//     header line. Tab files are Amazon's unquoted TSV: a line is a row and a
+//     quote is just a character. Comma and semicolon files follow RFC 4180,
+//     leniently (quoted fields may hold separators, quotes and line breaks);
+//   - LF, CRLF and lone CR all end a line, a UTF-8 BOM is dropped, legacy
+//     encodings are decoded with golang.org/x/text;
+//   - rows are grouped: every run of adjacent rows with one order id becomes
+//     one Order (merged with Merge) handed to the caller's emit function. An
+//     order seen again further down is emitted again; Merge makes that safe.
+//
+// Memory does not grow with the file: Parse holds one row and one order
+// group at a time (a record is limited to 1 MiB).
+//
+// # Rows that are wrong
+//
+// A row with an invalid order id (spreadsheet damage such as 5.8E+13), an
+// unparsable date, an empty purchase date, or more fields than the header
+// (or, in comma/semicolon CSV, fewer) is rejected with its line and column
+// in the Summary; the good rows go on. A file that is empty, binary, has no
+// recognisable header or no order-id column, or has a header and no rows is
+// rejected whole with ErrNotReport, before anything is emitted.
+//
+// # What the reports say
+//
+// Exclusions come from the data itself: a cancelled order or item, an MCF
+// order (S0… id or sales channel Non-Amazon), a return or refund (the return
+// reports, or All Orders sub-statuses such as "Shipped - Returned to Seller"),
+// and the carrier outcomes Rejected by Buyer, Undeliverable, Lost in Transit
+// and Damaged. Each carries a short Because naming the evidence and its line,
+// never buyer data. Buyer emails and names are read only when Options asks.
 package orders
