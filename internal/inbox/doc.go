@@ -1,5 +1,5 @@
 // Package inbox watches the folder where sellers drop Amazon order exports
-// and hands each finished file to a Handler exactly once at a time, then files
+// and hands each finished file to a Handler, one at a time, then files
 // it away.
 //
 // A Watcher never trusts the folder's events to be complete. Run scans the

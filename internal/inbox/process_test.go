@@ -132,3 +132,27 @@ func TestProcessBadPath(t *testing.T) {
 		})
 	}
 }
+
+func TestProcessFileInInbox(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(f.dir, "orders.txt")
+	writeFile(t, path, "rows")
+	f.scan(t, 0) // seen, pending
+	out, err := f.w.Process(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Process: %v", err)
+	}
+	if want := filepath.Join(f.processed, "orders.txt"); out.Path != want {
+		t.Fatalf("Path = %q, want %q", out.Path, want)
+	}
+	if p := f.w.Pending(); len(p) != 0 {
+		t.Fatalf("Pending = %v after Process filed it", p)
+	}
+	if n := f.scan(t, settle); n != 0 {
+		t.Fatalf("Scan filed %d after Process", n)
+	}
+	if n := len(f.rec.Calls()); n != 1 {
+		t.Fatalf("handler called %d times, want 1", n)
+	}
+	assertContents(t, f.processed, map[string]string{"orders.txt": "rows"})
+}

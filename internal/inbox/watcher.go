@@ -292,19 +292,8 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 	w.mu.Unlock()
 
 	// The file may have changed while earlier files were handled.
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		w.forget(name)
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("stat %s: %w", name, err)
-	}
-	if !fi.Mode().IsRegular() || fi.Size() != e.size || !fi.ModTime().Equal(e.mtime) {
-		w.mu.Lock()
-		w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
-		w.mu.Unlock()
-		return false, nil
+	if changed, err := w.changedSince(path, e, now); err != nil || changed {
+		return false, err
 	}
 
 	res := e.done
@@ -324,7 +313,7 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 				return false, nil
 			}
 			r = giveUp(r, attempts)
-		} else if changed, err := w.changedSince(path, e); err != nil || changed {
+		} else if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
 			// The writer was not done after all: the handler saw part of the
 			// file. Leave it, and handle it again once it is stable.
 			w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, name)
@@ -348,9 +337,10 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 	return true, nil
 }
 
-// changedSince reports whether the file at path no longer has the size and
-// mtime recorded in e; if so, or if it is gone, e is reset or forgotten.
-func (w *Watcher) changedSince(path string, e *entry) (bool, error) {
+// changedSince reports whether the file at path is gone or no longer has the
+// size and mtime recorded in e. A gone file is forgotten; a changed one is
+// observed afresh at now.
+func (w *Watcher) changedSince(path string, e *entry, now time.Time) (bool, error) {
 	name := filepath.Base(path)
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -360,11 +350,11 @@ func (w *Watcher) changedSince(path string, e *entry) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("stat %s: %w", name, err)
 	}
-	if fi.Size() == e.size && fi.ModTime().Equal(e.mtime) {
+	if fi.Mode().IsRegular() && fi.Size() == e.size && fi.ModTime().Equal(e.mtime) {
 		return false, nil
 	}
 	w.mu.Lock()
-	w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: w.Now()}
+	w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
 	w.mu.Unlock()
 	return true, nil
 }
@@ -426,12 +416,21 @@ func (w *Watcher) Process(ctx context.Context, path string) (Outcome, error) {
 	dest, err := w.file(path, name, res, w.Now())
 	out := Outcome{Path: dest, Rejected: res.Rejected, Result: res}
 	if dest != "" {
-		w.Logger.Info("file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+		w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+		if sameDir(filepath.Dir(path), w.Dir) {
+			w.forget(name)
+		}
 	}
 	if err != nil {
 		return out, fmt.Errorf("file %s: %w", name, err)
 	}
 	return out, nil
+}
+
+func sameDir(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && a == b
 }
 
 // Pending returns the paths of candidate files seen in Dir but not handled
