@@ -63,4 +63,5 @@ func (v Verdict) String() string {
 var (
 	_ Sender = (*Outbox)(nil)
 	_ Sender = (*SPAPI)(nil)
+	_ Sender = (*SMTP)(nil)
 )

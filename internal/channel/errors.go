@@ -1,6 +1,9 @@
 package channel
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrTransient is returned when a send failed for a reason that may go away:
 // an SMTP 4xx answer, HTTP 429 or 5xx, a network error or a timeout. The
@@ -30,3 +33,10 @@ var ErrNotOffered = errors.New("solicitation not offered now")
 // revoked: LWA invalid_grant or invalid_client, an SMTP authentication
 // failure, or an SP-API 403 that is not about the order.
 var ErrAuth = errors.New("authentication failed")
+
+// ErrInDoubt is returned when a send may or may not have been delivered: the
+// connection broke after the whole message was handed to the SMTP server but
+// before it answered. It wraps ErrPermanent, so a caller that only knows the
+// six sentinels above never sends the order again; a caller that knows
+// ErrInDoubt records the order as in_doubt for an operator to resolve.
+var ErrInDoubt = fmt.Errorf("delivery in doubt: %w", ErrPermanent)
