@@ -142,8 +142,20 @@ func TestExampleConfigLoads(t *testing.T) {
 	if !strings.HasSuffix(c.Ledger.Path, filepath.Join("var", "campaignd.db")) {
 		t.Errorf("ledger.path = %q, want it under var/", c.Ledger.Path)
 	}
+	if _, _, ok := c.Quiet(); ok {
+		t.Error("the example sets quiet hours; its demo must send at any hour")
+	}
+}
+
+func TestQuietHours(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "t.tmpl", "Subject: x\n\nbody\n")
+	c, err := config.Load(write(t, dir, "c.toml", minimal+"[schedule]\nquiet_hours = \"21:30-08:00\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	from, to, ok := c.Quiet()
-	if !ok || from != 21*60 || to != 8*60 {
+	if !ok || from != 21*60+30 || to != 8*60 {
 		t.Errorf("Quiet() = %d, %d, %v", from, to, ok)
 	}
 }
