@@ -1,14 +1,22 @@
 // Package channel holds the senders that deliver one review request for one
-// order: outbox (an RFC 5322 file per order in a folder), smtp (a custom
-// template mailed to the buyer's anonymised Amazon relay address) and spapi
-// (Amazon's Solicitations API, where Amazon writes the email itself).
+// order:
 //
-// Every Sender delivers a Message and classifies each failure by wrapping
-// exactly one of the sentinel errors in errors.go, so the scheduler decides
-// with errors.Is whether to retry, give up or record the order as sent. After
-// a crash left an order claimed, Reconcile says whether the request went.
+//   - outbox writes an RFC 5322 file per order into a folder, atomically and
+//     never over an existing one;
+//   - smtp mails the rendered template to the buyer's anonymised Amazon
+//     relay address (…@marketplace.amazon.<tld>) over one reused connection;
+//   - spapi calls Amazon's Solicitations API (getSolicitationActionsForOrder,
+//     then createProductReviewAndSellerFeedbackSolicitation) with an LWA
+//     access token; Amazon writes the email itself.
 //
-// The package keeps no package-level mutable state, takes the clock as a
-// parameter and never logs or returns buyer addresses, names or secrets in
-// its error messages beyond what the caller handed in as the order id.
+// Every Sender error wraps exactly one sentinel of errors.go (ErrInDoubt is
+// a refinement of ErrPermanent), so the scheduler decides with errors.Is
+// whether to retry, give up, look again tomorrow or record the order as
+// sent. After a crash left an order claimed, Reconcile says whether the
+// request went: outbox looks for the file, spapi asks Amazon whether the
+// action is still offered, smtp cannot know.
+//
+// The package keeps no package-level mutable state, takes the clock (Now,
+// Sleep) as configuration, and keeps buyer addresses, passwords, client
+// secrets and tokens out of every error it returns.
 package channel

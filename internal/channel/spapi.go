@@ -66,6 +66,22 @@ type SPAPIConfig struct {
 	MaxRetries int
 }
 
+// String describes the configuration without the client secret and the
+// refresh token.
+func (c SPAPIConfig) String() string {
+	red := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return "[redacted]"
+	}
+	return fmt.Sprintf("{Endpoint:%s TokenEndpoint:%s ClientID:%s ClientSecret:%s RefreshToken:%s UserAgent:%s Rate:%v Burst:%d MaxRetries:%d}",
+		c.Endpoint, c.TokenEndpoint, c.ClientID, red(c.ClientSecret), red(c.RefreshToken), c.UserAgent, c.Rate, c.Burst, c.MaxRetries)
+}
+
+// GoString is String, so that %#v does not print the secrets either.
+func (c SPAPIConfig) GoString() string { return "channel.SPAPIConfig" + c.String() }
+
 // SPAPI sends review requests through Amazon's Solicitations API: for each
 // order it asks which solicitation actions are offered and, if
 // productReviewAndSellerFeedback is, creates it. Amazon writes the email.

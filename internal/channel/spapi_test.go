@@ -3,6 +3,7 @@ package channel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -460,6 +461,12 @@ func TestSPAPIRejectsBadInput(t *testing.T) {
 	}
 	if n := len(f.api.requests()); n != 0 {
 		t.Errorf("%d requests for invalid messages", n)
+	}
+	secretCfg := SPAPIConfig{ClientID: "id", ClientSecret: "s3cr3t-client", RefreshToken: "Atzr|s3cr3t"}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := fmt.Sprintf(format, secretCfg); strings.Contains(out, "s3cr3t") {
+			t.Errorf("%s prints a secret: %s", format, out)
+		}
 	}
 	for _, cfg := range []SPAPIConfig{
 		{},
