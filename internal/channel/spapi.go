@@ -249,19 +249,23 @@ func (s *SPAPI) Send(ctx context.Context, m Message) error {
 // stale answer is harmless: Amazon refuses a second solicitation with the
 // 403 that Send reports as ErrAlreadySent). If it is not offered, the order
 // may have been solicited or may just not be eligible yet; a GET cannot tell
-// those apart, so the verdict is Unknown.
+// those apart, so the verdict is Unknown. A 403 "not available for this
+// amazonOrderId" to the GET means the solicitation exists: WasSent.
 func (s *SPAPI) Reconcile(ctx context.Context, m Message) (Verdict, error) {
 	if err := checkSPAPIMessage(m); err != nil {
 		return Unknown, err
 	}
 	offered, err := s.offered(ctx, m)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrAlreadySent):
+		return WasSent, nil
+	case err != nil:
 		return Unknown, err
-	}
-	if offered {
+	case offered:
 		return NotSent, nil
+	default:
+		return Unknown, nil
 	}
-	return Unknown, nil
 }
 
 func checkSPAPIMessage(m Message) error {

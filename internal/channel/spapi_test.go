@@ -201,6 +201,10 @@ func TestSPAPIReconcile(t *testing.T) {
 			t.Errorf("Reconcile sent %s %s", r.Method, r.Path)
 		}
 	}
+	f.api.force(http.MethodGet, canned{status: 403, body: `{"errors":[{"code":"Unauthorized","message":"` + msgDuplicate + `","details":""}]}`})
+	if v, err := f.s.Reconcile(context.Background(), spapiMessage(orderA)); err != nil || v != WasSent {
+		t.Errorf("403 not available: Reconcile = %v, %v; want was_sent", v, err)
+	}
 	f.api.force(http.MethodGet, canned{status: 403, body: `{"errors":[{"code":"Unauthorized","message":"Access to requested resource is denied.","details":""}]}`})
 	if v, err := f.s.Reconcile(context.Background(), spapiMessage(orderA)); !errors.Is(err, ErrAuth) || v != Unknown {
 		t.Errorf("denied: Reconcile = %v, %v; want unknown, ErrAuth", v, err)
