@@ -21,9 +21,9 @@ type FileInfo struct {
 
 // Inspect reads r to the end once, streaming (constant memory), and returns
 // its SHA-256, size and encoding. Valid UTF-8 (with or without a BOM) is
-// "utf-8"; otherwise "shift_jis" if the bytes decode as CP932 without error
-// and the non-ASCII text is mostly Japanese (kana, kanji, full-width forms),
-// else "windows-1252".
+// "utf-8"; otherwise "shift_jis" if the bytes decode as CP932 without error,
+// hold kana, and the non-ASCII text is mostly Japanese (kana, kanji,
+// full-width forms), else "windows-1252".
 func Inspect(r io.Reader) (FileInfo, error) {
 	h := sha256.New()
 	var (
@@ -92,7 +92,8 @@ func utf8Cut(b []byte) int {
 // japaneseScore counts what the CP932 decoding of a file holds.
 type japaneseScore struct {
 	errors  int // undecodable bytes
-	strong  int // kana, kanji, CJK punctuation, full-width forms
+	kana    int // hiragana, katakana, CJK punctuation, full-width forms
+	kanji   int // CJK ideographs
 	other   int // any other non-ASCII character
 	pending [utf8.UTFMax]byte
 	npend   int
@@ -100,8 +101,11 @@ type japaneseScore struct {
 
 func (s *japaneseScore) plausible() bool { return s.errors == 0 }
 
+// japanese wants kana: Windows-1252 text often decodes as CP932 kanji (an
+// accented letter and the letter after it make a valid pair), but hardly
+// ever as kana, whose lead bytes are rare punctuation in Windows-1252.
 func (s *japaneseScore) japanese() bool {
-	return s.errors == 0 && s.strong > 0 && s.other*4 <= s.strong
+	return s.errors == 0 && s.kana > 0 && s.other*4 <= s.kana+s.kanji
 }
 
 func (s *japaneseScore) Write(p []byte) (int, error) {
@@ -137,9 +141,10 @@ func (s *japaneseScore) count(r rune) {
 	case r == utf8.RuneError:
 		s.errors++
 	case r >= 0x3000 && r <= 0x30FF, // CJK punctuation, hiragana, katakana
-		r >= 0x4E00 && r <= 0x9FFF, // CJK ideographs
 		r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII forms
-		s.strong++
+		s.kana++
+	case r >= 0x4E00 && r <= 0x9FFF: // CJK ideographs
+		s.kanji++
 	case r >= 0xFF61 && r <= 0xFF9F:
 		// half-width katakana: Latin-1 letters (é, ü, ß) look like these
 	default:

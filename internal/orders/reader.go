@@ -188,10 +188,16 @@ func (rr *recordReader) readQuoted() (int, []string, error) {
 					i++
 					continue
 				}
-				if i >= len(l) || l[i] == rr.sep {
+				// a closing quote is followed by the separator or the end of
+				// the line, maybe after blanks; any other quote is kept
+				j := i
+				for j < len(l) && l[j] == ' ' {
+					j++
+				}
+				if j >= len(l) || l[j] == rr.sep {
+					i = j
 					break
 				}
-				// a stray quote inside a quoted field: keep it
 				buf = append(buf, '"')
 			}
 			// after the closing quote: keep anything up to the separator

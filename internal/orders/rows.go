@@ -59,7 +59,7 @@ func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *Ro
 	}
 	nonAmazonID := IsNonAmazonID(id)
 	if !ValidID(id) && !(nonAmazonID && plausibleMCF(id)) {
-		return bad(l.id, "invalid order id %s (want 3-7-7 digits like 123-1234567-1234567)", quote(id))
+		return bad(l.id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(id))
 	}
 	channel := cell(l.channel)
 	nonAmazon := nonAmazonID || strings.EqualFold(channel, "Non-Amazon")
@@ -282,7 +282,7 @@ func quantity(s string) int {
 }
 
 // truthy reads a generic "cancelled"/"returned" cell. Empty, false, no, n,
-// 0 (or any zero number) and "-" are false; anything else, such as true,
+// "-" and any zero number (0, 0.00, 0,00) are false; anything else, such as true,
 // yes, y, x, 1 or a date in a "Cancelled at" column, is true, so that an
 // unexpected value errs on the side of not asking for a review.
 func truthy(s string) bool {
@@ -290,7 +290,7 @@ func truthy(s string) bool {
 	case "", "false", "no", "n", "0", "-", "none", "null", "nein", "non":
 		return false
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f == 0 {
+	if f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", "."), 64); err == nil && f == 0 {
 		return false
 	}
 	return true
