@@ -206,8 +206,8 @@ func TestFBAShipmentsSplitAndJP(t *testing.T) {
 		PurchaseDate: ts(t, "2017-06-01T01:00:00Z"), FulfillmentChannel: "AFN", Shipped: true,
 		ShippedAt:        ts(t, "2017-06-02T00:00:00Z"), // the earliest shipment
 		EstimatedArrival: ts(t, "2017-06-06T11:00:00Z"), // the latest estimate
-		Items: []orders.Item{{SKU: "SKU-1", Title: "日本語の商品", Quantity: 1}, {SKU: "SKU-2", Title: "日本語の商品", Quantity: 1}},
-		BuyerName: "山田 太郎"}
+		Items:            []orders.Item{{SKU: "SKU-1", Title: "日本語の商品", Quantity: 1}, {SKU: "SKU-2", Title: "日本語の商品", Quantity: 1}},
+		BuyerName:        "山田 太郎"}
 	if res.sum.Kind != orders.KindFBAShipments || len(res.orders) != 1 || !reflect.DeepEqual(res.orders[0], want) {
 		t.Errorf("kind %s\n got %+v\nwant %+v", res.sum.Kind, res.orders, want)
 	}

@@ -32,6 +32,9 @@ type newlineReader struct {
 func (n *newlineReader) Read(p []byte) (int, error) {
 	for {
 		k, err := n.r.Read(p)
+		if !n.pendCR && k > 0 && bytes.IndexByte(p[:k], '\r') < 0 {
+			return k, err // LF only: nothing to change
+		}
 		w := 0
 		for i := 0; i < k; i++ {
 			b := p[i]

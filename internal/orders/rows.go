@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -58,7 +59,7 @@ func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *Ro
 		return bad(l.id, "empty order id")
 	}
 	nonAmazonID := IsNonAmazonID(id)
-	if !ValidID(id) && !(nonAmazonID && plausibleMCF(id)) {
+	if !fastValidID(id) && !ValidID(id) && !(nonAmazonID && plausibleMCF(id)) {
 		return bad(l.id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(id))
 	}
 	channel := cell(l.channel)
@@ -106,17 +107,22 @@ func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *Ro
 		}
 	}
 
-	where := fmt.Sprintf("(line %d)", line)
+	// evidence names the cell that showed an exclusion; built only then.
+	evidence := func(c col, v string) string {
+		return fmt.Sprintf("%s %s (line %d)", l.colName(c), quote(v), line)
+	}
 	switch l.kind {
 	case KindAllOrders:
 		o.Marketplace = channel
 		o.FulfillmentChannel = fulfilment(cell(l.fulfilment))
 		if st := cell(l.status); st != "" {
-			applyStatus(&o, st, updated, fmt.Sprintf("%s %s %s", l.colName(l.status), quote(st), where))
+			if ex := applyStatus(&o, st, updated); ex != "" {
+				o.Exclude(ex, evidence(l.status, st))
+			}
 		}
 		if it, ok := p.item(cell); ok {
-			is := strings.ToLower(cell(l.itemStatus))
-			it.Cancelled = is == "cancelled" || is == "canceled"
+			is := cell(l.itemStatus)
+			it.Cancelled = strings.EqualFold(is, "cancelled") || strings.EqualFold(is, "canceled")
 			o.Items = []Item{it}
 		}
 	case KindFBAShipments:
@@ -135,17 +141,19 @@ func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *Ro
 		}
 		p.buyer(&o, cell)
 	case KindMFNReturns, KindFBAReturns:
-		o.Exclude(ExcludedReturned, fmt.Sprintf("return reported in %s %s", l.kind, where))
+		o.Exclude(ExcludedReturned, fmt.Sprintf("return reported in %s (line %d)", l.kind, line))
 	case KindGeneric:
 		o.Marketplace = channel
 		if st := cell(l.status); st != "" {
-			applyStatus(&o, st, time.Time{}, fmt.Sprintf("%s %s %s", l.colName(l.status), quote(st), where))
+			if ex := applyStatus(&o, st, time.Time{}); ex != "" {
+				o.Exclude(ex, evidence(l.status, st))
+			}
 		}
 		if v := cell(l.cancelled); truthy(v) {
-			o.Exclude(ExcludedCancelled, fmt.Sprintf("%s %s %s", l.colName(l.cancelled), quote(v), where))
+			o.Exclude(ExcludedCancelled, evidence(l.cancelled, v))
 		}
 		if v := cell(l.returned); truthy(v) {
-			o.Exclude(ExcludedReturned, fmt.Sprintf("%s %s %s", l.colName(l.returned), quote(v), where))
+			o.Exclude(ExcludedReturned, evidence(l.returned, v))
 		}
 		if !shipped.IsZero() {
 			o.Shipped, o.ShippedAt = true, shipped
@@ -161,9 +169,9 @@ func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *Ro
 	}
 	if nonAmazon {
 		if strings.EqualFold(channel, "Non-Amazon") {
-			o.Exclude(ExcludedNonAmazon, fmt.Sprintf("%s %s %s", l.colName(l.channel), quote(channel), where))
+			o.Exclude(ExcludedNonAmazon, evidence(l.channel, channel))
 		} else {
-			o.Exclude(ExcludedNonAmazon, fmt.Sprintf("%s %s is a Multi-Channel Fulfilment order %s", l.colName(l.id), quote(id), where))
+			o.Exclude(ExcludedNonAmazon, fmt.Sprintf("%s %s is a Multi-Channel Fulfilment order (line %d)", l.colName(l.id), quote(id), line))
 		}
 	}
 	return id, o, nil
@@ -220,18 +228,19 @@ func (p *rowParser) parseDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// applyStatus applies an order status (All Orders wording) to o. at is the
-// time the status was reported (may be zero); evidence names where it was
-// read, for the exclusion's because.
-func applyStatus(o *Order, status string, at time.Time, evidence string) {
+// applyStatus applies an order status (All Orders wording) to o and returns
+// the exclusion it shows, if any. at is the time the status was reported
+// (may be zero).
+func applyStatus(o *Order, status string, at time.Time) Exclusion {
 	o.Status, o.StatusAt = status, at
-	s := strings.ToLower(status)
-	if strings.Contains(s, "cancel") {
-		o.Exclude(ExcludedCancelled, evidence)
-		return
+	var buf [64]byte
+	s := appendLower(buf[:0], status)
+	has := func(sub string) bool { return bytes.Contains(s, []byte(sub)) }
+	if has("cancel") {
+		return ExcludedCancelled
 	}
-	delivered := strings.Contains(s, "delivered") || strings.Contains(s, "picked up")
-	if strings.HasPrefix(s, "shipped") || s == "shipping" || delivered {
+	delivered := has("delivered") || has("picked up")
+	if bytes.HasPrefix(s, []byte("shipped")) || string(s) == "shipping" || delivered {
 		o.Shipped = true
 		if !at.IsZero() {
 			o.ShippedAt = at
@@ -241,26 +250,39 @@ func applyStatus(o *Order, status string, at time.Time, evidence string) {
 		}
 	}
 	switch {
-	case strings.Contains(s, "return"), strings.Contains(s, "refund"):
-		o.Exclude(ExcludedReturned, evidence)
-	case strings.Contains(s, "rejected"):
-		o.Exclude(ExcludedRejected, evidence)
-	case strings.Contains(s, "undeliverable"):
-		o.Exclude(ExcludedUndeliverable, evidence)
-	case strings.Contains(s, "lost"):
-		o.Exclude(ExcludedLost, evidence)
-	case strings.Contains(s, "damaged"):
-		o.Exclude(ExcludedDamaged, evidence)
+	case has("return"), has("refund"):
+		return ExcludedReturned
+	case has("rejected"):
+		return ExcludedRejected
+	case has("undeliverable"):
+		return ExcludedUndeliverable
+	case has("lost"):
+		return ExcludedLost
+	case has("damaged"):
+		return ExcludedDamaged
 	}
+	return ""
+}
+
+// appendLower appends s lower-cased (ASCII letters only) to b.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // fulfilment normalises fulfillment-channel: Amazon/AFN -> AFN,
 // Merchant/MFN -> MFN, anything else -> "".
 func fulfilment(s string) string {
-	switch strings.ToLower(s) {
-	case "amazon", "afn":
+	switch {
+	case strings.EqualFold(s, "amazon"), strings.EqualFold(s, "afn"):
 		return "AFN"
-	case "merchant", "mfn":
+	case strings.EqualFold(s, "merchant"), strings.EqualFold(s, "mfn"):
 		return "MFN"
 	}
 	return ""
@@ -292,6 +314,25 @@ func truthy(s string) bool {
 	}
 	if f, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSpace(s), ",", "."), 64); err == nil && f == 0 {
 		return false
+	}
+	return true
+}
+
+// fastValidID is ValidID without the regular expression, for the common
+// case; a false answer is checked again by ValidID.
+func fastValidID(id string) bool {
+	if len(id) != 19 || id[3] != '-' || id[11] != '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case i == 3 || i == 11:
+		case i < 3 && 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9':
+		default:
+			return false
+		}
 	}
 	return true
 }
