@@ -104,6 +104,10 @@ type Record struct {
 	Attempts  int          `json:"attempts,omitempty"`
 	LastError string       `json:"last_error,omitempty"`
 	Refusal   string       `json:"refusal,omitempty"` // last policy refusal of the rendered message
+	// NotBefore is set by Retry and Refuse: a send time the rules may not
+	// bring forward, so re-ingesting a file or reloading the config does
+	// not undo a back-off. Claim clears it.
+	NotBefore time.Time `json:"not_before,omitzero"`
 
 	CreatedAt, UpdatedAt time.Time
 	ClaimedAt, SentAt    time.Time `json:",omitzero"`
@@ -544,6 +548,13 @@ func applyDecision(rec *Record, d Decision, now time.Time) error {
 	if (d.State == Waiting || d.State == Scheduled) && !d.Deadline.IsZero() && !now.Before(d.Deadline) {
 		d.State, d.SendAt = Expired, time.Time{}
 		d.Reason = "deadline " + d.Deadline.Format(time.RFC3339) + " has passed"
+	}
+	if d.State == Scheduled && rec.NotBefore.After(d.SendAt) {
+		// a back-off holds the send: it, not the rules, says why
+		d.SendAt = rec.NotBefore
+		if rec.State == Scheduled {
+			d.Reason = rec.Reason
+		}
 	}
 	if d.State != Scheduled {
 		d.SendAt = time.Time{}

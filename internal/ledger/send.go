@@ -148,7 +148,7 @@ func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
 			rec.Reason = "excluded: " + string(old.Order.Excluded)
 			return t.transition(&old, &rec, rec.Reason, "scheduler", false)
 		}
-		rec.State, rec.Channel, rec.ClaimedAt, rec.SendAt = Claimed, channel, t.now, time.Time{}
+		rec.State, rec.Channel, rec.ClaimedAt, rec.SendAt, rec.NotBefore = Claimed, channel, t.now, time.Time{}, time.Time{}
 		rec.Reason = "sending through " + channel
 		rec.Refusal = "" // the rendered message passed the policy checks
 		rec.Attempts++
@@ -228,7 +228,7 @@ func (l *Ledger) Retry(k Key, at, now time.Time, reason string) error {
 			rec.Reason = reason + "; no retry before the deadline " + rec.Deadline.Format(time.RFC3339)
 			return rec.Reason, true
 		}
-		rec.State, rec.SendAt, rec.Reason = Scheduled, at, "retry: "+reason
+		rec.State, rec.SendAt, rec.NotBefore, rec.Reason = Scheduled, at, at, "retry: "+reason
 		return rec.Reason, true
 	})
 }
@@ -253,7 +253,7 @@ func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
 		if !old.Deadline.IsZero() && !retryAt.Before(old.Deadline) {
 			return t.expire(&old, &rec, reason+"; no retry before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
 		}
-		rec.SendAt = retryAt
+		rec.SendAt, rec.NotBefore = retryAt, retryAt
 		if err := t.put(&old, &rec); err != nil {
 			return err
 		}

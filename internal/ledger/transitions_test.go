@@ -388,3 +388,52 @@ func TestBadKeys(t *testing.T) {
 		t.Errorf("counts = %+v, %v", c, err)
 	}
 }
+
+// A back-off from Retry or Refuse survives re-ingesting the same facts and
+// re-deciding; a later decided send time still wins.
+func TestBackoffSurvivesRedecide(t *testing.T) {
+	tests := []struct {
+		name    string
+		backoff func(l *ledger.Ledger, k ledger.Key, at, now time.Time) error
+	}{
+		{"retry", func(l *ledger.Ledger, k ledger.Key, at, now time.Time) error {
+			if _, err := l.Claim(k, "outbox", now); err != nil {
+				return err
+			}
+			return l.Retry(k, at, now, "solicitation not offered yet")
+		}},
+		{"refuse", func(l *ledger.Ledger, k ledger.Key, at, now time.Time) error {
+			return l.Refuse(k, at, now, "P-LINK")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := MustOpen(t)
+			k := key("111-0000001-0000001")
+			now := setupState(t, l, k, ledger.Scheduled)
+			at := now.Add(day)
+			must(t, tc.backoff(l, k, at, now))
+			st := mustUpsert(t, l, now.Add(time.Hour), order(k.OrderID))
+			if st != (ledger.UpsertStats{Unchanged: 1}) {
+				t.Errorf("re-ingest stats = %+v", st)
+			}
+			n, err := l.Redecide(decide, now.Add(2*time.Hour))
+			must(t, err)
+			if n != 0 {
+				t.Errorf("redecide changed %d", n)
+			}
+			if rec := wantState(t, l, k, ledger.Scheduled); !rec.SendAt.Equal(at) {
+				t.Errorf("SendAt = %s, want the back-off %s", rec.SendAt, at)
+			}
+			if ids := dueIDs(t, l, at.Add(-time.Minute)); len(ids) != 0 {
+				t.Errorf("due during back-off: %v", ids)
+			}
+			// rules that send later than the back-off win
+			_, err = l.Redecide(decideDelay(9*day), now.Add(3*time.Hour))
+			must(t, err)
+			if rec := mustGet(t, l, k); !rec.SendAt.Equal(t0.Add(9 * day)) {
+				t.Errorf("SendAt = %s, want %s", rec.SendAt, t0.Add(9*day))
+			}
+		})
+	}
+}
