@@ -16,8 +16,8 @@ import (
 // sent, and none leaves in_doubt except by an operator.
 func TestRandomOperations(t *testing.T) {
 	steps := 700
-	if testing.Short() {
-		steps = 300
+	if testing.Short() || raceEnabled {
+		steps = 250
 	}
 	rng := rand.New(rand.NewPCG(20260301, 42))
 	l := MustOpen(t)
