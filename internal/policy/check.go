@@ -1,0 +1,549 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"text/template/parse"
+	"unicode/utf8"
+
+	"campaignd/internal/marketplace"
+)
+
+// byte kinds of checkable text
+const (
+	kindText      = iota // written by the template author
+	kindData             // a data value (or, in a template, a field placeholder)
+	kindReviewURL        // template placeholder for {{.ReviewURL}}
+	kindOrderID          // template placeholder for {{.OrderID}}
+)
+
+// part is the subject or the body, as text to check.
+type part struct {
+	subject bool
+	text    string
+	origin  []int32 // per byte: offset in the locator's source
+	kind    []uint8 // per byte
+}
+
+func (p *part) isData(i int) bool { return p.kind[i] != kindText }
+
+// locator turns source offsets into line:col.
+type locator struct {
+	path   string
+	src    string
+	starts []int // byte offset of each line start
+}
+
+func newLocator(path, src string) *locator {
+	l := &locator{path: path, src: src, starts: []int{0}}
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			l.starts = append(l.starts, i+1)
+		}
+	}
+	return l
+}
+
+func (l *locator) pos(off int) (int, int) {
+	if off > len(l.src) {
+		off = len(l.src)
+	}
+	if off < 0 {
+		off = 0
+	}
+	i := sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off }) - 1
+	return i + 1, 1 + utf8.RuneCountInString(l.src[l.starts[i]:off])
+}
+
+// check is one run of the checker over a template or message.
+type check struct {
+	c        *Checker
+	loc      *locator
+	parts    []*part
+	lang     string
+	allowURL func(string) bool
+	orderID  string // rendered message: the order id, skipped by the phone scan
+	out      []Violation
+	seen     map[string]bool
+}
+
+func (k *check) add(rule string, off int, detail, excerpt string) {
+	line, col := k.loc.pos(off)
+	r := k.c.byID[rule]
+	what := r.What
+	if detail != "" {
+		what = detail
+	}
+	msg := what
+	if excerpt != "" {
+		msg += fmt.Sprintf(" (%q)", excerpt)
+	}
+	msg += "; " + r.Why
+	key := fmt.Sprintf("%s:%d:%d", rule, line, col)
+	if k.seen[key] {
+		return
+	}
+	k.seen[key] = true
+	k.out = append(k.out, Violation{Path: k.loc.path, Line: line, Col: col, Rule: rule, Message: msg})
+}
+
+// excerpt returns the source text between two source offsets, whitespace
+// collapsed and shortened to 60 runes.
+func (k *check) excerpt(from, to int) string {
+	if from < 0 {
+		from = 0
+	}
+	if to > len(k.loc.src) {
+		to = len(k.loc.src)
+	}
+	if from >= to {
+		return ""
+	}
+	s := strings.Join(strings.Fields(k.loc.src[from:to]), " ")
+	if utf8.RuneCountInString(s) > 60 {
+		r := []rune(s)
+		s = string(r[:57]) + "..."
+	}
+	return s
+}
+
+// CheckTemplate checks a template's source for use on the given
+// marketplaces. Literal text gets every rule; fields are placeholders, with
+// {{.ReviewURL}} the allowed review link and {{.OrderID}} the order id,
+// which must appear in the subject or body. P-LANGUAGE: the declared
+// language must be one of each marketplace's languages, and the text must
+// read as the declared language. With no marketplaces, a literal link must
+// be the review page of some Amazon marketplace. Sorted by line, col.
+func (c *Checker) CheckTemplate(t *Template, markets []marketplace.Marketplace) []Violation {
+	k := &check{c: c, loc: newLocator(t.Path, t.src), lang: t.Language, seen: map[string]bool{}}
+	k.allowURL = func(u string) bool {
+		if len(markets) == 0 {
+			for _, m := range marketplace.All() {
+				if m.IsReviewURL(u) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, m := range markets {
+			if !m.IsReviewURL(u) {
+				return false
+			}
+		}
+		return true
+	}
+	hasOrderID := false
+	for _, pt := range []struct {
+		subject bool
+		tp      *parse.Tree
+		base    int
+	}{{true, t.subject.Tree, t.subjectOff}, {false, t.body.Tree, t.bodyOff}} {
+		b := &partBuilder{p: &part{subject: pt.subject}, base: pt.base}
+		if pt.tp != nil {
+			b.walk(pt.tp.Root, "")
+		}
+		b.p.text = b.sb.String()
+		if b.orderID {
+			hasOrderID = true
+		}
+		k.parts = append(k.parts, b.p)
+	}
+	langOff := t.subjectOff
+	if t.languageOff >= 0 {
+		langOff = t.languageOff
+	}
+	k.run(langOff, t.bodyOff)
+	if !hasOrderID {
+		k.add("P-ORDERID", t.subjectOff, "", "")
+	}
+	if _, ok := c.langs[t.Language]; ok {
+		for _, m := range markets {
+			if !m.SpeaksLanguage(t.Language) {
+				k.add("P-LANGUAGE", langOff, fmt.Sprintf(c.messages["lang_market"], t.Language, m.Name, strings.Join(m.Languages, ", ")), "")
+			}
+		}
+	}
+	sortViolations(k.out)
+	return k.out
+}
+
+// CheckMessage checks a rendered message for one order on marketplace m.
+// orderID must appear in the subject or body; the only allowed link is
+// m.IsReviewURL. label is used as Violation.Path. Text that came from data
+// (see Render) is checked for links, contact details, HTML and emoji only.
+func (c *Checker) CheckMessage(label string, msg Message, orderID string, m marketplace.Marketplace) []Violation {
+	const prefix = "Subject: "
+	src := prefix + msg.Subject + "\n\n" + msg.Body
+	k := &check{c: c, loc: newLocator(label, src), lang: msg.Language, allowURL: m.IsReviewURL, orderID: orderID, seen: map[string]bool{}}
+	if k.lang == "" {
+		k.lang = "en"
+	}
+	mk := func(subject bool, text string, base int, spans []span) *part {
+		p := &part{subject: subject, text: text, origin: make([]int32, len(text)), kind: make([]uint8, len(text))}
+		for i := range p.origin {
+			p.origin[i] = int32(base + i)
+		}
+		for _, s := range spans {
+			for i := s.start; i < s.end && i < len(text); i++ {
+				p.kind[i] = kindData
+			}
+		}
+		return p
+	}
+	bodyOff := len(prefix) + len(msg.Subject) + 2
+	k.parts = []*part{mk(true, msg.Subject, len(prefix), msg.subjectData), mk(false, msg.Body, bodyOff, msg.bodyData)}
+	k.run(len(prefix), bodyOff)
+	if orderID == "" || !strings.Contains(msg.Subject+"\n"+msg.Body, orderID) {
+		k.add("P-ORDERID", len(prefix), "", orderID)
+	}
+	if _, ok := c.langs[k.lang]; ok && !m.SpeaksLanguage(k.lang) {
+		k.add("P-LANGUAGE", len(prefix), fmt.Sprintf(c.messages["lang_market"], k.lang, m.Name, strings.Join(m.Languages, ", ")), "")
+	}
+	sortViolations(k.out)
+	return k.out
+}
+
+// CheckTemplate checks a template with the default checker; see
+// Checker.CheckTemplate.
+func CheckTemplate(t *Template, markets []marketplace.Marketplace) []Violation {
+	return Default().CheckTemplate(t, markets)
+}
+
+// CheckMessage checks a rendered message with the default checker; see
+// Checker.CheckMessage.
+func CheckMessage(label string, msg Message, orderID string, m marketplace.Marketplace) []Violation {
+	return Default().CheckMessage(label, msg, orderID, m)
+}
+
+// run applies every rule to k.parts. langOff locates language problems,
+// bodyOff a missing review request.
+func (k *check) run(langOff, bodyOff int) {
+	for _, p := range k.parts {
+		k.structural(p)
+	}
+	sets := []*phraseSet{k.c.common}
+	if set, ok := k.c.langs[k.lang]; ok {
+		sets = append(sets, set)
+	} else {
+		k.add("P-LANGUAGE", langOff, fmt.Sprintf(k.c.messages["lang_unsupported"], k.lang, strings.Join(supported, ", ")), "")
+	}
+	if k.lang != "en" {
+		sets = append(sets, k.c.langs["en"])
+	}
+	request := false
+	var authored strings.Builder
+	for _, p := range k.parts {
+		nt := normalize(p.text, p.isData)
+		if k.phrases(p, nt, sets) {
+			request = true
+		}
+		for _, r := range nt.s {
+			if r != dataMark {
+				authored.WriteRune(r)
+			}
+		}
+		authored.WriteByte(' ')
+	}
+	if !request {
+		k.add("P-NOREQUEST", bodyOff, k.c.messages["no_request"], "")
+	}
+	if _, ok := k.c.langs[k.lang]; ok {
+		if got, ok := k.c.detectNormalized(authored.String()); ok && got != k.lang {
+			k.add("P-LANGUAGE", bodyOff, fmt.Sprintf(k.c.messages["lang_text"], k.c.langs[got].name, k.lang), "")
+		}
+	}
+}
+
+// sentence is a [start, end) range of normalized text.
+type sentence struct{ start, end int }
+
+func splitSentences(s string) []sentence {
+	var out []sentence
+	start := 0
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		cut := false
+		switch r {
+		case '!', '?', ';', '。', '！', '？', '\n', '．':
+			cut = true
+		case '.':
+			cut = i+1 >= len(s) || s[i+1] == ' ' || s[i+1] == '\n'
+		}
+		i += n
+		if cut {
+			out = append(out, sentence{start, i})
+			start = i
+		}
+	}
+	if start < len(s) {
+		out = append(out, sentence{start, len(s)})
+	}
+	return out
+}
+
+// phrases runs the phrase rules of sets on one part and reports whether a
+// review request was found.
+func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
+	sents := splitSentences(nt.s)
+	if len(sents) == 0 {
+		return false
+	}
+	request := false
+	sentOf := func(pos int) int {
+		return sort.Search(len(sents), func(i int) bool { return sents[i].end > pos })
+	}
+	type hit struct {
+		set      *phraseSet
+		start    int
+		end      int
+		sentence int
+	}
+	found := map[string]map[int]hit{} // rule -> sentence -> first hit
+	for _, set := range sets {
+		np := len(set.patterns)
+		cand := make([]bool, np*len(sents))
+		set.matcher.scan(nt.s, func(id int32, end int) {
+			si := sentOf(end - 1)
+			if si >= len(sents) {
+				return
+			}
+			for _, pi := range set.keyPats[id] {
+				cand[int(pi)*len(sents)+si] = true
+			}
+		})
+		for _, pi := range set.always {
+			for si := range sents {
+				cand[int(pi)*len(sents)+si] = true
+			}
+		}
+		for pi, pat := range set.patterns {
+			if pat.rule == "P-SUBJECT" && !p.subject {
+				continue
+			}
+			for si, sn := range sents {
+				if !cand[pi*len(sents)+si] {
+					continue
+				}
+				text := nt.s[sn.start:sn.end]
+				if pat.rule == requestRule {
+					if !request && pat.re.MatchString(text) {
+						request = true
+					}
+					continue
+				}
+				if h, ok := found[pat.rule][si]; ok && h.start <= sn.start {
+					continue
+				}
+				for _, m := range pat.re.FindAllStringIndex(text, -1) {
+					if m[0] == m[1] {
+						continue
+					}
+					if k.neutralized(pat.rule, text, m, sets) {
+						continue
+					}
+					if found[pat.rule] == nil {
+						found[pat.rule] = map[int]hit{}
+					}
+					if h, ok := found[pat.rule][si]; !ok || sn.start+m[0] < h.start {
+						found[pat.rule][si] = hit{set, sn.start + m[0], sn.start + m[1], si}
+					}
+					break
+				}
+			}
+		}
+	}
+	for rule, bySent := range found {
+		for _, h := range bySent {
+			from := int(p.origin[nt.off[h.start]])
+			to := int(p.origin[nt.end[h.end-1]-1]) + 1
+			for to < len(k.loc.src) && !utf8.RuneStart(k.loc.src[to]) {
+				to++
+			}
+			k.add(rule, from, "", k.excerpt(from, to))
+		}
+	}
+	return request
+}
+
+// neutralized reports whether a neutral phrase of rule overlaps match m in
+// sentence text, or a negation overlaps it or stands within 40 bytes of it
+// with no spoiler word in the stretch they cover together.
+func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool {
+	const near = 40
+	for _, set := range sets {
+		for _, re := range set.neutral[rule] {
+			for _, n := range re.FindAllStringIndex(text, -1) {
+				if n[0] < m[1] && m[0] < n[1] {
+					return true
+				}
+			}
+		}
+		for _, re := range set.negation[rule] {
+			for _, n := range re.FindAllStringIndex(text, -1) {
+				lo, hi := min(n[0], m[0]), max(n[1], m[1])
+				gap := 0
+				if n[1] < m[0] {
+					gap = m[0] - n[1]
+				} else if m[1] < n[0] {
+					gap = n[0] - m[1]
+				}
+				if gap > near {
+					continue
+				}
+				if !k.spoiled(text[lo:hi], sets) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (k *check) spoiled(s string, sets []*phraseSet) bool {
+	for _, set := range sets {
+		for _, re := range set.spoilers {
+			if re.MatchString(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// partBuilder turns a template parse tree into checkable text.
+type partBuilder struct {
+	p       *part
+	sb      strings.Builder
+	base    int
+	orderID bool
+}
+
+func (b *partBuilder) emit(s string, origin int, kind uint8, fixed bool) {
+	for i := 0; i < len(s); i++ {
+		o := origin
+		if !fixed {
+			o = origin + i
+		}
+		b.sb.WriteByte(s[i])
+		b.p.origin = append(b.p.origin, int32(o))
+		b.p.kind = append(b.p.kind, kind)
+	}
+}
+
+func (b *partBuilder) walk(n parse.Node, dotField string) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n == nil {
+			return
+		}
+		for _, c := range n.Nodes {
+			b.walk(c, dotField)
+		}
+	case *parse.TextNode:
+		b.emit(string(n.Text), b.base+int(n.Pos), kindText, false)
+	case *parse.ActionNode:
+		if len(n.Pipe.Decl) > 0 {
+			return
+		}
+		b.action(n.Pipe, dotField, b.base+int(n.Pos))
+	case *parse.IfNode:
+		b.strings(n.Pipe)
+		b.walk(n.List, dotField)
+		if n.ElseList != nil {
+			b.emit(" ", b.base+int(n.Pos), kindData, true)
+			b.walk(n.ElseList, dotField)
+		}
+	case *parse.WithNode:
+		b.strings(n.Pipe)
+		f := fieldOf(n.Pipe, dotField)
+		b.walk(n.List, f)
+		if n.ElseList != nil {
+			b.emit(" ", b.base+int(n.Pos), kindData, true)
+			b.walk(n.ElseList, dotField)
+		}
+	}
+}
+
+// fieldOf returns the field a pipeline of one field reference names.
+func fieldOf(p *parse.PipeNode, dotField string) string {
+	if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+		return ""
+	}
+	switch a := p.Cmds[0].Args[0].(type) {
+	case *parse.FieldNode:
+		return a.Ident[0]
+	case *parse.VariableNode:
+		if len(a.Ident) == 2 && a.Ident[0] == "$" {
+			return a.Ident[1]
+		}
+	case *parse.DotNode:
+		return dotField
+	}
+	return ""
+}
+
+// mentions reports whether the pipeline refers to field name.
+func mentions(p *parse.PipeNode, name, dotField string) bool {
+	if p == nil {
+		return false
+	}
+	for _, c := range p.Cmds {
+		for _, a := range c.Args {
+			switch a := a.(type) {
+			case *parse.FieldNode:
+				if a.Ident[0] == name {
+					return true
+				}
+			case *parse.VariableNode:
+				if len(a.Ident) == 2 && a.Ident[1] == name {
+					return true
+				}
+			case *parse.DotNode:
+				if dotField == name {
+					return true
+				}
+			case *parse.PipeNode:
+				if mentions(a, name, dotField) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (b *partBuilder) action(p *parse.PipeNode, dotField string, origin int) {
+	b.strings(p)
+	switch f := fieldOf(p, dotField); {
+	case f == "ReviewURL":
+		b.emit("REVIEWURL", origin, kindReviewURL, true)
+	case f == "OrderID":
+		b.orderID = true
+		b.emit("ORDERID", origin, kindOrderID, true)
+	case mentions(p, "OrderID", dotField):
+		b.orderID = true
+		b.emit("ORDERID", origin, kindOrderID, true)
+	default:
+		b.emit("FIELD", origin, kindData, true)
+	}
+}
+
+// strings emits the string constants of a pipeline as author text.
+func (b *partBuilder) strings(p *parse.PipeNode) {
+	if p == nil {
+		return
+	}
+	for _, c := range p.Cmds {
+		for _, a := range c.Args {
+			switch a := a.(type) {
+			case *parse.StringNode:
+				b.emit(" ", b.base+int(a.Pos), kindData, true)
+				b.emit(a.Text, b.base+int(a.Pos)+1, kindText, false)
+				b.emit(" ", b.base+int(a.Pos), kindData, true)
+			case *parse.PipeNode:
+				b.strings(a)
+			}
+		}
+	}
+}

@@ -1,0 +1,61 @@
+// Package policy holds the Amazon messaging policy campaignd embeds and checks
+// templates and rendered review requests against it.
+//
+// # Rules as data
+//
+// The rules live in rules/*.toml, embedded in the binary with go:embed:
+// rules/common.toml names every rule (id, a one-line summary a seller
+// understands, and the "why" that ends each refusal) and holds the
+// language-independent detectors (links, e-mail addresses, phone numbers,
+// HTML, subject markers); rules/<lang>.toml holds, per language (en de fr es
+// it ja), the phrase patterns of each rule, the neutral phrases that cancel
+// them, the words that void a cancellation ("unless", "but", ...), the words
+// that make a text a review request, and the stop words language detection
+// counts. NewChecker compiles them once into an immutable Checker; the
+// package-level functions use a lazily compiled default Checker.
+//
+// # Phrases, not words
+//
+// Text is normalised before phrase patterns run: accents are stripped
+// (Latin scripts), full-width forms folded (NFKC for Japanese), letters
+// lowercased, spaced-out or dotted letters joined ("f r e e" and "f.r.e.e"
+// become "free"), digits inside words read as letters ("fr33" is "free"),
+// and runs of star symbols become a count ("★★★★★" is "5 stars"). Patterns
+// are RE2 regular expressions over that text, run per sentence; every
+// pattern carries keywords (extracted automatically from the expression) and
+// runs only on sentences where an Aho-Corasick scan found one, which keeps a
+// 10 KB message well under a millisecond. Japanese patterns are substring
+// patterns (no word boundaries).
+//
+// A match is a violation unless a neutral phrase of the same rule occurs in
+// the same sentence ("positive or negative", "1 to 5 stars", a disclaimer
+// like "we do not offer anything in return") and no spoiler word ("unless",
+// "but", "except", "if you"...) follows that neutral phrase in the sentence.
+// So "we do not offer anything in return for your review" passes, while
+// "we do not offer a gift unless you review us" and "we offer nothing, but
+// 5 stars earn a gift card" do not. Sentences end at . ! ? ; 。！？ and at
+// blank lines.
+//
+// # Template source and rendered messages
+//
+// CheckTemplate walks the parsed template: literal text (and string
+// constants inside actions) is author text and gets every rule; a field
+// such as {{.ProductName}} becomes an opaque placeholder; {{.ReviewURL}}
+// counts as the allowed review link and {{.OrderID}} as the order id.
+//
+// Render records which byte ranges of the output came from data (field
+// values) rather than from the template's own text; the ranges stay
+// unexported on Message. CheckMessage applies the link, contact and media
+// rules (P-LINK, P-CONTACT, P-MEDIA) to the whole message, so a URL, e-mail
+// address, phone number, HTML tag or emoji injected through a product title
+// is refused, while the phrase rules (P-INCENTIVE, P-POSITIVE, P-COUPON,
+// P-MARKETING, ...) and language detection see only the template's own text:
+// a title such as `Deluxe Gift Set "Free Shipping" 20% Off Edition` is not
+// an incentive. A Message built by hand (not by Render) has no data ranges
+// and is checked as author text throughout.
+//
+// Positions: template violations name the file's line and column (columns
+// in runes). A rendered message is located as the text
+// "Subject: <subject>\n\n<body>": line 1 is the subject line, the body
+// starts on line 3.
+package policy

@@ -1,0 +1,261 @@
+package policy
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
+)
+
+// normText is text prepared for phrase matching, with the byte offset of
+// the source character every byte came from.
+type normText struct {
+	s   string
+	off []int32 // len(s): source byte offset of each byte of s
+	end []int32 // len(s): source byte offset just after that source character
+}
+
+type nrune struct {
+	r        rune
+	off, end int32
+}
+
+// dataMark stands for text that came from data; no pattern contains it.
+const dataMark = '\x01'
+
+// paraMark ends a sentence at a blank line.
+const paraMark = '\n'
+
+func isStar(r rune) bool {
+	switch r {
+	case '★', '☆', '⭐', '✩', '✪', '✫', '✬', '✭', '✮', '✯', '✰', '🌟', '⋆', '✶', '✷', '✸', '✹':
+		return true
+	}
+	return false
+}
+
+// isJapanese reports whether r belongs to a Japanese/CJK script or the
+// CJK symbol blocks.
+func isJapanese(r rune) bool {
+	return (r >= 0x3000 && r <= 0x30FF) || (r >= 0x3400 && r <= 0x9FFF) || (r >= 0xF900 && r <= 0xFAFF) || (r >= 0xFF61 && r <= 0xFF9F) || (r >= 0x31F0 && r <= 0x31FF)
+}
+
+// normalize prepares text for phrase matching. isData reports whether the
+// byte at an offset came from data; each data range becomes one dataMark.
+func normalize(text string, isData func(int) bool) normText {
+	rs := make([]nrune, 0, len(text))
+	emit := func(s string, off, end int) {
+		for _, r := range s {
+			rs = append(rs, nrune{r, int32(off), int32(end)})
+		}
+	}
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if isData != nil && isData(i) {
+			j := i
+			for j < len(text) && isData(j) {
+				j++
+			}
+			emit(" \x01 ", i, j)
+			i = j
+			continue
+		}
+		switch {
+		case isStar(r):
+			// A run of stars, perhaps spaced or with variation selectors, is a count.
+			j, count := i, 0
+			for j < len(text) {
+				r2, n2 := utf8.DecodeRuneInString(text[j:])
+				if isStar(r2) {
+					count++
+				} else if r2 != ' ' && r2 != 0xFE0F && r2 != 0x200D {
+					break
+				}
+				j += n2
+			}
+			for j > i && text[j-1] == ' ' {
+				j--
+			}
+			if count == 1 {
+				emit(" star ", i, j)
+			} else {
+				emit(" "+strconv.Itoa(count)+" stars ", i, j)
+			}
+			i = j
+			continue
+		case unicode.IsSpace(r):
+			j, nl := i, 0
+			for j < len(text) {
+				r2, n2 := utf8.DecodeRuneInString(text[j:])
+				if !unicode.IsSpace(r2) {
+					break
+				}
+				if r2 == '\n' {
+					nl++
+				}
+				j += n2
+			}
+			if nl >= 2 || nl == 1 && endsLine(rs) {
+				emit("\n", i, j)
+			} else {
+				emit(" ", i, j)
+			}
+			i = j
+			continue
+		case isJapanese(r) || (r >= 0xFF01 && r <= 0xFF5E):
+			emit(strings.ToLower(norm.NFKC.String(string(r))), i, i+n)
+		case r < 0x80:
+			emit(string(unicode.ToLower(r)), i, i+n)
+		default:
+			switch r {
+			case '’', '‘', '`', '´', 'ʼ', '′':
+				r = '\''
+			case '“', '”', '„', '«', '»', '‹', '›', '″':
+				r = '"'
+			case '‐', '‑', '‒', '–', '—', '―', '−':
+				r = '-'
+			case 'ß', 'ẞ':
+				emit("ss", i, i+n)
+				i += n
+				continue
+			case 'œ', 'Œ':
+				emit("oe", i, i+n)
+				i += n
+				continue
+			case 'æ', 'Æ':
+				emit("ae", i, i+n)
+				i += n
+				continue
+			case '¿', '¡':
+				r = ' '
+			}
+			if width.LookupRune(r).Kind() == width.EastAsianFullwidth || width.LookupRune(r).Kind() == width.EastAsianHalfwidth {
+				if f := width.LookupRune(r).Folded(); f != 0 {
+					r = f
+				}
+			}
+			var b strings.Builder
+			for _, d := range norm.NFKD.String(string(r)) {
+				if unicode.Is(unicode.Mn, d) {
+					continue
+				}
+				b.WriteRune(unicode.ToLower(d))
+			}
+			emit(b.String(), i, i+n)
+		}
+		i += n
+	}
+	rs = deleet(rs)
+	rs = joinSpaced(rs)
+	var b strings.Builder
+	out := normText{off: make([]int32, 0, len(rs)), end: make([]int32, 0, len(rs))}
+	for _, x := range rs {
+		n := utf8.RuneLen(x.r)
+		if n < 0 {
+			n = 3
+		}
+		b.WriteRune(x.r)
+		for k := 0; k < n; k++ {
+			out.off = append(out.off, x.off)
+			out.end = append(out.end, x.end)
+		}
+	}
+	out.s = b.String()
+	return out
+}
+
+func isLatin(r rune) bool { return r >= 'a' && r <= 'z' }
+
+var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
+
+// deleet reads digits and symbols inside a word as the letters they imitate
+// ("fr33" is "free", "g1ft" is "gift"): only when the previous character is
+// a letter and the next one is a letter or another imitation.
+func deleet(rs []nrune) []nrune {
+	for i := 1; i < len(rs); i++ {
+		_, ok := leet[rs[i].r]
+		if !ok || !isLatin(rs[i-1].r) {
+			continue
+		}
+		// The run of imitations must be followed by a letter or end a word
+		// that already has two letters before it ("fr33").
+		j := i
+		for j < len(rs) {
+			if _, ok := leet[rs[j].r]; !ok {
+				break
+			}
+			j++
+		}
+		nextLetter := j < len(rs) && isLatin(rs[j].r)
+		twoBefore := i >= 2 && isLatin(rs[i-2].r)
+		if rs[i].r == '!' || rs[i].r == '$' || rs[i].r == '@' {
+			if !nextLetter {
+				continue
+			}
+		}
+		if !nextLetter && !twoBefore {
+			continue
+		}
+		if !nextLetter && j-i == 1 && (rs[i].r == '1' || rs[i].r == '0') {
+			// "thanks10", "mp3", "covid19": a trailing number, not a letter.
+			continue
+		}
+		for k := i; k < j; k++ {
+			rs[k].r = leet[rs[k].r]
+		}
+		i = j
+	}
+	return rs
+}
+
+func isSpacer(r rune) bool {
+	return r == ' ' || r == '.' || r == '-' || r == '*' || r == '_' || r == '·'
+}
+
+// joinSpaced joins letters written one by one with separators between
+// them, "f r e e" or "f.r.e.e" or "f-r-e-e", when there are at least three.
+func joinSpaced(rs []nrune) []nrune {
+	out := make([]nrune, 0, len(rs))
+	for i := 0; i < len(rs); {
+		// A single letter at a word start, followed by spacer+letter repeatedly.
+		if isLatin(rs[i].r) && (i == 0 || !isLatin(rs[i-1].r) && !isDigit(rs[i-1].r)) {
+			j, count := i, 1
+			var sep rune
+			for j+2 < len(rs) && isSpacer(rs[j+1].r) && isLatin(rs[j+2].r) && (sep == 0 || rs[j+1].r == sep) &&
+				(j+3 >= len(rs) || !isLatin(rs[j+3].r)) {
+				sep = rs[j+1].r
+				j += 2
+				count++
+			}
+			if count >= 3 {
+				for k := i; k <= j; k += 2 {
+					out = append(out, rs[k])
+				}
+				i = j + 1
+				continue
+			}
+		}
+		out = append(out, rs[i])
+		i++
+	}
+	return out
+}
+
+func isDigit(r rune) bool { return r >= '0' && r <= '9' }
+
+// endsLine reports whether a line ending after rs ends a sentence too: it
+// does unless the line stops in the middle of words (a letter, digit, comma
+// or hyphen), as a wrapped sentence does.
+func endsLine(rs []nrune) bool {
+	for i := len(rs) - 1; i >= 0; i-- {
+		r := rs[i].r
+		if r == ' ' {
+			continue
+		}
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ',' || r == '-' || r == '、')
+	}
+	return true
+}

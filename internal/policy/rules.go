@@ -1,0 +1,358 @@
+package policy
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/BurntSushi/toml"
+)
+
+//go:embed rules/*.toml
+var rulesFS embed.FS
+
+// ErrRules is returned (wrapped) when the embedded rule files are invalid.
+var ErrRules = errors.New("invalid policy rules")
+
+// Languages lists the languages the embedded rules cover.
+var supported = []string{"en", "de", "fr", "es", "it", "ja"}
+
+// SupportedLanguages returns the languages campaignd has rules for.
+func SupportedLanguages() []string { return append([]string(nil), supported...) }
+
+// Rule is one embedded rule.
+type Rule struct {
+	ID      string // e.g. "P-INCENTIVE"
+	Summary string // one line a seller understands
+}
+
+type ruleDoc struct {
+	ID, Summary, What, Why string
+}
+
+type phraseDoc struct {
+	ID       string
+	Patterns []string
+	Neutral  []string // cancel a match they overlap
+	Negation []string // cancel a match they overlap or stand next to, unless a spoiler intervenes
+}
+
+type commonFile struct {
+	Rule      []ruleDoc   `toml:"rule"`
+	Phrase    []phraseDoc `toml:"phrase"`
+	Emoticons []string
+	Detect    map[string]string
+	Messages  map[string]string
+}
+
+type langFile struct {
+	Language  string
+	Name      string
+	Stopwords []string
+	Spoilers  []string
+	Request   []string
+	Phrase    []phraseDoc `toml:"phrase"`
+}
+
+// Checker holds the compiled rule set. It is immutable and safe for
+// concurrent use.
+type Checker struct {
+	rules     []ruleDoc
+	byID      map[string]ruleDoc
+	common    *phraseSet
+	langs     map[string]*phraseSet
+	stopwords map[string]map[string]bool // word -> languages
+	emoticons []string
+	detect    map[string]*regexp.Regexp
+	messages  map[string]string
+}
+
+// phraseSet is the compiled phrase rules of one language.
+type phraseSet struct {
+	lang     string
+	name     string
+	patterns []pattern
+	neutral  map[string][]*regexp.Regexp // rule id -> neutral phrases
+	negation map[string][]*regexp.Regexp // rule id -> negations
+	spoilers []*regexp.Regexp
+	matcher  *acMatcher
+	keyPats  [][]int32 // keyword id -> pattern indexes
+	always   []int32   // patterns without keywords: run on every sentence
+}
+
+type pattern struct {
+	rule string // rule id, or "request"
+	re   *regexp.Regexp
+	keys []string
+}
+
+const requestRule = "request"
+
+var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local"}
+
+var messageKeys = []string{"link_http", "link_other", "link_www", "link_bare", "link_html", "link_markdown", "email", "phone", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_request", "lang_unsupported", "lang_market", "lang_text"}
+
+// NewChecker compiles the embedded rules.
+func NewChecker() (*Checker, error) {
+	c := &Checker{byID: map[string]ruleDoc{}, langs: map[string]*phraseSet{}, stopwords: map[string]map[string]bool{}, detect: map[string]*regexp.Regexp{}}
+	var cf commonFile
+	b, err := rulesFS.ReadFile("rules/common.toml")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRules, err)
+	}
+	md, err := toml.Decode(string(b), &cf)
+	if err != nil {
+		return nil, fmt.Errorf("%w: common.toml: %w", ErrRules, err)
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		return nil, fmt.Errorf("%w: common.toml: unknown keys %v", ErrRules, u)
+	}
+	for _, r := range cf.Rule {
+		if r.ID == "" || r.Summary == "" || r.What == "" || r.Why == "" {
+			return nil, fmt.Errorf("%w: rule %q lacks id, summary, what or why", ErrRules, r.ID)
+		}
+		c.rules = append(c.rules, r)
+		c.byID[r.ID] = r
+	}
+	c.emoticons = cf.Emoticons
+	c.messages = cf.Messages
+	for _, k := range messageKeys {
+		if cf.Messages[k] == "" {
+			return nil, fmt.Errorf("%w: common.toml: messages.%s missing", ErrRules, k)
+		}
+	}
+	for _, k := range detectKeys {
+		src, ok := cf.Detect[k]
+		if !ok {
+			return nil, fmt.Errorf("%w: common.toml: detect.%s missing", ErrRules, k)
+		}
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: detect.%s: %w", ErrRules, k, err)
+		}
+		c.detect[k] = re
+	}
+	if c.common, err = c.compileSet("*", "", cf.Phrase, nil, nil); err != nil {
+		return nil, err
+	}
+	for _, lang := range supported {
+		var lf langFile
+		b, err := rulesFS.ReadFile("rules/" + lang + ".toml")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRules, err)
+		}
+		md, err := toml.Decode(string(b), &lf)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s.toml: %w", ErrRules, lang, err)
+		}
+		if u := md.Undecoded(); len(u) > 0 {
+			return nil, fmt.Errorf("%w: %s.toml: unknown keys %v", ErrRules, lang, u)
+		}
+		if lf.Language != lang {
+			return nil, fmt.Errorf("%w: %s.toml declares language %q", ErrRules, lang, lf.Language)
+		}
+		set, err := c.compileSet(lang, lf.Name, lf.Phrase, lf.Request, lf.Spoilers)
+		if err != nil {
+			return nil, err
+		}
+		c.langs[lang] = set
+		for _, w := range lf.Stopwords {
+			w = normalize(w, nil).s
+			if c.stopwords[w] == nil {
+				c.stopwords[w] = map[string]bool{}
+			}
+			c.stopwords[w][lang] = true
+		}
+	}
+	return c, nil
+}
+
+func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, spoilers []string) (*phraseSet, error) {
+	set := &phraseSet{lang: lang, name: name, neutral: map[string][]*regexp.Regexp{}, negation: map[string][]*regexp.Regexp{}}
+	add := func(rule, src string) error {
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
+		}
+		keys, err := requiredKeys(src)
+		if err != nil {
+			return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
+		}
+		set.patterns = append(set.patterns, pattern{rule: rule, re: re, keys: keys})
+		return nil
+	}
+	for _, p := range phrases {
+		if _, ok := c.byID[p.ID]; !ok {
+			return nil, fmt.Errorf("%w: %s: phrases for unknown rule %q", ErrRules, lang, p.ID)
+		}
+		for _, src := range p.Patterns {
+			if err := add(p.ID, src); err != nil {
+				return nil, err
+			}
+		}
+		for _, src := range p.Neutral {
+			re, err := regexp.Compile(src)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s %s neutral: %w", ErrRules, lang, p.ID, err)
+			}
+			set.neutral[p.ID] = append(set.neutral[p.ID], re)
+		}
+		for _, src := range p.Negation {
+			re, err := regexp.Compile(src)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s %s negation: %w", ErrRules, lang, p.ID, err)
+			}
+			set.negation[p.ID] = append(set.negation[p.ID], re)
+		}
+	}
+	for _, src := range request {
+		if err := add(requestRule, src); err != nil {
+			return nil, err
+		}
+	}
+	for _, src := range spoilers {
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s spoiler: %w", ErrRules, lang, err)
+		}
+		set.spoilers = append(set.spoilers, re)
+	}
+	var keys []string
+	idx := map[string]int32{}
+	for i, p := range set.patterns {
+		if len(p.keys) == 0 {
+			set.always = append(set.always, int32(i))
+			continue
+		}
+		for _, k := range p.keys {
+			id, ok := idx[k]
+			if !ok {
+				id = int32(len(keys))
+				idx[k] = id
+				keys = append(keys, k)
+				set.keyPats = append(set.keyPats, nil)
+			}
+			set.keyPats[id] = append(set.keyPats[id], int32(i))
+		}
+	}
+	set.matcher = newACMatcher(keys)
+	return set, nil
+}
+
+// requiredKeys returns literals one of which occurs in every match of the
+// expression, or nil when none can be found.
+func requiredKeys(src string) ([]string, error) {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil, err
+	}
+	keys := reqLits(re.Simplify())
+	for _, k := range keys {
+		if strings.TrimSpace(k) == "" {
+			return nil, nil
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+func reqLits(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := string(re.Rune)
+		if re.Flags&syntax.FoldCase != 0 {
+			s = strings.ToLower(s)
+		}
+		return []string{s}
+	case syntax.OpCapture, syntax.OpPlus:
+		return reqLits(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return reqLits(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var best []string
+		bestScore := -1
+		for i := 0; i < len(re.Sub); i++ {
+			// Adjacent literals form a longer key.
+			if re.Sub[i].Op == syntax.OpLiteral {
+				j := i
+				var sb strings.Builder
+				for j < len(re.Sub) && re.Sub[j].Op == syntax.OpLiteral {
+					sb.WriteString(string(re.Sub[j].Rune))
+					j++
+				}
+				if n := len(strings.TrimSpace(sb.String())); n > bestScore {
+					best, bestScore = []string{sb.String()}, n
+				}
+				i = j - 1
+				continue
+			}
+			l := reqLits(re.Sub[i])
+			if l == nil {
+				continue
+			}
+			score := 1 << 30
+			for _, k := range l {
+				if n := len(strings.TrimSpace(k)); n < score {
+					score = n
+				}
+			}
+			if score > bestScore {
+				best, bestScore = l, score
+			}
+		}
+		return best
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			l := reqLits(s)
+			if l == nil {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
+				return nil
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, string(r))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Rules returns every rule the checker enforces, in the order of POLICY.md.
+func (c *Checker) Rules() []Rule {
+	out := make([]Rule, len(c.rules))
+	for i, r := range c.rules {
+		out[i] = Rule{ID: r.ID, Summary: r.Summary}
+	}
+	return out
+}
+
+var defaultChecker = sync.OnceValues(NewChecker)
+
+// Default returns the checker compiled from the embedded rules. It panics
+// if the embedded rules are invalid, which the package tests rule out.
+func Default() *Checker {
+	c, err := defaultChecker()
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// Rules returns every embedded rule.
+func Rules() []Rule { return Default().Rules() }

@@ -1,0 +1,333 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// folded is a part's text with full-width forms folded to ASCII, and the
+// part offset of every byte.
+type folded struct {
+	s   string
+	off []int32
+}
+
+func fold(s string) folded {
+	var b strings.Builder
+	f := folded{off: make([]int32, 0, len(s))}
+	for i, r := range s {
+		if r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 {
+			if x := width.LookupRune(r).Folded(); x != 0 {
+				r = x
+			}
+		}
+		switch r {
+		case '．', '。':
+			if r == '．' {
+				r = '.'
+			}
+		case 'ー', '－', '‐', '‑', '–', '—':
+			r = '-'
+		}
+		n := utf8.RuneLen(r)
+		if n < 0 {
+			n = 3
+		}
+		b.WriteRune(r)
+		for k := 0; k < n; k++ {
+			f.off = append(f.off, int32(i))
+		}
+	}
+	f.s = b.String()
+	return f
+}
+
+// isEmoji reports whether r is an emoji (pictographs, dingbats, flags,
+// joiners). Text stars (★☆) and music notes are symbols, not emoji.
+func isEmoji(r rune) bool {
+	switch {
+	case r >= 0x1F000 && r <= 0x1FAFF:
+		return true
+	case r >= 0x2600 && r <= 0x27BF:
+		switch r {
+		case 0x2605, 0x2606, 0x266A, 0x266B, 0x2713, 0x2610, 0x2611, 0x2612:
+			return false
+		}
+		return true
+	case r == 0x2B50 || r == 0x2B55 || r == 0x2B1B || r == 0x2B1C || (r >= 0x2B05 && r <= 0x2B07):
+		return true
+	case r == 0x231A || r == 0x231B || (r >= 0x23E9 && r <= 0x23FA):
+		return true
+	case r == 0xFE0F || r == 0x20E3 || r == 0x3030 || r == 0x303D || r == 0x3297 || r == 0x3299:
+		return true
+	case r >= 0xE0020 && r <= 0xE007F:
+		return true
+	}
+	return false
+}
+
+// structural applies the link, contact and media rules to a part: to all
+// of it, data included.
+func (k *check) structural(p *part) {
+	if p.text == "" {
+		return
+	}
+	at := func(partOff int) int { return int(p.origin[partOff]) }
+	srcEnd := func(partEnd int) int {
+		if partEnd <= 0 {
+			return at(0)
+		}
+		to := int(p.origin[partEnd-1]) + 1
+		for to < len(k.loc.src) && !utf8.RuneStart(k.loc.src[to]) {
+			to++
+		}
+		return to
+	}
+	report := func(rule string, from, to int, msgKey string, args ...any) {
+		detail := k.c.messages[msgKey]
+		if len(args) > 0 {
+			detail = fmt.Sprintf(detail, args...)
+		}
+		k.add(rule, at(from), detail, k.excerpt(at(from), srcEnd(to)))
+	}
+
+	// Emoji.
+	for i := 0; i < len(p.text); {
+		r, n := utf8.DecodeRuneInString(p.text[i:])
+		if isEmoji(r) && r != 0xFE0F && r != 0x20E3 {
+			j := i + n
+			for j < len(p.text) {
+				r2, n2 := utf8.DecodeRuneInString(p.text[j:])
+				if !isEmoji(r2) && r2 != 0x200D {
+					break
+				}
+				j += n2
+			}
+			report("P-MEDIA", i, j, "emoji")
+			i = j
+			continue
+		}
+		i += n
+	}
+
+	f := fold(p.text)
+	lower := strings.ToLower(f.s)
+	fo := func(i int) int {
+		if i >= len(f.off) {
+			return len(p.text)
+		}
+		return int(f.off[i])
+	}
+	authored := func(i int) bool { return p.kind[fo(i)] == kindText }
+	dataAt := func(i int) uint8 { return p.kind[fo(i)] }
+
+	// HTML tags and comments, markdown links and images.
+	for i := 0; i < len(lower); i++ {
+		if lower[i] != '<' && lower[i] != '[' && lower[i] != '!' {
+			continue
+		}
+		win := lower[i:min(len(lower), i+600)]
+		switch lower[i] {
+		case '<':
+			if m := k.c.detect["html_comment"].FindStringIndex(win); m != nil && m[0] == 0 {
+				report("P-MEDIA", fo(i), fo(i+m[1]), "html")
+				continue
+			}
+			if m := k.c.detect["html_tag"].FindStringSubmatchIndex(win); m != nil && m[0] == 0 {
+				tag := win[m[2]:m[3]]
+				switch tag {
+				case "a", "area", "link", "base", "form", "iframe":
+					report("P-LINK", fo(i), fo(i+m[1]), "link_html")
+					report("P-MEDIA", fo(i), fo(i+m[1]), "html")
+				case "img", "picture", "source", "svg", "video", "object", "embed", "image":
+					report("P-MEDIA", fo(i), fo(i+m[1]), "image")
+				default:
+					report("P-MEDIA", fo(i), fo(i+m[1]), "html")
+				}
+			}
+		case '!':
+			if m := k.c.detect["markdown_image"].FindStringIndex(win); m != nil && m[0] == 0 {
+				report("P-MEDIA", fo(i), fo(i+m[1]), "image")
+			}
+		case '[':
+			if m := k.c.detect["markdown_link"].FindStringIndex(win); m != nil && m[0] == 0 {
+				report("P-LINK", fo(i), fo(i+m[1]), "link_markdown")
+			}
+		}
+	}
+
+	// Tokens: links, e-mail addresses, entities, emoticons.
+	type rng struct{ a, b int }
+	var taken []rng
+	covered := func(a, b int) bool {
+		for _, t := range taken {
+			if a < t.b && t.a < b {
+				return true
+			}
+		}
+		return false
+	}
+	for ts := 0; ts < len(f.s); {
+		for ts < len(f.s) && isSpaceByte(f.s[ts]) {
+			ts++
+		}
+		te := ts
+		for te < len(f.s) && !isSpaceByte(f.s[te]) {
+			te++
+		}
+		if ts >= te {
+			break
+		}
+		tok, ltok := f.s[ts:te], lower[ts:te]
+		if strings.Contains(ltok, "://") {
+			for _, m := range k.c.detect["scheme_url"].FindAllStringIndex(tok, -1) {
+				a, b := ts+m[0], ts+m[1]
+				for b > a && strings.ContainsRune(".,;:!?)]}'\"", rune(f.s[b-1])) {
+					b--
+				}
+				taken = append(taken, rng{a, b})
+				u := f.s[a:b]
+				if dataAt(a) == kindReviewURL {
+					continue
+				}
+				if strings.HasPrefix(strings.ToLower(u), "https://") && k.allowURL(u) {
+					continue
+				}
+				if !strings.HasPrefix(strings.ToLower(u), "https://") {
+					report("P-LINK", fo(a), fo(b), "link_http")
+				} else {
+					report("P-LINK", fo(a), fo(b), "link_other")
+				}
+			}
+		}
+		if strings.Contains(ltok, "@") {
+			for _, m := range k.c.detect["email"].FindAllStringIndex(tok, -1) {
+				a, b := ts+m[0], ts+m[1]
+				if covered(a, b) {
+					continue
+				}
+				taken = append(taken, rng{a, b})
+				report("P-CONTACT", fo(a), fo(b), "email")
+			}
+		}
+		if strings.Contains(ltok, "www.") {
+			for _, m := range k.c.detect["www"].FindAllStringIndex(ltok, -1) {
+				a, b := ts+m[0], ts+m[1]
+				if covered(a, b) {
+					continue
+				}
+				taken = append(taken, rng{a, b})
+				report("P-LINK", fo(a), fo(b), "link_www")
+			}
+		}
+		if strings.Contains(ltok, ".") {
+			for _, m := range k.c.detect["bare_domain"].FindAllStringSubmatchIndex(ltok, -1) {
+				a, b := ts+m[2], ts+m[3]
+				if covered(a, b) || (a > 0 && lower[a-1] == '@') {
+					continue
+				}
+				host := lower[a:b]
+				pathAfter := b < te && (lower[b] == '/' || lower[b] == ':')
+				if !pathAfter && isMarketplaceName(host) {
+					continue
+				}
+				end := b
+				if pathAfter {
+					end = ts + m[1]
+				}
+				taken = append(taken, rng{a, end})
+				report("P-LINK", fo(a), fo(end), "link_bare")
+			}
+		}
+		if authored(ts) {
+			if strings.Contains(ltok, "&") && strings.Contains(ltok, ";") {
+				if m := k.c.detect["html_entity"].FindStringIndex(ltok); m != nil {
+					report("P-MEDIA", fo(ts+m[0]), fo(ts+m[1]), "entity")
+				}
+			}
+			trimmed := strings.TrimRight(tok, ".,!")
+			for _, e := range k.c.emoticons {
+				if trimmed == e || (len(e) >= 4 && strings.Contains(tok, e)) {
+					report("P-MEDIA", fo(ts), fo(te), "emoticon")
+					break
+				}
+			}
+		}
+		ts = te
+	}
+
+	// Phone numbers.
+	k.phones(f.s, func(a, b int) {
+		if covered(a, b) {
+			return
+		}
+		report("P-CONTACT", fo(a), fo(b), "phone")
+	})
+}
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func isMarketplaceName(host string) bool {
+	switch host {
+	case "amazon.com", "amazon.ca", "amazon.com.mx", "amazon.com.br", "amazon.co.uk", "amazon.de", "amazon.fr",
+		"amazon.es", "amazon.it", "amazon.nl", "amazon.se", "amazon.pl", "amazon.com.be", "amazon.com.tr",
+		"amazon.ae", "amazon.sa", "amazon.eg", "amazon.in", "amazon.co.jp", "amazon.com.au", "amazon.sg":
+		return true
+	}
+	return false
+}
+
+// phones finds phone numbers in s: runs of digits and separators tried
+// against the phone patterns, skipping the order id.
+func (k *check) phones(s string, found func(a, b int)) {
+	isSep := func(c byte) bool {
+		return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '+'
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !(isDigit(rune(c)) || c == '+' || c == '(') {
+			i++
+			continue
+		}
+		j, digits := i, 0
+		for j < len(s) && (isDigit(rune(s[j])) || isSep(s[j])) {
+			if s[j] == ' ' && j+1 < len(s) && s[j+1] == ' ' {
+				break
+			}
+			if isDigit(rune(s[j])) {
+				digits++
+			}
+			j++
+		}
+		run := s[i:j]
+		if digits >= 7 && (k.orderID == "" || !strings.Contains(run, k.orderID)) {
+		keys:
+			for _, key := range []string{"phone_intl", "phone_us", "phone_local"} {
+				for _, m := range k.c.detect[key].FindAllStringIndex(run, -1) {
+					a, b := i+m[0], i+m[1]
+					if (a > 0 && isDigit(rune(s[a-1]))) || (b < len(s) && isDigit(rune(s[b]))) {
+						continue
+					}
+					n := 0
+					for x := a; x < b; x++ {
+						if isDigit(rune(s[x])) {
+							n++
+						}
+					}
+					if n < 8 || n > 15 {
+						continue
+					}
+					found(a, b)
+					break keys
+				}
+			}
+		}
+		if j == i {
+			j++
+		}
+		i = j
+	}
+}
