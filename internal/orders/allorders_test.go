@@ -261,6 +261,7 @@ func TestNotReport(t *testing.T) {
 		{"unknown header", "name,email,total\na,b,c\n", "no recognisable header", orders.Options{}},
 		{"all orders without id", strings.Replace(allOrdersHeader, "amazon-order-id", "order-number", 1) + "\nx\n", "missing the amazon-order-id column", orders.Options{}},
 		{"fba shipments without id", "shipment-id\tshipment-date\tsku\nx\ty\tz\n", "missing the amazon-order-id column", orders.Options{}},
+		{"all orders without purchase-date", strings.Replace(allOrdersHeader, "purchase-date", "order-date", 1) + "\n111-1111111-1111111\n", "missing the purchase-date column", orders.Options{}},
 		{"fba returns without id", "return-date\tfnsku\tsku\nx\ty\tz\n", "missing the order-id column", orders.Options{}},
 		{"generic without id", "Date;Total\n2026-05-01;3\n", `missing the order id column "Order"`,
 			orders.Options{Columns: map[string]string{"order_id": "Order", "purchase_date": "Date"}}},
@@ -316,6 +317,14 @@ func TestEmitError(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("err = %v after %d calls, want the emit error after 1", err, calls)
+	}
+}
+
+// TestNilEmit: a nil emit function is allowed (the caller only wants the summary).
+func TestNilEmit(t *testing.T) {
+	sum, err := orders.Parse(strings.NewReader(baseAllOrders()), "x.txt", "utf-8", orders.Options{}, nil)
+	if err != nil || sum.Groups != 2 || sum.RejectedCount != 1 {
+		t.Errorf("err %v summary %+v", err, sum)
 	}
 }
 

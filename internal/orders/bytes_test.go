@@ -88,6 +88,8 @@ func TestLegacyEncodings(t *testing.T) {
 		{"windows-1252 CRLF", strings.ReplaceAll(cp, "\n", "\r\n"), "windows-1252", "Café Crème – Müller Größe Straße, 20 € „Geschenk“"},
 		{"shift_jis", sj, "shift_jis", "日本語の商品名　湯呑み（青）ｶﾀｶﾅ"},
 		{"utf-8 japanese", japan, "utf-8", "日本語の商品名　湯呑み（青）ｶﾀｶﾅ"},
+		// a BOM in front of Windows-1252 text (an editor's doing) is still dropped
+		{"windows-1252 after a BOM", "\xef\xbb\xbf" + cp, "windows-1252", "Café Crème – Müller Größe Straße, 20 € „Geschenk“"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

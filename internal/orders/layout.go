@@ -135,6 +135,10 @@ func detect(fields []string, opts Options) (*layout, string) {
 	default:
 		return nil, missingReason(has, opts)
 	}
+	if l.purchase == absent && l.kind != KindMFNReturns && l.kind != KindFBAReturns {
+		// Every documented variant has it; without it no deadline is known.
+		return nil, "missing the purchase-date column"
+	}
 	return l, ""
 }
 

@@ -148,9 +148,12 @@ func Describe(k Kind) string {
 // (empty, binary, header only, no recognisable header, missing the order-id
 // column) returns an error wrapping ErrNotReport and emits nothing. Rejected
 // rows are listed in the Summary and do not stop the good ones. An error
-// from emit stops parsing and is returned as is.
+// from emit stops parsing and is returned as is; a nil emit only counts.
 func Parse(r io.Reader, name, encoding string, opts Options, emit func(Order) error) (Summary, error) {
 	sum := Summary{}
+	if emit == nil {
+		emit = func(Order) error { return nil }
+	}
 	if err := opts.Validate(); err != nil {
 		return sum, fmt.Errorf("parse %s: %w", name, err)
 	}
@@ -175,6 +178,10 @@ func Parse(r io.Reader, name, encoding string, opts Options, emit func(Order) er
 		return sum, notReport("%s", why)
 	}
 
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		// a UTF-8 BOM goes whatever the encoding, before any decoding
+		_, _ = raw.Discard(3)
+	}
 	var dec io.Reader = raw
 	switch enc {
 	case EncodingWindows1252:
