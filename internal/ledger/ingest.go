@@ -133,6 +133,9 @@ func (l *Ledger) Upsert(account string, batch []orders.Order, decide Decider, no
 	if len(batch) == 0 {
 		return st, nil
 	}
+	if decide == nil {
+		return st, errors.New("upsert orders: no decider")
+	}
 	facts := make(map[string]orders.Order, len(batch))
 	ids := make([]string, 0, len(batch))
 	for _, o := range batch {
@@ -228,6 +231,9 @@ func (t *txn) putIfChanged(raw []byte, old, rec *Record) (bool, error) {
 // order, as after a configuration reload, and returns how many changed
 // state, send time, deadline or reason.
 func (l *Ledger) Redecide(decide Decider, now time.Time) (int, error) {
+	if decide == nil {
+		return 0, errors.New("redecide orders: no decider")
+	}
 	changed := 0
 	err := l.db.Update(func(tx *bolt.Tx) error {
 		changed = 0

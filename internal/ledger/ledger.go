@@ -338,7 +338,7 @@ type txn struct {
 }
 
 func newTxn(tx *bolt.Tx, now time.Time) *txn {
-	return &txn{
+	t := &txn{
 		tx:          tx,
 		now:         now.UTC().Round(0),
 		meta:        tx.Bucket(bucketMeta),
@@ -353,6 +353,11 @@ func newTxn(tx *bolt.Tx, now time.Time) *txn {
 		files:       tx.Bucket(bucketFiles),
 		filesByTime: tx.Bucket(bucketFilesByTime),
 	}
+	if tx.Writable() {
+		// events and problems only ever append: fill their pages
+		t.events.FillPercent, t.problems.FillPercent = 0.95, 0.95
+	}
+	return t
 }
 
 func (t *txn) get(kb []byte) (Record, bool, error) {

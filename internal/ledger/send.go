@@ -97,9 +97,6 @@ func (l *Ledger) ExpireOverdue(now time.Time) (int, error) {
 			return err
 		}
 		for _, old := range recs {
-			if old.Deadline.After(t.now) { // same nanosecond key, later instant: cannot happen, but be exact
-				continue
-			}
 			rec := old
 			if err := t.expire(&old, &rec, "deadline "+old.Deadline.Format(time.RFC3339)+" has passed", "scheduler", false); err != nil {
 				return err
