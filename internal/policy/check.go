@@ -368,7 +368,8 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 
 // neutralized reports whether a neutral phrase of rule overlaps match m in
 // sentence text, or a negation overlaps it or stands within 40 bytes of it
-// with no spoiler word in the stretch they cover together.
+// with no spoiler word in the stretch they cover together and no condition
+// ("unless", "except") after it in the sentence.
 func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool {
 	const near = 40
 	for _, set := range sets {
@@ -391,7 +392,7 @@ func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool 
 				if gap > near {
 					continue
 				}
-				if !k.spoiled(text[lo:hi], sets) {
+				if !k.spoiled(text[lo:hi], text[lo:], sets) {
 					return true
 				}
 			}
@@ -400,10 +401,17 @@ func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool 
 	return false
 }
 
-func (k *check) spoiled(s string, sets []*phraseSet) bool {
+// spoiled reports whether a spoiler stands in the stretch a negation and
+// its match cover, or a condition anywhere from there to the sentence end.
+func (k *check) spoiled(stretch, rest string, sets []*phraseSet) bool {
 	for _, set := range sets {
 		for _, re := range set.spoilers {
-			if re.MatchString(s) {
+			if re.MatchString(stretch) {
+				return true
+			}
+		}
+		for _, re := range set.conds {
+			if re.MatchString(rest) {
 				return true
 			}
 		}

@@ -231,7 +231,14 @@ func joinSpaced(rs []nrune) []nrune {
 				count++
 			}
 			if count >= 3 {
-				for k := i; k <= j; k += 2 {
+				k := i
+				// A leading "a", "y", "o", "e" is usually a word of its own
+				// ("a f r e e gift"), not the word's first letter.
+				if count >= 4 && sep == ' ' && strings.ContainsRune("ayoe", rs[i].r) {
+					out = append(out, rs[i], rs[i+1])
+					k = i + 2
+				}
+				for ; k <= j; k += 2 {
 					out = append(out, rs[k])
 				}
 				i = j + 1

@@ -54,8 +54,9 @@ type langFile struct {
 	Language  string
 	Name      string
 	Stopwords []string
-	Spoilers  []string
-	Request   []string
+	Spoilers   []string
+	Conditions []string
+	Request    []string
 	Phrase    []phraseDoc `toml:"phrase"`
 }
 
@@ -80,6 +81,7 @@ type phraseSet struct {
 	neutral  map[string][]*regexp.Regexp // rule id -> neutral phrases
 	negation map[string][]*regexp.Regexp // rule id -> negations
 	spoilers []*regexp.Regexp
+	conds    []*regexp.Regexp
 	matcher  *acMatcher
 	keyPats  [][]int32 // keyword id -> pattern indexes
 	always   []int32   // patterns without keywords: run on every sentence
@@ -137,7 +139,7 @@ func NewChecker() (*Checker, error) {
 		}
 		c.detect[k] = re
 	}
-	if c.common, err = c.compileSet("*", "", cf.Phrase, nil, nil); err != nil {
+	if c.common, err = c.compileSet("*", "", cf.Phrase, nil, nil, nil); err != nil {
 		return nil, err
 	}
 	for _, lang := range supported {
@@ -156,7 +158,7 @@ func NewChecker() (*Checker, error) {
 		if lf.Language != lang {
 			return nil, fmt.Errorf("%w: %s.toml declares language %q", ErrRules, lang, lf.Language)
 		}
-		set, err := c.compileSet(lang, lf.Name, lf.Phrase, lf.Request, lf.Spoilers)
+		set, err := c.compileSet(lang, lf.Name, lf.Phrase, lf.Request, lf.Spoilers, lf.Conditions)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +174,7 @@ func NewChecker() (*Checker, error) {
 	return c, nil
 }
 
-func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, spoilers []string) (*phraseSet, error) {
+func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, spoilers, conditions []string) (*phraseSet, error) {
 	set := &phraseSet{lang: lang, name: name, neutral: map[string][]*regexp.Regexp{}, negation: map[string][]*regexp.Regexp{}}
 	add := func(rule, src string) error {
 		re, err := regexp.Compile(src)
@@ -221,6 +223,13 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 			return nil, fmt.Errorf("%w: %s spoiler: %w", ErrRules, lang, err)
 		}
 		set.spoilers = append(set.spoilers, re)
+	}
+	for _, src := range conditions {
+		re, err := regexp.Compile(src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s condition: %w", ErrRules, lang, err)
+		}
+		set.conds = append(set.conds, re)
 	}
 	var keys []string
 	idx := map[string]int32{}
