@@ -246,7 +246,7 @@ func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
 		}
 		rec := old
 		rec.Refusal = refusal
-		reason := "message refused by policy check: " + refusal
+		reason := "refused: " + refusal
 		if !old.Deadline.IsZero() && !retryAt.Before(old.Deadline) {
 			return t.expire(&old, &rec, reason+"; no retry before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
 		}
