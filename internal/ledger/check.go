@@ -110,7 +110,7 @@ func (l *Ledger) Check() error {
 			}
 		}
 		var want int
-		if v := t.meta.Get(keyProblems); len(v) == 8 {
+		if v := t.meta.Get([]byte(keyProblems)); len(v) == 8 {
 			want = int(binary.BigEndian.Uint64(v))
 		}
 		if np != want || np > maxProblems {

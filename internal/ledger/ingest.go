@@ -39,7 +39,7 @@ func (l *Ledger) File(sha string) (FileRecord, bool, error) {
 	var f FileRecord
 	var ok bool
 	err := l.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bucketFiles).Get([]byte(sha))
+		raw := tx.Bucket([]byte(bucketFiles)).Get([]byte(sha))
 		if raw == nil {
 			return nil
 		}
@@ -92,8 +92,8 @@ func (l *Ledger) RecordFile(f FileRecord) error {
 func (l *Ledger) RecentFiles(n int) ([]FileRecord, error) {
 	var out []FileRecord
 	err := l.db.View(func(tx *bolt.Tx) error {
-		files := tx.Bucket(bucketFiles)
-		c := tx.Bucket(bucketFilesByTime).Cursor()
+		files := tx.Bucket([]byte(bucketFiles))
+		c := tx.Bucket([]byte(bucketFilesByTime)).Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
 			raw := files.Get(k[8:])
 			if raw == nil {

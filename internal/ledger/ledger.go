@@ -143,25 +143,29 @@ type Ledger struct {
 	path string
 }
 
-var (
-	bucketMeta        = []byte("meta")
-	bucketOrders      = []byte("orders")
-	bucketDue         = []byte("due")
-	bucketDeadlines   = []byte("deadlines")
-	bucketStates      = []byte("states")
-	bucketCounts      = []byte("counts")
-	bucketEvents      = []byte("events")
-	bucketOrderEvents = []byte("order_events")
-	bucketProblems    = []byte("problems")
-	bucketFiles       = []byte("files")
-	bucketFilesByTime = []byte("files_by_time")
+// The buckets and meta keys (see doc.go for the layout).
+const (
+	bucketMeta        = "meta"
+	bucketOrders      = "orders"
+	bucketDue         = "due"
+	bucketDeadlines   = "deadlines"
+	bucketStates      = "states"
+	bucketCounts      = "counts"
+	bucketEvents      = "events"
+	bucketOrderEvents = "order_events"
+	bucketProblems    = "problems"
+	bucketFiles       = "files"
+	bucketFilesByTime = "files_by_time"
 
-	allBuckets = [][]byte{bucketMeta, bucketOrders, bucketDue, bucketDeadlines, bucketStates,
-		bucketCounts, bucketEvents, bucketOrderEvents, bucketProblems, bucketFiles, bucketFilesByTime}
-
-	keySchema   = []byte("schema")
-	keyProblems = []byte("problems")
+	keySchema   = "schema"
+	keyProblems = "problems"
 )
+
+// allBuckets lists every bucket a ledger has.
+func allBuckets() []string {
+	return []string{bucketMeta, bucketOrders, bucketDue, bucketDeadlines, bucketStates,
+		bucketCounts, bucketEvents, bucketOrderEvents, bucketProblems, bucketFiles, bucketFilesByTime}
+}
 
 // Open opens the ledger at path, creating the file, its folder and its
 // buckets if needed. It returns ErrLocked when another process holds the
@@ -201,34 +205,34 @@ func Open(path string, opt Options) (*Ledger, error) {
 }
 
 func initSchema(tx *bolt.Tx) error {
-	meta := tx.Bucket(bucketMeta)
+	meta := tx.Bucket([]byte(bucketMeta))
 	if meta == nil {
-		for _, name := range allBuckets {
-			if tx.Bucket(name) != nil {
+		for _, name := range allBuckets() {
+			if tx.Bucket([]byte(name)) != nil {
 				return fmt.Errorf("%w: bucket %q without a schema version", ErrSchema, name)
 			}
 		}
-		for _, name := range allBuckets {
-			if _, err := tx.CreateBucket(name); err != nil {
+		for _, name := range allBuckets() {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
 				return fmt.Errorf("create bucket %q: %w", name, err)
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keySchema, []byte(strconv.Itoa(schemaVersion)))
+		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion)))
 	}
 	return checkSchema(tx)
 }
 
 func checkSchema(tx *bolt.Tx) error {
-	meta := tx.Bucket(bucketMeta)
+	meta := tx.Bucket([]byte(bucketMeta))
 	if meta == nil {
 		return fmt.Errorf("%w: not a campaignd ledger (no schema version)", ErrSchema)
 	}
-	v := string(meta.Get(keySchema))
+	v := string(meta.Get([]byte(keySchema)))
 	if v != strconv.Itoa(schemaVersion) {
 		return fmt.Errorf("%w: file has version %q, this build reads %d", ErrSchema, v, schemaVersion)
 	}
-	for _, name := range allBuckets {
-		if tx.Bucket(name) == nil {
+	for _, name := range allBuckets() {
+		if tx.Bucket([]byte(name)) == nil {
 			return fmt.Errorf("%w: bucket %q missing", ErrSchema, name)
 		}
 	}
@@ -341,17 +345,17 @@ func newTxn(tx *bolt.Tx, now time.Time) *txn {
 	t := &txn{
 		tx:          tx,
 		now:         now.UTC().Round(0),
-		meta:        tx.Bucket(bucketMeta),
-		orders:      tx.Bucket(bucketOrders),
-		due:         tx.Bucket(bucketDue),
-		deadlines:   tx.Bucket(bucketDeadlines),
-		states:      tx.Bucket(bucketStates),
-		counts:      tx.Bucket(bucketCounts),
-		events:      tx.Bucket(bucketEvents),
-		orderEvents: tx.Bucket(bucketOrderEvents),
-		problems:    tx.Bucket(bucketProblems),
-		files:       tx.Bucket(bucketFiles),
-		filesByTime: tx.Bucket(bucketFilesByTime),
+		meta:        tx.Bucket([]byte(bucketMeta)),
+		orders:      tx.Bucket([]byte(bucketOrders)),
+		due:         tx.Bucket([]byte(bucketDue)),
+		deadlines:   tx.Bucket([]byte(bucketDeadlines)),
+		states:      tx.Bucket([]byte(bucketStates)),
+		counts:      tx.Bucket([]byte(bucketCounts)),
+		events:      tx.Bucket([]byte(bucketEvents)),
+		orderEvents: tx.Bucket([]byte(bucketOrderEvents)),
+		problems:    tx.Bucket([]byte(bucketProblems)),
+		files:       tx.Bucket([]byte(bucketFiles)),
+		filesByTime: tx.Bucket([]byte(bucketFilesByTime)),
 	}
 	if tx.Writable() {
 		// events and problems only ever append: fill their pages
@@ -513,7 +517,7 @@ func (t *txn) event(k Key, from, to State, reason, actor string, problem bool) e
 		return err
 	}
 	var n uint64
-	if v := t.meta.Get(keyProblems); len(v) == 8 {
+	if v := t.meta.Get([]byte(keyProblems)); len(v) == 8 {
 		n = binary.BigEndian.Uint64(v)
 	}
 	n++
@@ -527,7 +531,7 @@ func (t *txn) event(k Key, from, to State, reason, actor string, problem bool) e
 			return err
 		}
 	}
-	return t.meta.Put(keyProblems, u64(n))
+	return t.meta.Put([]byte(keyProblems), u64(n))
 }
 
 // applyDecision sets rec's state from d. The ledger does not trust the
