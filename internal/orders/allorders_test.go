@@ -3,10 +3,12 @@ package orders_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"campaignd/internal/orders"
@@ -317,6 +319,21 @@ func TestEmitError(t *testing.T) {
 	})
 	if !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("err = %v after %d calls, want the emit error after 1", err, calls)
+	}
+}
+
+// TestReadError: a failing reader is an error, not "not a report".
+func TestReadError(t *testing.T) {
+	gone := errors.New("disk gone")
+	// 400 KiB of good rows, then the error: it comes up in the middle.
+	big := baseAllOrders() + strings.Repeat("111-1111111-1111111\t\t2026-05-01T10:00:00Z\n", 10000)
+	r := io.MultiReader(strings.NewReader(big), iotest.ErrReader(gone))
+	sum, err := orders.Parse(r, "x.txt", "utf-8", orders.Options{}, nil)
+	if !errors.Is(err, gone) || errors.Is(err, orders.ErrNotReport) || sum.Rows < 5000 {
+		t.Errorf("err = %v after %d rows", err, sum.Rows)
+	}
+	if _, err := orders.Parse(iotest.ErrReader(gone), "x.txt", "utf-8", orders.Options{}, nil); !errors.Is(err, gone) {
+		t.Errorf("err at the start = %v", err)
 	}
 }
 

@@ -33,7 +33,7 @@ func (l *layout) colName(c col) string {
 // isHeader reports a record that repeats the header (concatenated files,
 // or fixtures that repeat the header line).
 func (l *layout) isHeader(fields []string) bool {
-	if len(fields) != len(l.norm) || normHeader(fields[0]) != l.norm[0] {
+	if len(fields) != len(l.norm) || !strings.EqualFold(strings.TrimSpace(strings.Trim(strings.TrimSpace(fields[0]), `"`)), l.header[0]) {
 		return false
 	}
 	for i, f := range fields {
