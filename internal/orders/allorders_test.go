@@ -374,3 +374,52 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderIDs: which ids are accepted, and MCF ids excluded.
+func TestOrderIDs(t *testing.T) {
+	tests := []struct {
+		id, want string // want: "" rejected, else the emitted id
+		excluded bool
+	}{
+		{"111-1111111-1111111", "111-1111111-1111111", false},
+		{" 111-1111111-1111111 ", "111-1111111-1111111", false},
+		{"D01-1111111-1111111", "D01-1111111-1111111", false},
+		{"S01-2412417-1075636", "S01-2412417-1075636", true},
+		{"S02-7777", "S02-7777", true}, // an MCF id of another shape: kept, excluded
+		{"S01 2412417", "", false},
+		{"5.8E+13", "", false},
+		{"1.11111E+18", "", false},
+		{"111-1111111-111111", "", false},
+		{"111–1111111–1111111", "", false}, // en dashes
+		{"abc-1111111-1111111", "", false},
+		{"111-1111111-1111111x", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id, func(t *testing.T) {
+			res := parseString(t, tsv(allOrdersHeader, map[string]string{"amazon-order-id": tt.id,
+				"purchase-date": "2026-05-01T10:00:00Z", "sales-channel": "Amazon.com", "sku": "A", "quantity": "1.0"}), orders.Options{})
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if tt.want == "" {
+				if len(res.orders) != 0 {
+					t.Fatalf("accepted %q", tt.id)
+				}
+				wantRejected(t, res.sum, orders.RowError{Line: 2, Column: "amazon-order-id", Reason: "invalid order id"})
+				return
+			}
+			if len(res.orders) != 1 || res.orders[0].ID != tt.want || res.orders[0].Items[0].Quantity != 1 {
+				t.Fatalf("orders %+v", res.orders)
+			}
+			o := res.orders[0]
+			if tt.excluded {
+				want := fmt.Sprintf("amazon-order-id %q is a Multi-Channel Fulfilment order (line 2)", tt.want)
+				if o.Excluded != orders.ExcludedNonAmazon || o.Because != want {
+					t.Errorf("excluded %q because %q, want %q", o.Excluded, o.Because, want)
+				}
+			} else if o.Excluded != "" {
+				t.Errorf("excluded %q", o.Excluded)
+			}
+		})
+	}
+}
