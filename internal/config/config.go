@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"campaignd/internal/marketplace"
+	"campaignd/internal/orders"
 )
 
 // DefaultPath is where the daemon looks for its config when --config is not given.
@@ -377,9 +379,10 @@ func (c *Config) Validate() error {
 			add(fieldError("exclude.block_list_file", "%v", err))
 		}
 	}
+	known := orders.GenericFields()
 	for field := range c.Generic.Columns {
-		if !genericFields[field] {
-			add(fieldError("generic.columns."+field, "unknown field (known: %s)", strings.Join(genericFieldList, ", ")))
+		if !slices.Contains(known, field) {
+			add(fieldError("generic.columns."+field, "unknown field (known: %s)", strings.Join(known, ", ")))
 		}
 	}
 	if len(c.Generic.Columns) > 0 && (c.Generic.Columns["order_id"] == "" || c.Generic.Columns["purchase_date"] == "") {
@@ -389,16 +392,6 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.validateChannels()...)
 	return errors.Join(errs...)
 }
-
-var genericFieldList = []string{"order_id", "purchase_date", "marketplace", "status", "sku", "asin", "product_name", "quantity", "ship_date", "delivery_date", "estimated_delivery", "buyer_email", "buyer_name", "cancelled", "returned"}
-
-var genericFields = func() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range genericFieldList {
-		m[f] = true
-	}
-	return m
-}()
 
 func (c *Config) validateCampaigns() []error {
 	var errs []error

@@ -1,0 +1,525 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// binary is the campaignd built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "campaignd-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "campaignd")
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build campaignd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testConfig writes a config whose state lives in dir and whose templates are
+// the shipped ones; extra is appended (TOML).
+func testConfig(t *testing.T, dir, extra string) string {
+	t.Helper()
+	tmpl, err := filepath.Abs("../../templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `seller_name = "Example Brand"
+[ledger]
+path = "var/campaignd.db"
+[inbox]
+dir = "var/inbox"
+processed_dir = "var/processed"
+rejected_dir = "var/rejected"
+settle = "10ms"
+[control]
+socket = "var/campaignd.sock"
+[log]
+format = "text"
+level = "debug"
+%s
+[channel.outbox]
+dir = "var/outbox"
+`, extra)
+	for _, c := range []struct{ name, markets string }{
+		{"en", `"Amazon.com", "Amazon.co.uk"`}, {"de", `"Amazon.de"`}, {"fr", `"Amazon.fr"`},
+		{"es", `"Amazon.es"`}, {"it", `"Amazon.it"`}, {"ja", `"Amazon.co.jp"`},
+	} {
+		fmt.Fprintf(&b, "[[campaign]]\nname = %q\nsales_channels = [%s]\ntemplate = %q\nchannel = \"outbox\"\n",
+			c.name, c.markets, filepath.Join(tmpl, "review-request."+c.name+".tmpl"))
+	}
+	p := filepath.Join(dir, "campaignd.toml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func cli(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{out.String(), errb.String(), code}
+}
+
+func outbox(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Join(dir, "var", "outbox"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".eml") {
+			names = append(names, strings.TrimSuffix(e.Name(), ".eml"))
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+type statusJSON struct {
+	Orders map[string]int `json:"orders"`
+	Daemon *struct {
+		PID int `json:"pid"`
+	} `json:"daemon"`
+	RecentFiles []struct {
+		Name    string `json:"name"`
+		Outcome string `json:"outcome"`
+	} `json:"recent_files"`
+}
+
+func status(t *testing.T, cfg string) statusJSON {
+	t.Helper()
+	r := cli(t, "status", "--json", "--config", cfg)
+	if r.code != 0 {
+		t.Fatalf("status: exit %d: %s", r.code, r.stderr)
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, r.stdout)
+	}
+	return st
+}
+
+const allOrdersHeader = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\n"
+
+func line(id, purchase, updated, status, channel, product, itemStatus string) string {
+	return strings.Join([]string{id, "", purchase, updated, status, "Amazon", channel, "", "Standard", product, "SKU-1", "B0TEST0001", itemStatus, "1", "USD", "9.99"}, "\t") + "\n"
+}
+
+func writeFile(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestMainJob follows issue 2's walk through the whole path with the real
+// binary: ingest, two passes at two instants, a cancellation, the deadline,
+// and status counts that match the outbox.
+func TestMainJob(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "")
+	report := allOrdersHeader +
+		// delivered 11-04 → due 11-09 10:00
+		line("111-0000001-0000001", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle 750 ml", "Shipped") +
+		// shipped 11-02 → +3 transit +5 → due 11-10 10:00; cancelled by a later report
+		line("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z", "Shipped", "Amazon.com", "Water Bottle 750 ml", "Shipped") +
+		// German order, delivered 11-06 → due 11-11
+		line("302-0000003-0000003", "2026-11-02T10:00:00+01:00", "2026-11-06T10:00:00+01:00", "Shipped - Delivered to Buyer", "Amazon.de", "Trinkflasche – Edelstahl", "Shipped") +
+		// delivered late: due 11-28 10:00, deadline 12-01 10:00
+		line("111-0000004-0000004", "2026-11-01T10:00:00Z", "2026-11-23T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Lunch Box", "Shipped") +
+		// cancelled, MCF, lost
+		line("111-0000005-0000005", "2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z", "Cancelled", "Amazon.com", "Lunch Box", "Cancelled") +
+		line("S01-0000006-0000006", "", "2026-11-02T10:00:00Z", "Shipped", "Non-Amazon", "Lunch Box", "Shipped") +
+		line("111-0000007-0000007", "2026-11-01T10:00:00Z", "2026-11-06T10:00:00Z", "Shipped - Lost in Transit", "Amazon.com", "Lunch Box", "Shipped") +
+		// spreadsheet damage
+		line("5.8E+13", "2026-11-01T10:00:00Z", "2026-11-06T10:00:00Z", "Shipped", "Amazon.com", "Lunch Box", "Shipped")
+	file := writeFile(t, filepath.Join(dir, "drop", "orders.txt"), report)
+
+	r := cli(t, "ingest", "--config", cfg, file)
+	if r.code != 0 {
+		t.Fatalf("ingest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "orders.txt:9: amazon-order-id") {
+		t.Errorf("ingest does not report the damaged row with its line and column:\n%s", r.stdout)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var", "processed", "orders.txt")); err != nil {
+		t.Errorf("ingested file not moved to processed/: %v", err)
+	}
+
+	// Pass 1 at 11-09 10:00: only order 1 is due.
+	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-09T10:00:00Z"); r.code != 0 {
+		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000001-0000001" {
+		t.Fatalf("outbox after pass 1 = %v", got)
+	}
+
+	// A later report cancels order 2 before it is due.
+	cancel := writeFile(t, filepath.Join(dir, "var", "inbox", "update.txt"), allOrdersHeader+
+		line("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-09T12:00:00Z", "Cancelled", "Amazon.com", "Water Bottle 750 ml", "Cancelled"))
+	_ = cancel
+
+	// Pass 2 at 11-20 (the inbox file is ingested first): order 3 (German) goes.
+	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
+		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000001-0000001,302-0000003-0000003" {
+		t.Fatalf("outbox after pass 2 = %v", got)
+	}
+	de, _ := os.ReadFile(filepath.Join(dir, "var", "outbox", "302-0000003-0000003.eml"))
+	if !bytes.Contains(de, []byte("Content-Language: de")) && !bytes.Contains(de, []byte("Content-Language: DE")) {
+		t.Errorf("the Amazon.de order did not get the German template:\n%s", de)
+	}
+
+	// The same pass again writes nothing.
+	before := outbox(t, dir)
+	cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z")
+	if got := outbox(t, dir); strings.Join(got, ",") != strings.Join(before, ",") {
+		t.Fatalf("a second pass wrote %v", got)
+	}
+
+	// Order 4 is due 11-28 10:00 with its deadline at 12-01 10:00: a pass at the
+	// deadline exactly sends nothing.
+	if r := cli(t, "plan", "--json", "--config", cfg, "--at", "2026-12-01T10:00:00Z"); r.code != 0 || strings.Contains(r.stdout, `"order_id": "111-0000004-0000004",
+      "marketplace"`) {
+		t.Fatalf("plan at the deadline: exit %d\n%s", r.code, r.stdout)
+	}
+	cli(t, "run", "--once", "--config", cfg, "--at", "2026-12-01T10:00:00Z")
+	for _, id := range outbox(t, dir) {
+		if id == "111-0000004-0000004" {
+			t.Fatal("sent at purchase + 30 days")
+		}
+	}
+
+	st := status(t, cfg)
+	sent := len(outbox(t, dir))
+	if st.Orders["sent"] != sent || sent != 2 {
+		t.Fatalf("status counts %v do not match the outbox (%d)", st.Orders, sent)
+	}
+	want := map[string]int{"total": 7, "sent": 2, "excluded": 4, "expired": 1, "scheduled": 0, "claimed": 0, "in_doubt": 0, "waiting": 0, "failed": 0}
+	for k, v := range want {
+		if st.Orders[k] != v {
+			t.Errorf("status orders.%s = %d, want %d (%v)", k, st.Orders[k], v, st.Orders)
+		}
+	}
+	if st.Daemon != nil {
+		t.Error("status claims a daemon runs")
+	}
+}
+
+func TestBadInputExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "")
+	t.Run("missing config", func(t *testing.T) {
+		r := cli(t, "status", "--config", filepath.Join(dir, "nope.toml"))
+		if r.code != 2 || !strings.Contains(r.stderr, "nope.toml") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+	t.Run("unknown key", func(t *testing.T) {
+		bad := writeFile(t, filepath.Join(dir, "bad.toml"), "sellr_name = \"x\"\n")
+		r := cli(t, "run", "--once", "--config", bad)
+		if r.code != 2 || !strings.Contains(r.stderr, "bad.toml") || !strings.Contains(r.stderr, "sellr_name") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+	t.Run("bad cron", func(t *testing.T) {
+		bad := testConfig(t, t.TempDir(), "[schedule]\ntick = \"sometimes\"\n")
+		r := cli(t, "run", "--once", "--config", bad)
+		if r.code != 2 || !strings.Contains(r.stderr, "schedule.tick") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+	})
+	t.Run("not a report", func(t *testing.T) {
+		f := writeFile(t, filepath.Join(dir, "drop", "notes.txt"), "dear diary\nnothing to see\n")
+		r := cli(t, "ingest", "--config", cfg, f)
+		if r.code != 1 || !strings.Contains(r.stdout, "rejected") {
+			t.Fatalf("exit %d: %s%s", r.code, r.stdout, r.stderr)
+		}
+		reason, err := os.ReadFile(filepath.Join(dir, "var", "rejected", "notes.txt.error.txt"))
+		if err != nil || len(reason) == 0 {
+			t.Fatalf("no reason file beside the rejected file: %v", err)
+		}
+		if st := status(t, cfg); st.Orders["total"] != 0 {
+			t.Fatalf("a rejected file changed the ledger: %v", st.Orders)
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		if r := cli(t, "status", "--config", cfg, "extra"); r.code != 2 {
+			t.Fatalf("exit %d", r.code)
+		}
+		if r := cli(t, "frobnicate"); r.code != 2 {
+			t.Fatalf("exit %d", r.code)
+		}
+		if r := cli(t, "plan", "--config", cfg, "--at", "tomorrow"); r.code != 2 {
+			t.Fatalf("exit %d", r.code)
+		}
+	})
+	t.Run("failing template stops start-up", func(t *testing.T) {
+		d := t.TempDir()
+		tmpl := writeFile(t, filepath.Join(d, "bad.tmpl"), "Subject: Order {{.OrderID}}\n\nLeave us a 5-star review and get a free gift card! {{.ReviewURL}}\n")
+		c := writeFile(t, filepath.Join(d, "c.toml"), fmt.Sprintf("[ledger]\npath = \"l.db\"\n[inbox]\ndir = \"in\"\nprocessed_dir = \"p\"\nrejected_dir = \"r\"\n[control]\nsocket = \"s.sock\"\n[[campaign]]\nname = \"en\"\nsales_channels = [\"Amazon.com\"]\ntemplate = %q\nchannel = \"outbox\"\n[channel.outbox]\ndir = \"out\"\n", tmpl))
+		r := cli(t, "run", "--once", "--config", c)
+		if r.code != 2 || !strings.Contains(r.stderr, "P-INCENTIVE") {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
+		}
+		if r := cli(t, "lint", "--config", c); r.code != 1 || !strings.Contains(r.stdout, "bad.tmpl:3:") {
+			t.Fatalf("lint: exit %d: %s", r.code, r.stdout)
+		}
+	})
+}
+
+// daemonProc is a running `campaignd run`.
+type daemonProc struct {
+	cmd  *exec.Cmd
+	logs chan string
+}
+
+// startDaemon starts the daemon and returns once it logged that it started.
+func startDaemon(t *testing.T, cfg string, args ...string) *daemonProc {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"run", "--config", cfg}, args...)...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemonProc{cmd: cmd, logs: make(chan string, 1000)}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			d.logs <- sc.Text()
+		}
+		close(d.logs)
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	d.waitLog(t, "campaignd started")
+	return d
+}
+
+// waitLog reads the daemon's log until a line contains s.
+func (d *daemonProc) waitLog(t *testing.T, s string) string {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-d.logs:
+			if !ok {
+				t.Fatalf("daemon exited before logging %q", s)
+			}
+			if strings.Contains(l, s) {
+				return l
+			}
+		case <-timeout:
+			t.Fatalf("daemon did not log %q", s)
+		}
+	}
+}
+
+// waitFiles waits (on file events, not by sleeping) until dir holds n .eml files.
+func waitFiles(t *testing.T, dir string, n int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Add(dir); err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		ents, _ := os.ReadDir(dir)
+		k := 0
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".eml") {
+				k++
+			}
+		}
+		return k
+	}
+	timeout := time.After(60 * time.Second)
+	for count() < n {
+		select {
+		case <-w.Events:
+		case err := <-w.Errors:
+			t.Fatal(err)
+		case <-timeout:
+			t.Fatalf("%s holds %d messages, want %d", dir, count(), n)
+		}
+	}
+}
+
+// TestDaemon runs the daemon as systemd would: status and ingest through the
+// control socket while it runs, a second daemon refused, a bad reload
+// refused with the old config kept, a good SIGHUP reload, and SIGTERM.
+func TestDaemon(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "[schedule]\ntick = \"@every 1s\"\n")
+	d := startDaemon(t, cfg, "--at", "2026-11-20T00:00:00Z")
+
+	st := status(t, cfg)
+	if st.Daemon == nil || st.Daemon.PID != d.cmd.Process.Pid {
+		t.Fatalf("status does not come from the daemon: %+v", st)
+	}
+	file := writeFile(t, filepath.Join(dir, "drop", "orders.txt"), allOrdersHeader+
+		line("111-0000001-0000001", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
+	if r := cli(t, "ingest", "--config", cfg, file); r.code != 0 || !strings.Contains(r.stdout, "1 new") {
+		t.Fatalf("ingest through the daemon: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A file dropped into the inbox is picked up by the watcher.
+	writeFile(t, filepath.Join(dir, "var", "inbox", "more.txt"), allOrdersHeader+
+		line("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
+	waitFiles(t, filepath.Join(dir, "var", "outbox"), 2)
+	if st := status(t, cfg); st.Orders["sent"] != 2 || st.Orders["total"] != 2 {
+		t.Fatalf("status = %v", st.Orders)
+	}
+
+	// A second daemon on the same ledger fails at once.
+	start := time.Now()
+	r := cli(t, "run", "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.stderr, "locked") || time.Since(start) > 20*time.Second {
+		t.Fatalf("second run: exit %d after %v: %s", r.code, time.Since(start), r.stderr)
+	}
+
+	// A reload that brings a failing template is refused; the daemon keeps running.
+	orig, _ := os.ReadFile(cfg)
+	bad := writeFile(t, filepath.Join(dir, "bad.tmpl"), "Subject: Order {{.OrderID}}\n\nPlease leave us a 5-star review! {{.ReviewURL}}\n")
+	writeFile(t, cfg, replaceFirstTemplate(string(orig), bad))
+	if r := cli(t, "reload", "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "P-POSITIVE") {
+		t.Fatalf("bad reload: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if st := status(t, cfg); st.Daemon == nil {
+		t.Fatal("daemon gone after a refused reload")
+	}
+
+	// SIGHUP with the good config back reloads it.
+	writeFile(t, cfg, string(orig))
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	d.waitLog(t, "config reloaded")
+
+	// SIGTERM: clean stop, exit 0, socket removed.
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.waitLog(t, "stopped")
+	if err := d.cmd.Wait(); err != nil {
+		t.Fatalf("daemon exit: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "var", "campaignd.sock")); !os.IsNotExist(err) {
+		t.Errorf("socket left behind: %v", err)
+	}
+	if st := status(t, cfg); st.Daemon != nil || st.Orders["sent"] != 2 {
+		t.Fatalf("status after stop = %+v", st)
+	}
+}
+
+func replaceFirstTemplate(cfg, tmpl string) string {
+	lines := strings.Split(cfg, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "template = ") {
+			lines[i] = fmt.Sprintf("template = %q", tmpl)
+			break
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestCrashMidSend kills the daemon with SIGKILL while it is sending,
+// restarts it, and checks that every order got exactly one message.
+func TestCrashMidSend(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "[schedule]\nbatch_size = 100000\n")
+	const n = 300
+	var b strings.Builder
+	b.WriteString(allOrdersHeader)
+	for i := range n {
+		b.WriteString(line(fmt.Sprintf("111-%07d-%07d", i, i), "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
+	}
+	file := writeFile(t, filepath.Join(dir, "drop", "orders.txt"), b.String())
+	if r := cli(t, "ingest", "--config", cfg, file); r.code != 0 {
+		t.Fatalf("ingest: %s", r.stderr)
+	}
+	out := filepath.Join(dir, "var", "outbox")
+	cmd := exec.Command(binary, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z")
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFiles(t, out, 10)
+	cmd.Process.Kill()
+	cmd.Wait()
+	atKill := len(outbox(t, dir))
+	if atKill >= n {
+		t.Fatalf("all %d orders were sent before the kill; the test did not interrupt a send", n)
+	}
+	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
+		t.Fatalf("restart: exit %d: %s", r.code, r.stderr)
+	}
+	if got := len(outbox(t, dir)); got != n {
+		t.Fatalf("outbox holds %d messages after the restart, want %d", got, n)
+	}
+	st := status(t, cfg)
+	if st.Orders["sent"] != n || st.Orders["claimed"] != 0 || st.Orders["in_doubt"] != 0 {
+		t.Fatalf("status = %v", st.Orders)
+	}
+	// No order was attempted twice: the outbox never refused a second write.
+	exp := cli(t, "ledger", "export", "--config", cfg)
+	if strings.Contains(exp.stdout, "already sent") {
+		t.Fatal("a send was attempted twice (the outbox refused a second message)")
+	}
+	t.Logf("killed after %d of %d messages; the restart completed the rest", atKill, n)
+}

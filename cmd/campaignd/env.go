@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"campaignd/internal/config"
+	"campaignd/internal/control"
+	"campaignd/internal/ledger"
+	"campaignd/internal/scheduler"
+)
+
+const defaultConfig = config.DefaultPath
+
+// newFlags returns a FlagSet for a subcommand with --config and a
+// hand-written usage text: what it does, its synopsis, its flags.
+func newFlags(name, synopsis, about string, a *app) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "%s\n\nUsage:\n\tcampaignd %s [flags] %s\n\nFlags:\n", about, name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", defaultConfig, "config `FILE`")
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return silent(exitUsage) // the flag package printed the problem and the usage
+	}
+	return nil
+}
+
+// parseAt parses an --at value (RFC 3339); empty means the clock.
+func (a *app) parseAt(s string) (time.Time, error) {
+	if s == "" {
+		return a.clock().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usagef("--at %q: want an RFC 3339 time such as 2026-11-26T09:00:00Z", s)
+	}
+	return t.UTC(), nil
+}
+
+// loadConfig loads the config or returns an exit-2 error naming the file and key.
+func loadConfig(path string) (*config.Config, error) {
+	c, err := config.Load(path)
+	if err != nil {
+		return nil, invalid(err)
+	}
+	return c, nil
+}
+
+// forward sends the command to the running daemon, if one answers on the
+// config's socket. done is false when no daemon runs and the caller should
+// do the work itself.
+func (a *app) forward(ctx context.Context, cfg *config.Config, args []string) (done bool, err error) {
+	if a.daemon != nil {
+		return false, nil // already inside the daemon
+	}
+	resp, err := control.Call(ctx, cfg.Control.Socket, args)
+	if errors.Is(err, control.ErrNoDaemon) {
+		return false, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("ask the daemon: %w", err)
+	}
+	fmt.Fprint(a.stdout, resp.Stdout)
+	fmt.Fprint(a.stderr, resp.Stderr)
+	if resp.Code != exitOK {
+		return true, silent(resp.Code)
+	}
+	return true, nil
+}
+
+// withLedger runs fn with the daemon's ledger, or opens the file itself
+// when no daemon runs (read-only when it only looks).
+func (a *app) withLedger(cfg *config.Config, readOnly bool, fn func(l *ledger.Ledger) error) error {
+	if a.daemon != nil {
+		return fn(a.daemon.ledger)
+	}
+	if _, err := os.Stat(cfg.Ledger.Path); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(filepath.Dir(cfg.Ledger.Path), 0o750); err != nil {
+			return fmt.Errorf("create ledger folder: %w", err)
+		}
+		readOnly = false // a read-only open cannot create the file
+	}
+	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: cfg.Ledger.LockTimeout.Duration, ReadOnly: readOnly})
+	if errors.Is(err, ledger.ErrLocked) {
+		return fmt.Errorf("ledger %s is locked by another process, and no daemon answers on %s", cfg.Ledger.Path, cfg.Control.Socket)
+	}
+	if err != nil {
+		return fmt.Errorf("open ledger: %w", err)
+	}
+	defer l.Close()
+	return fn(l)
+}
+
+// prepare builds the run-time setup (rules, checked templates, senders), or
+// uses the daemon's.
+func (a *app) prepare(cfg *config.Config) (*scheduler.Setup, func(), error) {
+	if a.daemon != nil {
+		return a.daemon.engine.Setup(), func() {}, nil
+	}
+	s, err := scheduler.Prepare(cfg, a.clock)
+	if err != nil {
+		if errors.Is(err, scheduler.ErrTemplates) {
+			fmt.Fprintln(a.stderr, err)
+			return nil, nil, &exitError{exitUsage, fmt.Errorf("%s: the configured templates fail the policy checks", cfg.Path)}
+		}
+		return nil, nil, invalid(fmt.Errorf("%s: %w", cfg.Path, err))
+	}
+	return s, func() { s.Close() }, nil
+}
+
+// absArgs makes file arguments absolute before they go to the daemon,
+// whose working directory is not ours.
+func absArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, p := range args {
+		if strings.HasPrefix(p, "-") {
+			out[i] = p
+			continue
+		}
+		if abs, err := filepath.Abs(p); err == nil {
+			out[i] = abs
+		} else {
+			out[i] = p
+		}
+	}
+	return out
+}
+
+// stamp formats a time for people: UTC, to the second.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}

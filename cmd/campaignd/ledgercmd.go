@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"campaignd/internal/ledger"
+	"campaignd/internal/orders"
+	"campaignd/internal/scheduler"
+)
+
+const ledgerAbout = `Inspect and correct the ledger by hand. Every correction leaves an audit event.
+
+	show ORDER                    the order's record and its whole history
+	export                        every order as JSON lines
+	resolve ORDER --sent|--retry  settle an in_doubt order: it went, or send it again
+	mark-sent ORDER...            record a request made outside campaignd (never send one)
+	exclude ORDER...              never send a request for these orders`
+
+func cmdLedger(ctx context.Context, a *app, args []string) error {
+	fs := newFlags("ledger", "show|export|resolve|mark-sent|exclude [ORDER...]", ledgerAbout, a)
+	cfgPath := configFlag(fs)
+	sent := fs.Bool("sent", false, "resolve: the request did go out")
+	retry := fs.Bool("retry", false, "resolve: the request did not go out; schedule it again")
+	note := fs.String("note", "", "a note for the audit event")
+	asJSON := fs.Bool("json", false, "show: print JSON")
+	// Flags may come after the subcommand: `ledger resolve ORDER --sent`.
+	var pos []string
+	rest := args
+	for {
+		if err := parse(fs, rest); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(pos) == 0 {
+		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent or exclude")
+	}
+	sub, ids := pos[0], pos[1:]
+	for _, id := range ids {
+		if !orders.ValidID(id) && !orders.IsNonAmazonID(id) {
+			return usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
+		}
+	}
+	readOnly := false
+	switch sub {
+	case "show":
+		if len(ids) != 1 {
+			return usagef("ledger show takes one ORDER")
+		}
+		readOnly = true
+	case "export":
+		if len(ids) != 0 {
+			return usagef("ledger export takes no ORDER")
+		}
+		readOnly = true
+	case "resolve":
+		if len(ids) != 1 || *sent == *retry {
+			return usagef("ledger resolve takes one ORDER and exactly one of --sent or --retry")
+		}
+	case "mark-sent", "exclude":
+		if len(ids) == 0 {
+			return usagef("ledger %s needs at least one ORDER", sub)
+		}
+	default:
+		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent or exclude)", sub)
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if done, err := a.forward(ctx, cfg, append([]string{"ledger"}, args...)); done {
+		return err
+	}
+	var setup *scheduler.Setup
+	if sub == "resolve" {
+		s, done, err := a.prepare(cfg)
+		if err != nil {
+			return err
+		}
+		defer done()
+		setup = s
+	}
+	now := a.clock().UTC()
+	return a.withLedger(cfg, readOnly, func(l *ledger.Ledger) error {
+		switch sub {
+		case "show":
+			return ledgerShow(a.stdout, l, ids[0], *asJSON)
+		case "export":
+			return l.Export(a.stdout)
+		case "resolve":
+			if err := l.Resolve(ledger.Key{OrderID: ids[0]}, *sent, setup.Decide, now, *note); err != nil {
+				return fmt.Errorf("resolve %s: %w", ids[0], err)
+			}
+			r, _, err := l.Get(ledger.Key{OrderID: ids[0]})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s: %s (%s)\n", ids[0], r.State, r.Reason)
+			return nil
+		}
+		for _, id := range ids {
+			k := ledger.Key{OrderID: id}
+			var err error
+			if sub == "mark-sent" {
+				err = l.OperatorMarkSent(k, now, *note)
+			} else {
+				err = l.OperatorExclude(k, now, *note)
+			}
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", sub, id, err)
+			}
+			r, _, _ := l.Get(k)
+			fmt.Fprintf(a.stdout, "%s: %s\n", id, r.State)
+		}
+		return nil
+	})
+}
+
+func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
+	k := ledger.Key{OrderID: id}
+	r, ok, err := l.Get(k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("order %s is not in the ledger", id)
+	}
+	evs, err := l.Events(k)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(w, struct {
+			Record  ledger.Record         `json:"record"`
+			History []scheduler.EventLine `json:"history"`
+		}{r, scheduler.EventLines(evs)})
+	}
+	o := r.Order
+	fmt.Fprintf(w, "order %s (%s)\nstate %s: %s\n", id, orDash(o.Marketplace), r.State, orDash(r.Reason))
+	fmt.Fprintf(w, "campaign %s, channel %s\nsend at %s, deadline %s, attempts %d\n", orDash(r.Campaign), orDash(r.Channel), stamp(r.SendAt), stamp(r.Deadline), r.Attempts)
+	if r.LastError != "" {
+		fmt.Fprintf(w, "last error: %s\n", r.LastError)
+	}
+	if r.Refusal != "" {
+		fmt.Fprintf(w, "refused: %s\n", r.Refusal)
+	}
+	fmt.Fprintf(w, "purchased %s, status %q, shipped %s, delivered %s, estimated arrival %s\n",
+		stamp(o.PurchaseDate), o.Status, stamp(o.ShippedAt), stamp(o.DeliveredAt), stamp(o.EstimatedArrival))
+	for _, it := range o.Items {
+		c := ""
+		if it.Cancelled {
+			c = " (cancelled)"
+		}
+		fmt.Fprintf(w, "  item %s %s %q%s\n", orDash(it.SKU), orDash(it.ASIN), it.Title, c)
+	}
+	fmt.Fprintln(w, "history:")
+	for _, e := range evs {
+		fmt.Fprintf(w, "  %s  %-9s %s -> %s  %s\n", stamp(e.Time), e.Actor, orDash(string(e.From)), e.To, e.Reason)
+	}
+	return nil
+}

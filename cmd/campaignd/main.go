@@ -1,0 +1,177 @@
+// Command campaignd sends exactly one neutral review request per eligible
+// Amazon order, never 30 days or more after the order was placed, and
+// refuses any message that fails the embedded Amazon policy checks.
+//
+// See README.md for the commands, the configuration and running it under
+// systemd.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+	_ "time/tzdata" // quiet hours need every marketplace's zone, even on a minimal system
+)
+
+// Exit codes (a contract: scripts depend on them).
+const (
+	exitOK      = 0 // success
+	exitProblem = 1 // the command ran and found a problem
+	exitUsage   = 2 // usage error or invalid config
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process at once
+	}()
+	code := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries an exit code with the message to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, a...)}
+}
+
+func invalid(err error) error { return &exitError{exitUsage, err} }
+
+// silent is an exit code whose message the command already printed.
+func silent(code int) error { return &exitError{code, nil} }
+
+// app is what a subcommand runs with: where to print, and (inside the daemon)
+// the daemon whose ledger and engine it uses.
+type app struct {
+	stdout, stderr io.Writer
+	daemon         *daemon
+	clock          func() time.Time
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, a *app, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run the daemon (or one pass with --once)", cmdRun},
+		{"ingest", "ingest order or return reports now", cmdIngest},
+		{"status", "show the ledger and the daemon's state", cmdStatus},
+		{"plan", "show what would be sent at a time, and why the rest would not", cmdPlan},
+		{"lint", "check templates against the Amazon policy rules", cmdLint},
+		{"preview", "render the message for one order with its policy verdict", cmdPreview},
+		{"ledger", "inspect and correct the ledger (show, export, resolve, mark-sent, exclude)", cmdLedger},
+		{"reload", "make the running daemon reload its config and templates", cmdReload},
+		{"version", "print version, commit and Go version", cmdVersion},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `campaignd sends one neutral Amazon review request per eligible order.
+
+Usage:
+	campaignd <command> [arguments]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "	%-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, `
+Every command takes --config FILE (default %s).
+Run "campaignd <command> -h" for a command's flags.
+
+Exit codes:
+	0  ok
+	1  the command ran and found a problem (a lint violation, a rejected file, a failed check)
+	2  usage error or invalid config
+`, defaultConfig)
+}
+
+// Run runs campaignd with args and returns the exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr, clock: time.Now}
+	return a.dispatch(ctx, args)
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		usage(a.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		usage(a.stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return a.exit(c.run(ctx, a, args[1:]))
+		}
+	}
+	fmt.Fprintf(a.stderr, "campaignd: unknown command %q\n\n", name)
+	usage(a.stderr)
+	return exitUsage
+}
+
+func (a *app) exit(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ee):
+		if ee.err != nil {
+			fmt.Fprintf(a.stderr, "campaignd: %v\n", ee.err)
+		}
+		return ee.code
+	default:
+		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
+		return exitProblem
+	}
+}
+
+func cmdVersion(_ context.Context, a *app, args []string) error {
+	fs := newFlags("version", "", "Print campaignd's version, the commit it was built from and the Go version.", a)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	commit, modified := "unknown", ""
+	goVersion := "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+	}
+	fmt.Fprintf(a.stdout, "campaignd %s\ncommit %s%s\n%s\n", version, commit, modified, goVersion)
+	return nil
+}

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"campaignd/internal/config"
+	"campaignd/internal/control"
+	"campaignd/internal/inbox"
+	"campaignd/internal/ledger"
+	"campaignd/internal/scheduler"
+	"campaignd/internal/sdnotify"
+)
+
+// shutdownGrace is how long shutdown waits for an in-flight pass; it stays
+// below the unit's TimeoutStopSec.
+const shutdownGrace = 20 * time.Second
+
+// daemon is the running `campaignd run`: it owns the ledger, and answers
+// the other commands on the control socket.
+type daemon struct {
+	cfgPath string
+	started time.Time
+	now     func() time.Time
+	logger  *slog.Logger
+	level   *slog.LevelVar
+	stderr  io.Writer
+
+	ledger  *ledger.Ledger
+	engine  *scheduler.Engine
+	watcher *inbox.Watcher
+
+	mu     sync.Mutex // guards cfg and runner across reloads
+	cfg    *config.Config
+	runner *scheduler.Runner
+	ctx    context.Context
+	notify *sdnotify.Notifier
+}
+
+func cmdRun(ctx context.Context, a *app, args []string) error {
+	fs := newFlags("run", "", "Run the daemon: watch the inbox, and on every tick of schedule.tick send the\nreview requests that are due. With --once, do one full pass (scan the inbox,\ningest, send what is due) and exit.", a)
+	cfgPath := configFlag(fs)
+	once := fs.Bool("once", false, "do one pass and exit")
+	at := fs.String("at", "", "set the clock to `TIME` (RFC 3339) for dry runs and tests; the daemon's clock then runs on from it")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("run takes no arguments")
+	}
+	if a.daemon != nil {
+		return usagef("run cannot be sent to a running daemon")
+	}
+	start, err := a.parseAt(*at)
+	if err != nil {
+		return err
+	}
+	now := a.clock
+	switch {
+	case *at != "" && *once:
+		now = func() time.Time { return start } // one pass at exactly TIME
+	case *at != "":
+		offset := start.Sub(a.clock())
+		now = func() time.Time { return a.clock().Add(offset) }
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	level := new(slog.LevelVar)
+	logger := newLogger(cfg, a.stderr, level)
+	setup, err := scheduler.Prepare(cfg, now)
+	if err != nil {
+		var te *scheduler.TemplateError
+		if errors.As(err, &te) {
+			for _, e := range te.Errs {
+				logger.Error("template does not parse", keyErr, e.Error())
+			}
+			for _, v := range te.Violations {
+				logger.Error("template breaks a policy rule", "violation", v.String())
+			}
+			return invalid(fmt.Errorf("%s: refusing to start: the configured templates fail the policy checks (run `campaignd lint`)", cfg.Path))
+		}
+		return invalid(fmt.Errorf("%s: %w", cfg.Path, err))
+	}
+	defer setup.Close()
+
+	if err := os.MkdirAll(filepath.Dir(cfg.Ledger.Path), 0o750); err != nil {
+		return fmt.Errorf("create ledger folder: %w", err)
+	}
+	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: cfg.Ledger.LockTimeout.Duration})
+	if errors.Is(err, ledger.ErrLocked) {
+		return fmt.Errorf("ledger %s is locked by another process: is campaignd already running?", cfg.Ledger.Path)
+	}
+	if err != nil {
+		return fmt.Errorf("open ledger: %w", err)
+	}
+	defer l.Close()
+
+	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, logger: logger, level: level, stderr: a.stderr, ledger: l, cfg: cfg, notify: sdnotify.New()}
+	d.engine = scheduler.NewEngine(l, setup, logger.With(keyComponent, "scheduler"))
+	if st, err := d.engine.Reconcile(ctx, now().UTC()); err != nil {
+		return fmt.Errorf("reconcile claimed orders: %w", err)
+	} else if st.Sent+st.Retried+st.InDoubt > 0 {
+		logger.Warn("reconciled orders a crash left claimed", "sent", st.Sent, "retry", st.Retried, "in_doubt", st.InDoubt)
+	}
+	w, err := newWatcher(cfg, d.engine.Handler(now), logger.With(keyComponent, "inbox"), now)
+	if err != nil {
+		return invalid(err)
+	}
+	d.watcher = w
+	if *once {
+		return d.once(ctx)
+	}
+	return d.serve(ctx, a)
+}
+
+// once ingests every file in the inbox as it is (no settling: nothing is
+// expected to be writing) and runs one pass.
+func (d *daemon) once(ctx context.Context) error {
+	entries, err := os.ReadDir(d.watcher.Dir)
+	if err != nil {
+		return fmt.Errorf("read inbox: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Type().IsRegular() && !inbox.Ignored(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if _, err := d.watcher.Process(ctx, filepath.Join(d.watcher.Dir, n)); err != nil {
+			d.logger.Error("cannot file inbox file", "file", n, keyErr, err.Error())
+		}
+	}
+	st, err := d.engine.Pass(ctx, d.now().UTC())
+	if err != nil {
+		return err
+	}
+	d.logger.Info("pass done", "at", stamp(d.now()), "due", st.Due, "sent", st.Sent, "retried", st.Retried,
+		"failed", st.Failed, "in_doubt", st.InDoubt, "refused", st.Refused, "quiet", st.Quiet, "expired", st.Expired)
+	return nil
+}
+
+// serve runs the daemon until ctx ends.
+func (d *daemon) serve(ctx context.Context, a *app) error {
+	d.ctx = ctx
+	srv := &control.Server{Path: d.cfg.Control.Socket, Logger: d.logger.With(keyComponent, "control"),
+		Handler: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+			sub := &app{stdout: stdout, stderr: stderr, daemon: d, clock: d.now}
+			return sub.dispatch(ctx, args)
+		}}
+	if err := os.MkdirAll(filepath.Dir(d.cfg.Control.Socket), 0o750); err != nil {
+		return fmt.Errorf("create control socket folder: %w", err)
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+	go srv.Serve()
+	defer srv.Close()
+
+	var metrics *metricsServer
+	if d.cfg.Metrics.Listen != "" {
+		m, err := startMetrics(d)
+		if err != nil {
+			return err
+		}
+		metrics = m
+		defer metrics.Close()
+	}
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- d.watcher.Run(watchCtx) }()
+
+	if err := d.startRunner(d.cfg); err != nil {
+		stopWatch()
+		return invalid(err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	stopDog := d.watchdog(ctx)
+	defer stopDog()
+	d.notify.Send(sdnotify.Ready + "\nSTATUS=watching " + d.cfg.Inbox.Dir)
+	d.logger.Info("campaignd started", "version", version, "config", d.cfg.Path, "ledger", d.cfg.Ledger.Path, "socket", d.cfg.Control.Socket)
+
+	for {
+		select {
+		case <-hup:
+			if err := d.reload(ctx); err != nil {
+				d.logger.Error("reload refused; the old config stays in force", keyErr, err.Error())
+			}
+		case err := <-watchDone:
+			if err != nil && ctx.Err() == nil {
+				d.logger.Error("inbox watcher stopped", keyErr, err.Error())
+			}
+			watchDone = nil
+		case <-ctx.Done():
+			d.notify.Send(sdnotify.Stopping)
+			d.logger.Info("stopping: finishing the pass in flight")
+			stopWatch()
+			grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			d.mu.Lock()
+			r := d.runner
+			d.mu.Unlock()
+			r.Stop(grace)
+			cancel()
+			if watchDone != nil {
+				<-watchDone
+			}
+			d.logger.Info("stopped")
+			return nil
+		}
+	}
+}
+
+func (d *daemon) startRunner(cfg *config.Config) error {
+	r := &scheduler.Runner{Engine: d.engine, Spec: cfg.Schedule.Tick, Now: func() time.Time { return d.now() },
+		Logger: d.logger.With(keyComponent, "scheduler"),
+		AfterPass: func(scheduler.PassStats, error) {
+			if sdnotify.WatchdogInterval() > 0 {
+				d.notify.Send(sdnotify.Watchdog)
+			}
+		}}
+	if err := r.Start(d.ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.runner = r
+	d.mu.Unlock()
+	return nil
+}
+
+// watchdog pings systemd at half the watchdog interval while the daemon's
+// loop is alive; the passes ping too.
+func (d *daemon) watchdog(ctx context.Context) func() {
+	every := sdnotify.WatchdogInterval() / 2
+	if every <= 0 {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				d.notify.Send(sdnotify.Watchdog)
+			}
+		}
+	}()
+	return cancel
+}
+
+// reload validates the config file and its templates, and swaps them in
+// only when everything is valid; otherwise the old config stays.
+func (d *daemon) reload(ctx context.Context) error {
+	d.notify.Send(sdnotify.Reloading)
+	defer d.notify.Send(sdnotify.Ready)
+	cfg, err := config.Load(d.cfgPath)
+	if err != nil {
+		return err
+	}
+	setup, err := scheduler.Prepare(cfg, d.now)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	old := d.cfg
+	d.mu.Unlock()
+	for key, pair := range map[string][2]string{
+		"ledger.path": {old.Ledger.Path, cfg.Ledger.Path}, "inbox.dir": {old.Inbox.Dir, cfg.Inbox.Dir},
+		"inbox.processed_dir": {old.Inbox.ProcessedDir, cfg.Inbox.ProcessedDir}, "inbox.rejected_dir": {old.Inbox.RejectedDir, cfg.Inbox.RejectedDir},
+		"control.socket": {old.Control.Socket, cfg.Control.Socket}, "metrics.listen": {old.Metrics.Listen, cfg.Metrics.Listen},
+	} {
+		if pair[0] != pair[1] {
+			d.logger.Warn("this setting changes only on restart", "key", key)
+		}
+	}
+	prev, err := d.engine.Swap(setup, d.now().UTC())
+	if prev != nil {
+		prev.Close()
+	}
+	if err != nil {
+		return err
+	}
+	d.level.Set(parseLevel(cfg.Log.Level))
+	d.mu.Lock()
+	d.cfg = cfg
+	r := d.runner
+	d.mu.Unlock()
+	if cfg.Schedule.Tick != old.Schedule.Tick {
+		r.Stop(ctx)
+		if err := d.startRunner(cfg); err != nil {
+			return err
+		}
+	} else {
+		r.RunPass()
+	}
+	d.logger.Info("config reloaded", "config", cfg.Path)
+	return nil
+}
+
+// info describes the daemon for status.
+func (d *daemon) info() *scheduler.Daemon {
+	d.mu.Lock()
+	r, cfg := d.runner, d.cfg
+	d.mu.Unlock()
+	info := &scheduler.Daemon{PID: os.Getpid(), Version: version, Config: cfg.Path, Started: d.started.UTC()}
+	if r != nil {
+		info.LastPass, info.NextPass = r.LastPass(), r.NextPass()
+	}
+	if d.watcher != nil {
+		info.Pending = d.watcher.Pending()
+	}
+	return info
+}
+
+// watcherFor returns a watcher with the daemon's folders and the given
+// handler, for `campaignd ingest` sent to the daemon.
+func (d *daemon) watcherFor(h inbox.Handler) (*inbox.Watcher, error) {
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	return newWatcher(cfg, h, d.logger.With(keyComponent, "ingest"), d.now)
+}

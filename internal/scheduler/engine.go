@@ -1,0 +1,266 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"campaignd/internal/channel"
+	"campaignd/internal/ledger"
+	"campaignd/internal/marketplace"
+	"campaignd/internal/policy"
+)
+
+// Engine runs passes over the ledger with the current Setup. Passes never
+// overlap; a reload swaps the Setup between passes.
+type Engine struct {
+	Ledger  *ledger.Ledger
+	Logger  *slog.Logger
+	Account string // ledger account of this daemon's orders ("" = default)
+
+	setup  atomic.Pointer[Setup]
+	passMu sync.Mutex
+}
+
+// NewEngine returns an engine over l with the first setup s.
+func NewEngine(l *ledger.Ledger, s *Setup, logger *slog.Logger) *Engine {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{Ledger: l, Logger: logger}
+	e.setup.Store(s)
+	return e
+}
+
+// Setup returns the setup in force.
+func (e *Engine) Setup() *Setup { return e.setup.Load() }
+
+// Swap puts s in force, re-decides every order that has not been sent
+// under the new rules, and returns the old setup for the caller to close.
+func (e *Engine) Swap(s *Setup, now time.Time) (*Setup, error) {
+	e.passMu.Lock()
+	defer e.passMu.Unlock()
+	old := e.setup.Swap(s)
+	if _, err := e.Ledger.Redecide(s.Decide, now); err != nil {
+		return old, fmt.Errorf("re-decide orders: %w", err)
+	}
+	return old, nil
+}
+
+// PassStats counts what one pass did.
+type PassStats struct {
+	Expired, Purged, Due, Sent, Retried, Failed, InDoubt, Refused, Quiet int
+}
+
+func (p PassStats) String() string {
+	return fmt.Sprintf("due=%d sent=%d retried=%d failed=%d in_doubt=%d refused=%d quiet=%d expired=%d", p.Due, p.Sent, p.Retried, p.Failed, p.InDoubt, p.Refused, p.Quiet, p.Expired)
+}
+
+// refusalRetry is how long a refused message waits before it is rendered
+// again (a reload re-decides it sooner).
+const refusalRetry = 24 * time.Hour
+
+// notOfferedRetry is how long to wait when Amazon offers no solicitation yet.
+const notOfferedRetry = 24 * time.Hour
+
+// Pass does one send pass at now: expire what passed its deadline, purge
+// personal data past its time, then send what is due. Each send is claim
+// (committed to disk) → send → record, so a crash at any point leaves the
+// order claimed, never unclaimed-but-sent, and a claimed order is never
+// sent again without reconciliation.
+func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
+	e.passMu.Lock()
+	defer e.passMu.Unlock()
+	s := e.Setup()
+	var st PassStats
+	var err error
+	if st.Expired, err = e.Ledger.ExpireOverdue(now); err != nil {
+		return st, fmt.Errorf("expire overdue: %w", err)
+	}
+	if st.Purged, err = e.Ledger.PurgePersonal(now, days(s.Config.Schedule.PurgeAfterDays)); err != nil {
+		return st, fmt.Errorf("purge personal data: %w", err)
+	}
+	due, err := e.Ledger.Due(now, s.Config.Schedule.BatchSize)
+	if err != nil {
+		return st, fmt.Errorf("read due orders: %w", err)
+	}
+	st.Due = len(due)
+	for _, rec := range due {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := e.sendOne(ctx, s, rec, now, &st); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// sendOne handles one due order. Only ledger errors are returned: anything
+// that goes wrong with the order itself is recorded on it.
+func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, now time.Time, st *PassStats) error {
+	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
+	if quiet, _ := s.Rules.InQuietHours(now, rec.Order.Marketplace); quiet {
+		st.Quiet++
+		return nil
+	}
+	snd, ok := s.Senders[rec.Channel]
+	if !ok {
+		// The campaign's channel left the config: re-deciding on reload moved the
+		// order already; an order scheduled for a channel that is gone waits.
+		log.Warn("order scheduled for a channel that is not configured; skipped")
+		return nil
+	}
+	r, err := s.Render(rec, now)
+	if err == nil && len(r.Violations) > 0 {
+		err = refusal(r.Violations)
+	}
+	if err == nil && snd.NeedsBuyerEmail() && r.Message.To == "" {
+		err = errors.New("no buyer relay address is known for this order (needed by the smtp channel)")
+	}
+	if err != nil {
+		st.Refused++
+		log.Warn("message refused; order stays scheduled", "reason", err.Error())
+		if rerr := e.Ledger.Refuse(rec.Key, now.Add(refusalRetry), now, err.Error()); rerr != nil && !errors.Is(rerr, ledger.ErrExpired) {
+			return fmt.Errorf("record refusal of %s: %w", rec.Key.OrderID, rerr)
+		}
+		return nil
+	}
+	if _, err := e.Ledger.Claim(rec.Key, rec.Channel, now); err != nil {
+		if errors.Is(err, ledger.ErrExpired) || errors.Is(err, ledger.ErrNotClaimable) {
+			log.Info("not sent", "reason", err.Error())
+			return nil
+		}
+		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
+	}
+	sendErr := snd.Send(ctx, r.Message)
+	return e.record(ctx, snd, rec, r.Message, sendErr, now, st, log)
+}
+
+// refusal summarises the policy violations of a rendered message.
+func refusal(vs []policy.Violation) error {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.Rule + ": " + v.Message
+	}
+	return errors.New("policy refused the rendered message: " + strings.Join(parts, "; "))
+}
+
+// record writes the outcome of a send attempt.
+func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Record, msg channel.Message, sendErr error, now time.Time, st *PassStats, log *slog.Logger) error {
+	k := rec.Key
+	var err error
+	switch {
+	case sendErr == nil:
+		st.Sent++
+		log.Info("review request sent")
+		err = e.Ledger.MarkSent(k, now, "sent through "+snd.Name())
+	case errors.Is(sendErr, channel.ErrInDoubt):
+		// The whole message was handed over but no answer came: it may have
+		// gone. Never retried automatically; an operator resolves it.
+		st.InDoubt++
+		log.Warn("send in doubt; resolve with `campaignd ledger resolve`", "reason", sendErr.Error())
+		err = e.Ledger.MarkInDoubt(k, now, sendErr.Error())
+	case errors.Is(sendErr, channel.ErrAlreadySent):
+		st.Sent++
+		log.Warn("channel reports the request already went; recorded as sent", "reason", sendErr.Error())
+		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
+	case errors.Is(sendErr, channel.ErrNotOffered):
+		st.Retried++
+		err = e.Ledger.Retry(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
+	case errors.Is(sendErr, channel.ErrOutsideWindow):
+		// Our deadline (purchase + 30 days) ends no later than Amazon's
+		// (delivery + 30 days), so inside it "outside the window" means too early.
+		st.Retried++
+		err = e.Ledger.Retry(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
+	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
+		st.Retried++
+		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)
+		log.Warn("send failed; will retry", "reason", sendErr.Error(), "retry_in", wait.String())
+		err = e.Ledger.Retry(k, now.Add(wait), now, sendErr.Error())
+	case errors.Is(sendErr, channel.ErrPermanent):
+		st.Failed++
+		log.Error("send failed for good", "reason", sendErr.Error())
+		err = e.Ledger.MarkFailed(k, now, sendErr.Error())
+	default:
+		// Unclassified (a cancelled context mid-send, say): ask the channel.
+		err = e.reconcileOne(ctx, snd, k, msg, now, "send interrupted: "+sendErr.Error(), st)
+	}
+	if err != nil && !errors.Is(err, ledger.ErrExpired) {
+		return fmt.Errorf("record outcome for %s: %w", k.OrderID, err)
+	}
+	return nil
+}
+
+// backoff doubles base per attempt, capped at a day.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 24*time.Hour)
+}
+
+// Reconcile settles orders a crash left claimed: the channel says whether
+// the request went; when it cannot know, the order becomes in_doubt and
+// waits for an operator. It runs once at start-up, before any pass.
+func (e *Engine) Reconcile(ctx context.Context, now time.Time) (PassStats, error) {
+	e.passMu.Lock()
+	defer e.passMu.Unlock()
+	s := e.Setup()
+	var st PassStats
+	claimed, err := e.Ledger.List(ledger.Claimed, 0)
+	if err != nil {
+		return st, fmt.Errorf("list claimed orders: %w", err)
+	}
+	for _, rec := range claimed {
+		snd, ok := s.Senders[rec.Channel]
+		if !ok {
+			st.InDoubt++
+			if err := e.Ledger.MarkInDoubt(rec.Key, now, fmt.Sprintf("claimed for channel %q, which is not configured now", rec.Channel)); err != nil {
+				return st, err
+			}
+			continue
+		}
+		msg := channelMessage(rec, now)
+		if err := e.reconcileOne(ctx, snd, rec.Key, msg, now, "found claimed at start-up", &st); err != nil {
+			return st, err
+		}
+	}
+	return st, nil
+}
+
+func channelMessage(rec ledger.Record, now time.Time) channel.Message {
+	m := channel.Message{Account: rec.Key.Account, OrderID: rec.Key.OrderID, Marketplace: rec.Order.Marketplace, Date: now}
+	if r, ok := marketplace.Lookup(rec.Order.Marketplace); ok {
+		m.MarketplaceID = r.ID
+	}
+	return m
+}
+
+func (e *Engine) reconcileOne(ctx context.Context, snd channel.Sender, k ledger.Key, msg channel.Message, now time.Time, why string, st *PassStats) error {
+	v, err := snd.Reconcile(ctx, msg)
+	switch {
+	case err == nil && v == channel.WasSent:
+		st.Sent++
+		return e.Ledger.MarkSent(k, now, why+"; "+snd.Name()+" shows it was sent")
+	case err == nil && v == channel.NotSent:
+		st.Retried++
+		return e.Ledger.Retry(k, now, now, why+"; "+snd.Name()+" shows it was not sent")
+	default:
+		reason := why + "; " + snd.Name() + " cannot tell whether it was sent"
+		if err != nil {
+			reason += " (" + err.Error() + ")"
+		}
+		st.InDoubt++
+		e.Logger.Warn("order in doubt; resolve with `campaignd ledger resolve`", "order", k.OrderID, "reason", reason)
+		return e.Ledger.MarkInDoubt(k, now, reason)
+	}
+}

@@ -1,0 +1,324 @@
+package scheduler_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"campaignd/internal/channel"
+	"campaignd/internal/config"
+	"campaignd/internal/ledger"
+	"campaignd/internal/scheduler"
+)
+
+const header = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\tproduct-name\tsku\tasin\titem-status\tquantity\n"
+
+// row builds one All Orders line.
+func row(id, purchase, updated, status, channel, product, itemStatus string) string {
+	return strings.Join([]string{id, "", purchase, updated, status, "Amazon", channel, product, "SKU-1", "B0TEST0001", itemStatus, "1"}, "\t") + "\n"
+}
+
+type env struct {
+	t      *testing.T
+	dir    string
+	cfg    *config.Config
+	ledger *ledger.Ledger
+	engine *scheduler.Engine
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	dir := t.TempDir()
+	tmpl, err := filepath.Abs("../../templates/review-request.en.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`seller_name = "Test Brand"
+[ledger]
+path = "campaignd.db"
+[inbox]
+dir = "inbox"
+processed_dir = "processed"
+rejected_dir = "rejected"
+[control]
+socket = "c.sock"
+[[campaign]]
+name = "en"
+sales_channels = ["Amazon.com"]
+template = %q
+channel = "outbox"
+[channel.outbox]
+dir = "outbox"
+`, tmpl)
+	path := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := scheduler.Prepare(cfg, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { setup.Close() })
+	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := l.Check(); err != nil {
+			t.Errorf("ledger invariants: %v", err)
+		}
+		l.Close()
+	})
+	return &env{t: t, dir: dir, cfg: cfg, ledger: l, engine: scheduler.NewEngine(l, setup, nil)}
+}
+
+func (e *env) ingest(name, content string, now time.Time) scheduler.IngestReport {
+	e.t.Helper()
+	p := filepath.Join(e.dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	rep, err := e.engine.Ingest(context.Background(), p, now)
+	if err != nil {
+		e.t.Fatalf("ingest %s: %v", name, err)
+	}
+	return rep
+}
+
+func (e *env) pass(now time.Time) scheduler.PassStats {
+	e.t.Helper()
+	st, err := e.engine.Pass(context.Background(), now)
+	if err != nil {
+		e.t.Fatalf("pass at %v: %v", now, err)
+	}
+	return st
+}
+
+func (e *env) outbox() []string {
+	e.t.Helper()
+	ents, err := os.ReadDir(filepath.Join(e.dir, "outbox"))
+	if err != nil && !os.IsNotExist(err) {
+		e.t.Fatal(err)
+	}
+	var names []string
+	for _, de := range ents {
+		names = append(names, de.Name())
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (e *env) state(id string) ledger.Record {
+	e.t.Helper()
+	r, ok, err := e.ledger.Get(ledger.Key{OrderID: id})
+	if err != nil || !ok {
+		e.t.Fatalf("get %s: %v, %v", id, ok, err)
+	}
+	return r
+}
+
+func at(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestSendsExactlyOnce(t *testing.T) {
+	e := newEnv(t)
+	rep := e.ingest("orders.txt", header+
+		row("111-0000001-0000001", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped")+
+		row("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z", "Pending", "Amazon.com", "Water Bottle", "Unshipped"),
+		at("2026-11-05T00:00:00Z"))
+	if rep.Stats.New != 2 || rep.Summary.Rows != 2 {
+		t.Fatalf("ingest report %+v", rep)
+	}
+	// Delivered 11-04 10:00 + 5 days: due 11-09 10:00.
+	if st := e.pass(at("2026-11-09T09:59:59Z")); st.Sent != 0 || len(e.outbox()) != 0 {
+		t.Fatalf("sent before the send time: %+v %v", st, e.outbox())
+	}
+	if st := e.pass(at("2026-11-09T10:00:00Z")); st.Sent != 1 {
+		t.Fatalf("pass at the send time: %+v", st)
+	}
+	if got := e.outbox(); len(got) != 1 || got[0] != "111-0000001-0000001.eml" {
+		t.Fatalf("outbox = %v", got)
+	}
+	eml, _ := os.ReadFile(filepath.Join(e.dir, "outbox", "111-0000001-0000001.eml"))
+	if !strings.Contains(string(eml), "111-0000001-0000001") {
+		t.Errorf("message does not carry the order id:\n%s", eml)
+	}
+	if r := e.state("111-0000001-0000001"); r.State != ledger.Sent {
+		t.Fatalf("state = %s", r.State)
+	}
+	// The same bytes again change nothing; a second pass writes nothing.
+	again := e.ingest("orders-copy.txt", header+
+		row("111-0000001-0000001", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped")+
+		row("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z", "Pending", "Amazon.com", "Water Bottle", "Unshipped"),
+		at("2026-11-10T00:00:00Z"))
+	if !again.Duplicate {
+		t.Fatalf("same bytes not recognised: %+v", again)
+	}
+	if st := e.pass(at("2026-11-12T00:00:00Z")); st.Sent != 0 || len(e.outbox()) != 1 {
+		t.Fatalf("second pass sent again: %+v %v", st, e.outbox())
+	}
+	// A later report about the sent order (new bytes) cannot reschedule it.
+	e.ingest("later.txt", header+row("111-0000001-0000001", "2026-11-01T10:00:00Z", "2026-11-11T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"), at("2026-11-12T00:00:00Z"))
+	if r := e.state("111-0000001-0000001"); r.State != ledger.Sent {
+		t.Fatalf("state after a later report = %s", r.State)
+	}
+	if st := e.pass(at("2026-11-20T00:00:00Z")); st.Sent != 0 {
+		t.Fatalf("sent again: %+v", st)
+	}
+}
+
+func TestCancellationStopsPendingSend(t *testing.T) {
+	e := newEnv(t)
+	e.ingest("a.txt", header+row("111-0000003-0000003", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped", "Amazon.com", "Bottle", "Shipped"), at("2026-11-03T12:00:00Z"))
+	if r := e.state("111-0000003-0000003"); r.State != ledger.Scheduled {
+		t.Fatalf("state = %s (%s)", r.State, r.Reason)
+	}
+	e.ingest("b.txt", header+row("111-0000003-0000003", "2026-11-01T10:00:00Z", "2026-11-05T10:00:00Z", "Cancelled", "Amazon.com", "Bottle", "Cancelled"), at("2026-11-05T12:00:00Z"))
+	e.pass(at("2026-11-20T00:00:00Z"))
+	if len(e.outbox()) != 0 {
+		t.Fatalf("a cancelled order was sent: %v", e.outbox())
+	}
+	if r := e.state("111-0000003-0000003"); r.State != ledger.Excluded || !strings.Contains(r.Reason, "cancelled") {
+		t.Fatalf("state = %s (%s)", r.State, r.Reason)
+	}
+}
+
+func TestNothingAtOrAfterDeadline(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		now  time.Time
+		sent bool
+	}{
+		{"one second before", at("2026-11-30T23:59:59Z"), true},
+		{"exactly at purchase + 30 days", at("2026-12-01T00:00:00Z"), false},
+		{"after", at("2026-12-05T00:00:00Z"), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			// Delivered late: due 11-28, deadline 12-01 00:00.
+			e.ingest("a.txt", header+row("111-0000004-0000004", "2026-11-01T00:00:00Z", "2026-11-23T00:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped"), at("2026-11-23T01:00:00Z"))
+			e.pass(tt.now)
+			r := e.state("111-0000004-0000004")
+			if got := len(e.outbox()) == 1; got != tt.sent {
+				t.Fatalf("sent = %v, want %v (state %s, %s)", got, tt.sent, r.State, r.Reason)
+			}
+			if !tt.sent && r.State != ledger.Expired {
+				t.Fatalf("state = %s, want expired", r.State)
+			}
+		})
+	}
+}
+
+func TestRenderedMessageRefused(t *testing.T) {
+	e := newEnv(t)
+	e.ingest("a.txt", header+row("111-0000005-0000005", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle - visit www.cheap-bottles.example for 50% off", "Shipped"), at("2026-11-03T12:00:00Z"))
+	st := e.pass(at("2026-11-10T00:00:00Z"))
+	if st.Refused != 1 || len(e.outbox()) != 0 {
+		t.Fatalf("pass = %+v, outbox %v: a message with a link in the product name must be refused", st, e.outbox())
+	}
+	r := e.state("111-0000005-0000005")
+	if r.State != ledger.Scheduled || !strings.Contains(r.Refusal, "P-LINK") {
+		t.Fatalf("state %s refusal %q: want scheduled with the P-LINK refusal recorded", r.State, r.Refusal)
+	}
+	probs, err := e.ledger.RecentProblems(5)
+	if err != nil || len(probs) == 0 {
+		t.Fatalf("refusal not among recent problems: %v %v", probs, err)
+	}
+}
+
+func TestReconcileAfterCrash(t *testing.T) {
+	e := newEnv(t)
+	e.ingest("a.txt", header+
+		row("111-0000006-0000006", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped")+
+		row("111-0000007-0000007", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped"),
+		at("2026-11-03T12:00:00Z"))
+	now := at("2026-11-10T00:00:00Z")
+	// Simulate crashes: both claimed; the first one's file was written before the crash.
+	for _, id := range []string{"111-0000006-0000006", "111-0000007-0000007"} {
+		if _, err := e.ledger.Claim(ledger.Key{OrderID: id}, "outbox", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ob := e.engine.Setup().Senders["outbox"]
+	if err := ob.Send(context.Background(), channel.Message{OrderID: "111-0000006-0000006", Marketplace: "Amazon.com", Subject: "s", Body: "b", Date: now}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.engine.Reconcile(context.Background(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Sent != 1 || st.Retried != 1 {
+		t.Fatalf("reconcile = %+v", st)
+	}
+	if r := e.state("111-0000006-0000006"); r.State != ledger.Sent {
+		t.Fatalf("written before the crash: state %s", r.State)
+	}
+	if r := e.state("111-0000007-0000007"); r.State != ledger.Scheduled {
+		t.Fatalf("not written before the crash: state %s", r.State)
+	}
+	e.pass(now)
+	if got := e.outbox(); len(got) != 2 {
+		t.Fatalf("outbox = %v", got)
+	}
+	if st := e.pass(now.Add(time.Hour)); st.Sent != 0 {
+		t.Fatalf("sent twice: %+v", st)
+	}
+}
+
+func TestRejectedFileLeavesLedgerAlone(t *testing.T) {
+	e := newEnv(t)
+	rep := e.ingest("notes.txt", "hello\nthis is not a report\n", at("2026-11-03T12:00:00Z"))
+	if !rep.Rejected || rep.Reason == "" {
+		t.Fatalf("report = %+v, want rejected with a reason", rep)
+	}
+	c, err := e.ledger.Counts()
+	if err != nil || c.Total != 0 {
+		t.Fatalf("counts = %+v, %v", c, err)
+	}
+	files, err := e.ledger.RecentFiles(5)
+	if err != nil || len(files) != 1 || files[0].Outcome != "rejected" {
+		t.Fatalf("recent files = %+v, %v", files, err)
+	}
+}
+
+func TestPlanAndStatus(t *testing.T) {
+	e := newEnv(t)
+	e.ingest("a.txt", header+
+		row("111-0000008-0000008", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped")+
+		row("111-0000009-0000009", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Cancelled", "Amazon.com", "Bottle", "Cancelled"),
+		at("2026-11-03T12:00:00Z"))
+	p, err := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-11-08T10:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Send) != 1 || p.Send[0].OrderID != "111-0000008-0000008" || len(p.Hold) != 1 || p.Hold[0].State != "excluded" {
+		t.Fatalf("plan = %+v", p)
+	}
+	if p2, _ := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-11-08T09:59:59Z")); len(p2.Send) != 0 {
+		t.Fatalf("plan before the send time sends %+v", p2.Send)
+	}
+	if len(e.outbox()) != 0 {
+		t.Fatal("plan sent something")
+	}
+	st, err := scheduler.BuildStatus(e.ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Orders.Total != 2 || st.Orders.Scheduled != 1 || st.Orders.Excluded != 1 || len(st.NextSends) != 1 || len(st.RecentFiles) != 1 {
+		t.Fatalf("status = %+v", st)
+	}
+}

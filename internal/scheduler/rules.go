@@ -1,0 +1,246 @@
+package scheduler
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"campaignd/internal/config"
+	"campaignd/internal/ledger"
+	"campaignd/internal/marketplace"
+	"campaignd/internal/orders"
+)
+
+// Campaign is one configured campaign as the rules see it.
+type Campaign struct {
+	Name    string
+	Markets []string // marketplace names, normalised through the marketplace table
+	Channel string
+	Delay   time.Duration // after (estimated) delivery
+	Transit time.Duration // ship date to estimated delivery
+}
+
+// Rules decide what should happen to an order. They are built from the
+// config and are pure: Decide depends only on the order's facts and now.
+type Rules struct {
+	Window     time.Duration
+	QuietFrom  int // minutes after local midnight; QuietFrom == QuietTo means none
+	QuietTo    int
+	Campaigns  []Campaign
+	SKUs       map[string]bool
+	ASINs      map[string]bool
+	Orders     map[string]bool
+	BuyerEmail map[string]bool // lower-cased relay addresses
+}
+
+// NewRules builds the rules from a config and the block list's lines.
+func NewRules(c *config.Config, blockList []string) Rules {
+	r := Rules{
+		Window: c.Window(),
+		SKUs:   set(c.Exclude.SKUs, false), ASINs: set(c.Exclude.ASINs, true),
+		Orders: set(c.Exclude.Orders, true), BuyerEmail: map[string]bool{},
+	}
+	for _, e := range c.Exclude.BuyerEmails {
+		r.BuyerEmail[strings.ToLower(strings.TrimSpace(e))] = true
+	}
+	for _, line := range blockList {
+		if strings.Contains(line, "@") {
+			r.BuyerEmail[strings.ToLower(line)] = true
+		} else {
+			r.Orders[strings.ToUpper(line)] = true
+		}
+	}
+	if from, to, ok := c.Quiet(); ok {
+		r.QuietFrom, r.QuietTo = from, to
+	}
+	for _, cp := range c.Campaigns {
+		rc := Campaign{Name: cp.Name, Channel: cp.Channel, Delay: cp.Delay(), Transit: cp.Transit()}
+		for _, sc := range cp.SalesChannels {
+			if m, ok := marketplace.Lookup(sc); ok {
+				rc.Markets = append(rc.Markets, m.Name)
+			}
+		}
+		r.Campaigns = append(r.Campaigns, rc)
+	}
+	return r
+}
+
+func set(list []string, upper bool) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if upper {
+			s = strings.ToUpper(s)
+		}
+		m[s] = true
+	}
+	return m
+}
+
+// ReadBlockList reads one order id or buyer relay address per line; blank
+// lines and lines starting with # are skipped.
+func ReadBlockList(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		out = append(out, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read block list: %w", err)
+	}
+	return out, nil
+}
+
+// CampaignFor returns the first campaign that lists the order's marketplace.
+func (r Rules) CampaignFor(salesChannel string) (Campaign, bool) {
+	m, ok := marketplace.Lookup(salesChannel)
+	if !ok {
+		return Campaign{}, false
+	}
+	for _, c := range r.Campaigns {
+		for _, name := range c.Markets {
+			if name == m.Name {
+				return c, true
+			}
+		}
+	}
+	return Campaign{}, false
+}
+
+// Decide says what state an order that has not been sent should be in. The
+// order of the checks is the order of their authority: facts that rule an
+// order out (S3), then the seller's exclusions (S4), then the window (S2),
+// then what is still unknown.
+//
+// The deadline is purchase + Window, and nothing is ever scheduled at or
+// after it: an order whose earliest send falls on or after the deadline
+// waits (newer facts may still move it) and expires when the deadline passes.
+func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
+	d := ledger.Decision{}
+	if !o.PurchaseDate.IsZero() {
+		d.Deadline = o.PurchaseDate.Add(r.Window)
+	}
+	excluded := func(reason string) ledger.Decision {
+		d.State, d.Reason = ledger.Excluded, reason
+		return d
+	}
+	switch {
+	case o.Excluded != "":
+		reason := string(o.Excluded)
+		if o.Because != "" {
+			reason += ": " + o.Because
+		}
+		return excluded(reason)
+	case orders.IsNonAmazonID(o.ID) || strings.EqualFold(o.Marketplace, "Non-Amazon"):
+		return excluded(string(orders.ExcludedNonAmazon) + ": Multi-Channel Fulfilment order")
+	case r.Orders[o.ID]:
+		return excluded("operator: order is on the exclude list")
+	case o.BuyerEmail != "" && r.BuyerEmail[strings.ToLower(o.BuyerEmail)]:
+		return excluded("blocked: buyer is on the block list")
+	}
+	for _, it := range o.Items {
+		if it.Cancelled {
+			continue
+		}
+		if it.SKU != "" && r.SKUs[it.SKU] {
+			return excluded(fmt.Sprintf("sku: %s is excluded", it.SKU))
+		}
+		if it.ASIN != "" && r.ASINs[strings.ToUpper(it.ASIN)] {
+			return excluded(fmt.Sprintf("asin: %s is excluded", it.ASIN))
+		}
+	}
+	if o.Marketplace == "" {
+		d.State, d.Reason = ledger.Waiting, "no report has named the order's marketplace yet"
+		return d
+	}
+	c, ok := r.CampaignFor(o.Marketplace)
+	if !ok {
+		return excluded(fmt.Sprintf("no_campaign: no campaign sends to %s", o.Marketplace))
+	}
+	d.Campaign, d.Channel = c.Name, c.Channel
+	if o.PurchaseDate.IsZero() {
+		d.State, d.Reason = ledger.Waiting, "no report has given the purchase date yet"
+		return d
+	}
+	if !now.Before(d.Deadline) {
+		d.State, d.Reason = ledger.Expired, fmt.Sprintf("deadline %s (purchase + %d days) has passed", stamp(d.Deadline), int(r.Window.Hours()/24))
+		return d
+	}
+	delivered, basis := o.DeliveredAt, "delivered"
+	switch {
+	case !delivered.IsZero():
+	case !o.EstimatedArrival.IsZero():
+		delivered, basis = o.EstimatedArrival, "estimated arrival"
+	case o.Shipped:
+		ship := o.ShippedAt
+		if ship.IsZero() {
+			ship = o.StatusAt
+		}
+		if ship.IsZero() {
+			ship = o.PurchaseDate
+		}
+		delivered, basis = ship.Add(c.Transit), fmt.Sprintf("shipped %s + %d days transit", stamp(ship), int(c.Transit.Hours()/24))
+	default:
+		status := o.Status
+		if status == "" {
+			status = "unknown"
+		}
+		d.State, d.Reason = ledger.Waiting, fmt.Sprintf("not shipped yet (status %s)", status)
+		return d
+	}
+	send := r.outOfQuietHours(delivered.Add(c.Delay), o.Marketplace)
+	if !send.Before(d.Deadline) {
+		d.State, d.Reason = ledger.Waiting, fmt.Sprintf("earliest send %s (%s %s + %d days) is not before the deadline %s", stamp(send), basis, stamp(delivered), int(c.Delay.Hours()/24), stamp(d.Deadline))
+		return d
+	}
+	d.State, d.SendAt = ledger.Scheduled, send
+	d.Reason = fmt.Sprintf("%s %s + %d days", basis, stamp(delivered), int(c.Delay.Hours()/24))
+	return d
+}
+
+// InQuietHours reports whether t falls inside the quiet hours of the
+// marketplace's time zone, and when they end.
+func (r Rules) InQuietHours(t time.Time, salesChannel string) (bool, time.Time) {
+	if r.QuietFrom == r.QuietTo {
+		return false, time.Time{}
+	}
+	m, ok := marketplace.Lookup(salesChannel)
+	if !ok {
+		return false, time.Time{}
+	}
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	lt := t.In(loc)
+	mins := lt.Hour()*60 + lt.Minute()
+	var inside bool
+	if r.QuietFrom < r.QuietTo {
+		inside = mins >= r.QuietFrom && mins < r.QuietTo
+	} else {
+		inside = mins >= r.QuietFrom || mins < r.QuietTo
+	}
+	if !inside {
+		return false, time.Time{}
+	}
+	end := time.Date(lt.Year(), lt.Month(), lt.Day(), r.QuietTo/60, r.QuietTo%60, 0, 0, loc)
+	if !end.After(lt) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return true, end.UTC()
+}
+
+func (r Rules) outOfQuietHours(t time.Time, salesChannel string) time.Time {
+	if in, end := r.InQuietHours(t, salesChannel); in {
+		return end
+	}
+	return t
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
