@@ -83,30 +83,42 @@ func BenchmarkUpsert(b *testing.B) {
 	})
 }
 
-// BenchmarkDue reads the 100 due orders of a ledger holding 200,000, and
-// counts them; neither cost grows with the ledger.
+// BenchmarkDue reads the 100 due orders of a ledger holding 200,000 (and,
+// for comparison, of one holding 1,000), and times the other calls a
+// scheduler tick makes; none of them grows with the ledger.
 func BenchmarkDue(b *testing.B) {
-	l := MustOpen(b)
 	now := t0.Add(10 * day)
-	// 100 orders placed 5 days before now are due; 199,900 placed later are not.
-	fill(b, l, 0, 100, now.Add(-5*day), time.Hour)
-	fill(b, l, 100, 199_900, now.Add(20*day), 15*day)
-	if fi, err := os.Stat(l.Path()); err == nil {
-		b.Logf("ledger with 200,000 orders: %d MB", fi.Size()>>20)
+	open := func(b *testing.B, size int) *ledger.Ledger {
+		l := MustOpen(b)
+		// 100 orders placed 5 days before now are due; the rest, placed later, are not.
+		fill(b, l, 0, 100, now.Add(-5*day), time.Hour)
+		fill(b, l, 100, size-100, now.Add(20*day), 15*day)
+		return l
 	}
-	b.Run("Due", func(b *testing.B) {
+	small := open(b, 1_000)
+	b.Run("Due/orders=1000", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			due, err := l.Due(now, 100)
-			if err != nil || len(due) != 100 {
+			if due, err := small.Due(now, 100); err != nil || len(due) != 100 {
 				b.Fatalf("%d due, %v", len(due), err)
 			}
 		}
 	})
+	l := open(b, 200_000)
+	b.Run("Due/orders=200000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if due, err := l.Due(now, 100); err != nil || len(due) != 100 {
+				b.Fatalf("%d due, %v", len(due), err)
+			}
+		}
+		if fi, err := os.Stat(l.Path()); err == nil {
+			b.ReportMetric(float64(fi.Size())/(1<<20), "MB-file")
+		}
+	})
 	b.Run("Counts", func(b *testing.B) {
 		for b.Loop() {
-			c, err := l.Counts()
-			if err != nil || c.Total != 200_000 {
+			if c, err := l.Counts(); err != nil || c.Total != 200_000 {
 				b.Fatalf("%+v %v", c, err)
 			}
 		}
