@@ -23,6 +23,8 @@
 // send stops it. What state facts lead to is decided outside the ledger by
 // a Decider; the ledger applies the decision to orders that are not yet in
 // flight or final, and refuses to schedule an order whose facts exclude it.
+// A back-off set by Retry or Refuse (Record.NotBefore) holds the send time
+// against later decisions, so re-ingesting a file does not undo it.
 //
 // Layout. Every order key is account + 0x00 + order id, so several seller
 // accounts share one file. Time-ordered index keys start with the 8-byte
