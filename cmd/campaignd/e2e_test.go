@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -410,7 +412,8 @@ func waitFiles(t *testing.T, dir string, n int) {
 // refused with the old config kept, a good SIGHUP reload, and SIGTERM.
 func TestDaemon(t *testing.T) {
 	dir := t.TempDir()
-	cfg := testConfig(t, dir, "[schedule]\ntick = \"@every 1s\"\n")
+	metrics := freeAddr(t)
+	cfg := testConfig(t, dir, fmt.Sprintf("[schedule]\ntick = \"@every 1s\"\n[metrics]\nlisten = %q\n", metrics))
 	d := startDaemon(t, cfg, "--at", "2026-11-20T00:00:00Z")
 
 	st := status(t, cfg)
@@ -428,6 +431,12 @@ func TestDaemon(t *testing.T) {
 	waitFiles(t, filepath.Join(dir, "var", "outbox"), 2)
 	if st := status(t, cfg); st.Orders["sent"] != 2 || st.Orders["total"] != 2 {
 		t.Fatalf("status = %v", st.Orders)
+	}
+	if body := get(t, "http://"+metrics+"/metrics"); !strings.Contains(body, `campaignd_orders{state="sent"} 2`) {
+		t.Fatalf("/metrics:\n%s", body)
+	}
+	if body := get(t, "http://"+metrics+"/healthz"); !strings.HasPrefix(body, "ok") {
+		t.Fatalf("/healthz: %s", body)
 	}
 
 	// A second daemon on the same ledger fails at once.
@@ -465,6 +474,32 @@ func TestDaemon(t *testing.T) {
 	if st := status(t, cfg); st.Daemon != nil || st.Orders["sent"] != 2 {
 		t.Fatalf("status after stop = %+v", st)
 	}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, b)
+	}
+	return string(b)
 }
 
 func replaceFirstTemplate(cfg, tmpl string) string {

@@ -1,0 +1,174 @@
+package scheduler_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	smtpd "github.com/emersion/go-smtp"
+
+	"campaignd/internal/config"
+	"campaignd/internal/ledger"
+	"campaignd/internal/scheduler"
+)
+
+// mailServer is a real SMTP server (emersion/go-smtp) that records what it
+// accepts. Recipients whose local part starts with "reject" get a 550.
+type mailServer struct {
+	mu   sync.Mutex
+	msgs []mailMsg
+}
+
+type mailMsg struct {
+	to   []string
+	data string
+}
+
+func (m *mailServer) NewSession(*smtpd.Conn) (smtpd.Session, error) { return &mailSession{m: m}, nil }
+
+type mailSession struct {
+	m  *mailServer
+	to []string
+}
+
+func (s *mailSession) Reset()                                { s.to = nil }
+func (s *mailSession) Logout() error                         { return nil }
+func (s *mailSession) Mail(string, *smtpd.MailOptions) error { return nil }
+func (s *mailSession) Rcpt(to string, _ *smtpd.RcptOptions) error {
+	if strings.HasPrefix(to, "reject") {
+		return &smtpd.SMTPError{Code: 550, EnhancedCode: smtpd.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+func (s *mailSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.m.mu.Lock()
+	s.m.msgs = append(s.m.msgs, mailMsg{to: s.to, data: string(b)})
+	s.m.mu.Unlock()
+	return nil
+}
+
+func (m *mailServer) received() []mailMsg {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]mailMsg(nil), m.msgs...)
+}
+
+func startMailServer(t *testing.T) (*mailServer, int) {
+	t.Helper()
+	m := &mailServer{}
+	srv := smtpd.NewServer(m)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return m, ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestSMTPChannel sends through a real SMTP server: the relay address from an
+// FBA shipments report is used and then purged; a 550 ends as failed.
+func TestSMTPChannel(t *testing.T) {
+	mail, port := startMailServer(t)
+	dir := t.TempDir()
+	tmpl, _ := filepath.Abs("../../templates/review-request.en.tmpl")
+	body := fmt.Sprintf(`seller_name = "Test Brand"
+[ledger]
+path = "campaignd.db"
+[inbox]
+dir = "inbox"
+processed_dir = "processed"
+rejected_dir = "rejected"
+[control]
+socket = "c.sock"
+[[campaign]]
+name = "en"
+sales_channels = ["Amazon.com"]
+template = %q
+channel = "smtp"
+[channel.smtp]
+host = "127.0.0.1"
+port = %d
+from = "orders@example.com"
+tls = "none"
+`, tmpl, port)
+	path := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := scheduler.Prepare(cfg, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer setup.Close()
+	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	eng := scheduler.NewEngine(l, setup, nil)
+
+	hdr := "amazon-order-id\tshipment-id\tpurchase-date\tshipment-date\tbuyer-email\tbuyer-name\tsku\tproduct-name\testimated-arrival-date\tsales-channel\n"
+	rows := "111-0000001-0000001\tS1\t2026-11-01T10:00:00-08:00\t2026-11-02T10:00:00-08:00\tabc123@marketplace.amazon.com\tJane Buyer\tSKU1\tWater Bottle\t2026-11-05T10:00:00-08:00\tAmazon.com\n" +
+		"111-0000002-0000002\tS2\t2026-11-01T10:00:00-08:00\t2026-11-02T10:00:00-08:00\treject99@marketplace.amazon.com\tJoe Buyer\tSKU1\tWater Bottle\t2026-11-05T10:00:00-08:00\tAmazon.com\n"
+	f := filepath.Join(dir, "shipments.txt")
+	if err := os.WriteFile(f, []byte(hdr+rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Ingest(context.Background(), f, at("2026-11-03T00:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	r, _, _ := l.Get(ledger.Key{OrderID: "111-0000001-0000001"})
+	if r.State != ledger.Scheduled || r.Order.BuyerEmail == "" {
+		t.Fatalf("record before the send: %s, buyer email kept %v", r.State, r.Order.BuyerEmail != "")
+	}
+	st, err := eng.Pass(context.Background(), at("2026-11-11T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Sent != 1 || st.Failed != 1 {
+		t.Fatalf("pass = %+v", st)
+	}
+	got := mail.received()
+	if len(got) != 1 || len(got[0].to) != 1 || got[0].to[0] != "abc123@marketplace.amazon.com" {
+		t.Fatalf("server received %+v", got)
+	}
+	if !strings.Contains(got[0].data, "111-0000001-0000001") || !strings.Contains(got[0].data, "orders@example.com") {
+		t.Fatalf("message:\n%s", got[0].data)
+	}
+	sent, _, _ := l.Get(ledger.Key{OrderID: "111-0000001-0000001"})
+	if sent.State != ledger.Sent || sent.Order.BuyerEmail != "" || sent.Order.BuyerName != "" {
+		t.Fatalf("after the send: state %s, buyer data purged %v", sent.State, sent.Order.BuyerEmail == "" && sent.Order.BuyerName == "")
+	}
+	failed, _, _ := l.Get(ledger.Key{OrderID: "111-0000002-0000002"})
+	if failed.State != ledger.Failed || failed.Order.BuyerEmail != "" {
+		t.Fatalf("550: state %s (%s)", failed.State, failed.Reason)
+	}
+	if strings.Contains(failed.Reason, "reject99") || strings.Contains(failed.LastError, "reject99") {
+		t.Fatalf("the buyer's address leaked into the ledger's reason: %q / %q", failed.Reason, failed.LastError)
+	}
+	if st, _ := eng.Pass(context.Background(), at("2026-11-12T00:00:00Z")); st.Sent != 0 || len(mail.received()) != 1 {
+		t.Fatalf("second pass sent again: %+v", st)
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
