@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/template/parse"
@@ -255,6 +256,12 @@ func (k *check) run(langOff, bodyOff int) {
 	}
 }
 
+// acHit is a keyword found by the Aho-Corasick scan.
+type acHit struct {
+	id  int32
+	end int
+}
+
 // sentence is a [start, end) range of normalized text.
 type sentence struct{ start, end int }
 
@@ -290,9 +297,6 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 		return false
 	}
 	request := false
-	sentOf := func(pos int) int {
-		return sort.Search(len(sents), func(i int) bool { return sents[i].end > pos })
-	}
 	type hit struct {
 		set      *phraseSet
 		start    int
@@ -301,41 +305,67 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 	}
 	found := map[string]map[int]hit{} // rule -> sentence -> first hit
 	for _, set := range sets {
-		np := len(set.patterns)
-		cand := make([]bool, np*len(sents))
-		set.matcher.scan(nt.s, func(id int32, end int) {
-			si := sentOf(end - 1)
-			if si >= len(sents) {
-				return
-			}
-			for _, pi := range set.keyPats[id] {
-				cand[int(pi)*len(sents)+si] = true
-			}
-		})
-		for _, pi := range set.always {
-			for si := range sents {
-				cand[int(pi)*len(sents)+si] = true
-			}
+		if set.subjectOnly && !p.subject {
+			continue
 		}
-		for pi, pat := range set.patterns {
-			if pat.rule == "P-SUBJECT" && !p.subject {
-				continue
-			}
-			for si, sn := range sents {
-				if !cand[pi*len(sents)+si] {
+		var hits []acHit
+		set.matcher.scan(nt.s, func(id int32, end int) { hits = append(hits, acHit{id, end}) })
+		stamp := make([]int32, len(set.keyLen))    // keyword -> sentence+1 it was last seen in
+		pstamp := make([]int32, len(set.patterns)) // pattern -> sentence+1 it was last queued for
+		hi := 0
+		var cands []int32
+		for si, sn := range sents {
+			mark := int32(si + 1)
+			cands = cands[:0]
+			sentHits := hits[hi:hi]
+			for ; hi < len(hits) && hits[hi].end <= sn.end; hi++ {
+				h := hits[hi]
+				if h.end-set.keyLen[h.id] < sn.start {
 					continue
 				}
-				text := nt.s[sn.start:sn.end]
-				if pat.rule == requestRule {
-					if !request && pat.re.MatchString(text) {
-						request = true
+				sentHits = append(sentHits, h)
+				stamp[h.id] = mark
+				for _, pi := range set.keyPats[h.id] {
+					if pstamp[pi] != mark {
+						pstamp[pi] = mark
+						cands = append(cands, pi)
 					}
+				}
+			}
+			cands = append(cands, set.always...)
+			slices.Sort(cands)
+			text := nt.s[sn.start:sn.end]
+		next:
+			for _, pi := range cands {
+				pat := &set.patterns[pi]
+				if pat.rule == "P-SUBJECT" && !p.subject {
 					continue
 				}
-				if h, ok := found[pat.rule][si]; ok && h.start <= sn.start {
+				if pat.rule == requestRule && request {
 					continue
 				}
-				for _, m := range pat.re.FindAllStringIndex(text, -1) {
+				if _, ok := found[pat.rule][si]; ok {
+					// The first pattern that matches a sentence names the
+					// finding: files list the most specific patterns first.
+					continue
+				}
+				for _, ids := range pat.needIDs {
+					seen := false
+					for _, id := range ids {
+						if stamp[id] == mark {
+							seen = true
+							break
+						}
+					}
+					if !seen {
+						continue next
+					}
+				}
+				if pat.rule == requestRule {
+					request = len(k.matches(set, pat, nt.s, sn, sentHits)) > 0
+					continue
+				}
+				for _, m := range k.matches(set, pat, nt.s, sn, sentHits) {
 					if m[0] == m[1] {
 						continue
 					}
@@ -345,9 +375,7 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 					if found[pat.rule] == nil {
 						found[pat.rule] = map[int]hit{}
 					}
-					if h, ok := found[pat.rule][si]; !ok || sn.start+m[0] < h.start {
-						found[pat.rule][si] = hit{set, sn.start + m[0], sn.start + m[1], si}
-					}
+					found[pat.rule][si] = hit{set, sn.start + m[0], sn.start + m[1], si}
 					break
 				}
 			}
@@ -366,6 +394,36 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 	return request
 }
 
+// matches returns the matches of pat in sentence sn of s, relative to the
+// sentence. An anchored pattern is tried only where one of its prefix
+// keywords was found.
+func (k *check) matches(set *phraseSet, pat *pattern, s string, sn sentence, hits []acHit) [][]int {
+	text := s[sn.start:sn.end]
+	if pat.anchored == nil {
+		return pat.re.FindAllStringIndex(text)
+	}
+	var out [][]int
+	last := -1
+	for _, h := range hits {
+		start := h.end - set.keyLen[h.id]
+		if start <= last || !slices.Contains(set.keyPats[h.id], pat.index) {
+			continue
+		}
+		if pat.wordStart && start > 0 && isWordByte(s[start-1]) {
+			continue
+		}
+		if m := pat.anchored.FindStringIndex(s[start:sn.end]); m != nil {
+			out = append(out, []int{start - sn.start, start - sn.start + m[1]})
+			last = start + m[1] - 1
+		}
+	}
+	return out
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
 // neutralized reports whether a neutral phrase of rule overlaps match m in
 // sentence text, or a negation overlaps it or stands within 40 bytes of it
 // with no spoiler word in the stretch they cover together and no condition
@@ -374,14 +432,14 @@ func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool 
 	const near = 40
 	for _, set := range sets {
 		for _, re := range set.neutral[rule] {
-			for _, n := range re.FindAllStringIndex(text, -1) {
+			for _, n := range re.FindAllStringIndex(text) {
 				if n[0] < m[1] && m[0] < n[1] {
 					return true
 				}
 			}
 		}
 		for _, re := range set.negation[rule] {
-			for _, n := range re.FindAllStringIndex(text, -1) {
+			for _, n := range re.FindAllStringIndex(text) {
 				lo, hi := min(n[0], m[0]), max(n[1], m[1])
 				gap := 0
 				if n[1] < m[0] {

@@ -1,8 +1,8 @@
 package policy
 
 import (
+	"slices"
 	"strings"
-	"unicode"
 )
 
 // DetectLanguage guesses the language (en de fr es it ja) of text; ok is
@@ -18,38 +18,60 @@ func (c *Checker) detectNormalized(s string) (string, bool) {
 	kana, han, latin := 0, 0, 0
 	for _, r := range s {
 		switch {
-		case unicode.In(r, unicode.Hiragana, unicode.Katakana):
-			kana++
-		case unicode.Is(unicode.Han, r):
-			han++
 		case r >= 'a' && r <= 'z':
 			latin++
+		case r < 0x3040:
+		case r <= 0x30FF || r >= 0x31F0 && r <= 0x31FF || r >= 0xFF66 && r <= 0xFF9F:
+			kana++
+		case r >= 0x3400 && r <= 0x4DBF || r >= 0x4E00 && r <= 0x9FFF || r >= 0xF900 && r <= 0xFAFF:
+			han++
 		}
 	}
 	if kana >= 4 && kana+han >= (kana+han+latin)/4 {
 		return "ja", true
 	}
-	score := map[string]int{}
-	words := 0
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '\'') }) {
-		words++
-		w = strings.Trim(w, "'")
-		// Elisions: "l'avis", "dell'ordine", "c'est".
-		if i := strings.IndexByte(w, '\''); i > 0 && i < len(w)-1 {
-			if langs, ok := c.stopwords[w[:i+1]]; ok {
-				for l := range langs {
-					score[l]++
-				}
-			}
-			w = w[i+1:]
+	// A sample is enough to tell the language, and keeps long messages cheap.
+	if len(s) > maxDetect {
+		cut := maxDetect
+		for cut > 0 && s[cut] != ' ' {
+			cut--
 		}
+		s = s[:cut]
+	}
+	var score [8]int
+	words := 0
+	count := func(w string) {
 		for l := range c.stopwords[w] {
-			score[l]++
+			score[slices.Index(supported, l)]++
 		}
 	}
+	for i := 0; i < len(s); {
+		for i < len(s) && !isWordRune(s[i]) {
+			i++
+		}
+		j := i
+		for j < len(s) && isWordRune(s[j]) {
+			j++
+		}
+		if j == i {
+			break
+		}
+		w := strings.Trim(s[i:j], "'")
+		i = j
+		if w == "" {
+			continue
+		}
+		words++
+		// Elisions: "l'avis", "dell'ordine", "c'est".
+		if k := strings.IndexByte(w, '\''); k > 0 && k < len(w)-1 {
+			count(w[:k+1])
+			w = w[k+1:]
+		}
+		count(w)
+	}
 	best, second, bestLang := 0, 0, ""
-	for _, l := range supported {
-		switch n := score[l]; {
+	for i, l := range supported {
+		switch n := score[i]; {
 		case n > best:
 			best, second, bestLang = n, best, l
 		case n > second:
@@ -61,3 +83,14 @@ func (c *Checker) detectNormalized(s string) (string, bool) {
 	}
 	return bestLang, true
 }
+
+// DetectLanguage guesses the language (en de fr es it ja) of text with the
+// default checker; ok is false when it cannot tell (too short or mixed).
+func DetectLanguage(text string) (lang string, ok bool) {
+	return Default().DetectLanguage(text)
+}
+
+// maxDetect is how many bytes of text language detection reads.
+const maxDetect = 3000
+
+func isWordRune(c byte) bool { return c >= 'a' && c <= 'z' || c == '\'' }

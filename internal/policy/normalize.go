@@ -108,7 +108,10 @@ func normalize(text string, isData func(int) bool) normText {
 		case isJapanese(r) || (r >= 0xFF01 && r <= 0xFF5E):
 			emit(strings.ToLower(norm.NFKC.String(string(r))), i, i+n)
 		case r < 0x80:
-			emit(string(unicode.ToLower(r)), i, i+n)
+			if r >= 'A' && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+			rs = append(rs, nrune{r, int32(i), int32(i + n)})
 		default:
 			switch r {
 			case '’', '‘', '`', '´', 'ʼ', '′':
@@ -150,33 +153,51 @@ func normalize(text string, isData func(int) bool) normText {
 	}
 	rs = deleet(rs)
 	rs = joinSpaced(rs)
-	var b strings.Builder
-	out := normText{off: make([]int32, 0, len(rs)), end: make([]int32, 0, len(rs))}
+	buf := make([]byte, 0, len(rs)+len(rs)/4)
+	out := normText{off: make([]int32, 0, cap(buf)), end: make([]int32, 0, cap(buf))}
 	for _, x := range rs {
-		n := utf8.RuneLen(x.r)
-		if n < 0 {
-			n = 3
-		}
-		b.WriteRune(x.r)
-		for k := 0; k < n; k++ {
+		before := len(buf)
+		buf = utf8.AppendRune(buf, x.r)
+		for k := before; k < len(buf); k++ {
 			out.off = append(out.off, x.off)
 			out.end = append(out.end, x.end)
 		}
 	}
-	out.s = b.String()
+	out.s = string(buf)
 	return out
 }
 
 func isLatin(r rune) bool { return r >= 'a' && r <= 'z' }
 
-var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '8': 'b', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
+// leet returns the letter a digit or symbol imitates, or 0.
+func leet(r rune) rune {
+	switch r {
+	case '0':
+		return 'o'
+	case '1', '!':
+		return 'i'
+	case '3':
+		return 'e'
+	case '4', '@':
+		return 'a'
+	case '5', '$':
+		return 's'
+	case '7':
+		return 't'
+	case '8':
+		return 'b'
+	case '|':
+		return 'l'
+	}
+	return 0
+}
 
 // deleet reads digits and symbols inside a word as the letters they imitate
 // ("fr33" is "free", "g1ft" is "gift"): only when the previous character is
 // a letter and the next one is a letter or another imitation.
 func deleet(rs []nrune) []nrune {
 	for i := 1; i < len(rs); i++ {
-		_, ok := leet[rs[i].r]
+		ok := leet(rs[i].r) != 0
 		if !ok || !isLatin(rs[i-1].r) {
 			continue
 		}
@@ -184,7 +205,7 @@ func deleet(rs []nrune) []nrune {
 		// that already has two letters before it ("fr33").
 		j := i
 		for j < len(rs) {
-			if _, ok := leet[rs[j].r]; !ok {
+			if leet(rs[j].r) == 0 {
 				break
 			}
 			j++
@@ -204,7 +225,7 @@ func deleet(rs []nrune) []nrune {
 			continue
 		}
 		for k := i; k < j; k++ {
-			rs[k].r = leet[rs[k].r]
+			rs[k].r = leet(rs[k].r)
 		}
 		i = j
 	}

@@ -51,13 +51,13 @@ type commonFile struct {
 }
 
 type langFile struct {
-	Language  string
-	Name      string
-	Stopwords []string
+	Language   string
+	Name       string
+	Stopwords  []string
 	Spoilers   []string
 	Conditions []string
 	Request    []string
-	Phrase    []phraseDoc `toml:"phrase"`
+	Phrase     []phraseDoc `toml:"phrase"`
 }
 
 // Checker holds the compiled rule set. It is immutable and safe for
@@ -78,19 +78,31 @@ type phraseSet struct {
 	lang     string
 	name     string
 	patterns []pattern
-	neutral  map[string][]*regexp.Regexp // rule id -> neutral phrases
-	negation map[string][]*regexp.Regexp // rule id -> negations
-	spoilers []*regexp.Regexp
-	conds    []*regexp.Regexp
+	neutral  map[string][]*rx // rule id -> neutral phrases
+	negation map[string][]*rx // rule id -> negations
+	spoilers []*rx
+	conds    []*rx
 	matcher  *acMatcher
 	keyPats  [][]int32 // keyword id -> pattern indexes
+	keyLen   []int     // keyword id -> length in bytes
 	always   []int32   // patterns without keywords: run on every sentence
+	// subjectOnly is set when every pattern is a P-SUBJECT pattern.
+	subjectOnly bool
 }
 
 type pattern struct {
 	rule string // rule id, or "request"
-	re   *regexp.Regexp
-	keys []string
+	re   *rx
+	keys []string   // one of these occurs in every match
+	need [][]string // and one of each of these
+	// needIDs are need as keyword ids.
+	needIDs [][]int32
+	// anchored, when set, is the expression anchored at its start; every
+	// match then starts with one of keys, and wordStart tells whether the
+	// expression begins with \b.
+	anchored  *regexp.Regexp
+	wordStart bool
+	index     int32 // position in phraseSet.patterns
 }
 
 const requestRule = "request"
@@ -175,17 +187,26 @@ func NewChecker() (*Checker, error) {
 }
 
 func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, spoilers, conditions []string) (*phraseSet, error) {
-	set := &phraseSet{lang: lang, name: name, neutral: map[string][]*regexp.Regexp{}, negation: map[string][]*regexp.Regexp{}}
+	set := &phraseSet{lang: lang, name: name, neutral: map[string][]*rx{}, negation: map[string][]*rx{}}
 	add := func(rule, src string) error {
-		re, err := regexp.Compile(src)
+		re, err := compileRx(src)
 		if err != nil {
 			return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
 		}
-		keys, err := requiredKeys(src)
+		keys, need, err := requiredKeys(src)
 		if err != nil {
 			return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
 		}
-		set.patterns = append(set.patterns, pattern{rule: rule, re: re, keys: keys})
+		pat := pattern{rule: rule, re: re, keys: keys, need: need}
+		if pre, word := prefixKeys(src); pre != nil {
+			// Every match starts with one of pre: search only from there.
+			a, err := regexp.Compile(`^(?:` + src + `)`)
+			if err != nil {
+				return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
+			}
+			pat.keys, pat.anchored, pat.wordStart = pre, a, word
+		}
+		set.patterns = append(set.patterns, pat)
 		return nil
 	}
 	for _, p := range phrases {
@@ -198,14 +219,14 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 			}
 		}
 		for _, src := range p.Neutral {
-			re, err := regexp.Compile(src)
+			re, err := compileRx(src)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s %s neutral: %w", ErrRules, lang, p.ID, err)
 			}
 			set.neutral[p.ID] = append(set.neutral[p.ID], re)
 		}
 		for _, src := range p.Negation {
-			re, err := regexp.Compile(src)
+			re, err := compileRx(src)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s %s negation: %w", ErrRules, lang, p.ID, err)
 			}
@@ -218,14 +239,14 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 		}
 	}
 	for _, src := range spoilers {
-		re, err := regexp.Compile(src)
+		re, err := compileRx(src)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s spoiler: %w", ErrRules, lang, err)
 		}
 		set.spoilers = append(set.spoilers, re)
 	}
 	for _, src := range conditions {
-		re, err := regexp.Compile(src)
+		re, err := compileRx(src)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s condition: %w", ErrRules, lang, err)
 		}
@@ -233,41 +254,243 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 	}
 	var keys []string
 	idx := map[string]int32{}
-	for i, p := range set.patterns {
+	keyID := func(k string) int32 {
+		id, ok := idx[k]
+		if !ok {
+			id = int32(len(keys))
+			idx[k] = id
+			keys = append(keys, k)
+			set.keyPats = append(set.keyPats, nil)
+			set.keyLen = append(set.keyLen, len(k))
+		}
+		return id
+	}
+	for i := range set.patterns {
+		p := &set.patterns[i]
+		p.index = int32(i)
 		if len(p.keys) == 0 {
 			set.always = append(set.always, int32(i))
 			continue
 		}
 		for _, k := range p.keys {
-			id, ok := idx[k]
-			if !ok {
-				id = int32(len(keys))
-				idx[k] = id
-				keys = append(keys, k)
-				set.keyPats = append(set.keyPats, nil)
-			}
+			id := keyID(k)
 			set.keyPats[id] = append(set.keyPats[id], int32(i))
+		}
+		for _, ks := range p.need {
+			var ids []int32
+			for _, k := range ks {
+				ids = append(ids, keyID(k))
+			}
+			p.needIDs = append(p.needIDs, ids)
 		}
 	}
 	set.matcher = newACMatcher(keys)
+	set.subjectOnly = true
+	for _, p := range set.patterns {
+		if p.rule != "P-SUBJECT" {
+			set.subjectOnly = false
+		}
+	}
 	return set, nil
 }
 
 // requiredKeys returns literals one of which occurs in every match of the
-// expression, or nil when none can be found.
-func requiredKeys(src string) ([]string, error) {
+// expression (nil when none can be found), and further sets of literals of
+// which every match holds one each.
+func requiredKeys(src string) ([]string, [][]string, error) {
 	re, err := syntax.Parse(src, syntax.Perl)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	keys := reqLits(re.Simplify())
+	re = re.Simplify()
+	keys := reqLits(re)
 	for _, k := range keys {
 		if strings.TrimSpace(k) == "" {
-			return nil, nil
+			return nil, nil, nil
 		}
 	}
 	sort.Strings(keys)
-	return keys, nil
+	var need [][]string
+	for _, set := range reqSets(re) {
+		ok := len(set) > 0
+		for _, k := range set {
+			// Single letters, digits and spaces are everywhere: no use as a filter.
+			if t := strings.TrimSpace(k); t == "" || len(t) == 1 && isAlnum(t[0]) {
+				ok = false
+			}
+		}
+		if ok {
+			need = append(need, set)
+		}
+	}
+	return keys, need, nil
+}
+
+// prefixKeys returns literals one of which starts every match of the
+// expression (nil if there are none), and whether it begins with \b.
+func prefixKeys(src string) ([]string, bool) {
+	re, err := syntax.Parse(src, syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	re = re.Simplify()
+	word := false
+	if re.Op == syntax.OpConcat && len(re.Sub) > 0 && re.Sub[0].Op == syntax.OpWordBoundary {
+		word = true
+	}
+	keys := prefixLits(re)
+	for _, k := range keys {
+		if strings.TrimSpace(k) == "" {
+			return nil, false
+		}
+	}
+	return keys, word
+}
+
+func prefixLits(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCapture, syntax.OpPlus:
+		return prefixLits(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return prefixLits(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		for i, sub := range re.Sub {
+			if sub.Op == syntax.OpWordBoundary || sub.Op == syntax.OpBeginText || sub.Op == syntax.OpBeginLine {
+				continue
+			}
+			out := prefixLits(sub)
+			if out == nil || exactSet(sub) == nil {
+				return out
+			}
+			// Extend the prefixes with the literal parts that follow
+			// ("review" then "(er)? club"), while the set stays small.
+			for _, next := range re.Sub[i+1:] {
+				ext := exactSet(next)
+				if ext == nil || len(out)*len(ext) > 64 {
+					break
+				}
+				var prod []string
+				for _, a := range out {
+					for _, b := range ext {
+						prod = append(prod, a+b)
+					}
+				}
+				out = prod
+			}
+			return out
+		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, s := range re.Sub {
+			l := prefixLits(s)
+			if l == nil {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
+				return nil
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, string(r))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// exactSet returns every string the expression matches, when that is a
+// small finite set of literals, or nil.
+func exactSet(re *syntax.Regexp) []string {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil
+		}
+		return []string{string(re.Rune)}
+	case syntax.OpCapture:
+		return exactSet(re.Sub[0])
+	case syntax.OpQuest:
+		l := exactSet(re.Sub[0])
+		if l == nil {
+			return nil
+		}
+		return append([]string{""}, l...)
+	case syntax.OpConcat:
+		out := []string{""}
+		for _, sub := range re.Sub {
+			l := exactSet(sub)
+			if l == nil || len(out)*len(l) > 64 {
+				return nil
+			}
+			var prod []string
+			for _, a := range out {
+				for _, b := range l {
+					prod = append(prod, a+b)
+				}
+			}
+			out = prod
+		}
+		return out
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			l := exactSet(sub)
+			if l == nil || len(out)+len(l) > 64 {
+				return nil
+			}
+			out = append(out, l...)
+		}
+		return out
+	case syntax.OpCharClass:
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
+				return nil
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, string(r))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// reqSets returns sets of literals such that every match holds one literal
+// of each set.
+func reqSets(re *syntax.Regexp) [][]string {
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpPlus:
+		return reqSets(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return reqSets(re.Sub[0])
+		}
+		return nil
+	case syntax.OpConcat:
+		var out [][]string
+		for _, s := range re.Sub {
+			out = append(out, reqSets(s)...)
+		}
+		return out
+	}
+	if l := reqLits(re); l != nil {
+		return [][]string{l}
+	}
+	return nil
 }
 
 func reqLits(re *syntax.Regexp) []string {
@@ -365,3 +588,66 @@ func Default() *Checker {
 
 // Rules returns every embedded rule.
 func Rules() []Rule { return Default().Rules() }
+
+// rx is a phrase expression compiled twice: as written (exact), and with
+// every bounded gap ".{0,N}" relaxed to ".*?" (fast). Go's matcher pays for
+// a bounded gap with N states per input byte; the relaxed form finds the
+// candidate stretches cheaply and the exact form confirms them inside the
+// stretch, so results are those of the exact expression.
+type rx struct {
+	fast, exact *regexp.Regexp // exact is nil when nothing was relaxed
+}
+
+var boundedGap = regexp.MustCompile(`(^|[^\\])\.\{0,\d+\}`)
+
+func compileRx(src string) (*rx, error) {
+	exact, err := regexp.Compile(src)
+	if err != nil {
+		return nil, err
+	}
+	relaxed := boundedGap.ReplaceAllString(src, "${1}.*?")
+	if relaxed == src {
+		return &rx{fast: exact}, nil
+	}
+	fast, err := regexp.Compile(relaxed)
+	if err != nil {
+		return nil, err
+	}
+	return &rx{fast: fast, exact: exact}, nil
+}
+
+// FindAllStringIndex returns the matches of the exact expression in s.
+func (r *rx) FindAllStringIndex(s string) [][]int {
+	ms := r.fast.FindAllStringIndex(s, -1)
+	if r.exact == nil {
+		return ms
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		for off := m[0]; off < m[1]; {
+			e := r.exact.FindStringIndex(s[off:m[1]])
+			if e == nil {
+				break
+			}
+			out = append(out, []int{off + e[0], off + e[1]})
+			if e[1] == 0 {
+				break
+			}
+			off += e[1]
+		}
+	}
+	return out
+}
+
+// MatchString reports whether the exact expression matches s.
+func (r *rx) MatchString(s string) bool {
+	if r.exact == nil {
+		return r.fast.MatchString(s)
+	}
+	for _, m := range r.fast.FindAllStringIndex(s, -1) {
+		if r.exact.MatchString(s[m[0]:m[1]]) {
+			return true
+		}
+	}
+	return false
+}

@@ -16,6 +16,17 @@ type folded struct {
 }
 
 func fold(s string) folded {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0xE2 {
+			// Full-width forms, CJK dashes and marks start with 0xE2..0xEF.
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return folded{s: s}
+	}
 	var b strings.Builder
 	f := folded{off: make([]int32, 0, len(s))}
 	for i, r := range s {
@@ -96,6 +107,10 @@ func (k *check) structural(p *part) {
 
 	// Emoji.
 	for i := 0; i < len(p.text); {
+		if p.text[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(p.text[i:])
 		if isEmoji(r) && r != 0xFE0F && r != 0x20E3 {
 			j := i + n
@@ -116,6 +131,9 @@ func (k *check) structural(p *part) {
 	f := fold(p.text)
 	lower := strings.ToLower(f.s)
 	fo := func(i int) int {
+		if f.off == nil {
+			return min(i, len(p.text))
+		}
 		if i >= len(f.off) {
 			return len(p.text)
 		}
@@ -223,7 +241,7 @@ func (k *check) structural(p *part) {
 				report("P-LINK", fo(a), fo(b), "link_www")
 			}
 		}
-		if strings.Contains(ltok, ".") {
+		if hasInnerDot(ltok) {
 			for _, m := range k.c.detect["bare_domain"].FindAllStringSubmatchIndex(ltok, -1) {
 				a, b := ts+m[2], ts+m[3]
 				if covered(a, b) || (a > 0 && lower[a-1] == '@') {
@@ -330,4 +348,19 @@ func (k *check) phones(s string, found func(a, b int)) {
 		}
 		i = j
 	}
+}
+
+// hasInnerDot reports whether s has a dot between two letters or digits,
+// as every domain name does.
+func hasInnerDot(s string) bool {
+	for i := 1; i+1 < len(s); i++ {
+		if s[i] == '.' && isAlnum(s[i-1]) && isAlnum(s[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z'
 }
