@@ -217,16 +217,31 @@ func (l *Ledger) MarkFailed(k Key, now time.Time, reason string) error {
 // failure or when the request is not offered yet. If at is at or after the
 // deadline the order becomes expired instead.
 func (l *Ledger) Retry(k Key, at, now time.Time, reason string) error {
+	return l.reschedule("retry", k, at, now, reason, true)
+}
+
+// Postpone puts the claimed order k back to scheduled at at because the
+// channel says it is too early (Amazon offers no request yet), which is
+// routine, not a problem: unlike Retry it leaves the problems list alone
+// unless the order expires. If at is at or after the deadline the order
+// becomes expired instead.
+func (l *Ledger) Postpone(k Key, at, now time.Time, reason string) error {
+	return l.reschedule("postpone", k, at, now, reason, false)
+}
+
+func (l *Ledger) reschedule(op string, k Key, at, now time.Time, reason string, problem bool) error {
 	at = utc(at)
-	return l.fromClaimed("retry", k, now, func(t *txn, rec *Record) (string, bool) {
-		rec.LastError = reason
+	return l.fromClaimed(op, k, now, func(t *txn, rec *Record) (string, bool) {
+		if problem {
+			rec.LastError = reason
+		}
 		if !rec.Deadline.IsZero() && !at.Before(rec.Deadline) {
 			rec.State, rec.SendAt = Expired, time.Time{}
 			rec.Reason = reason + "; no retry before the deadline " + rec.Deadline.Format(time.RFC3339)
 			return rec.Reason, true
 		}
-		rec.State, rec.SendAt, rec.NotBefore, rec.Reason = Scheduled, at, at, "retry: "+reason
-		return rec.Reason, true
+		rec.State, rec.SendAt, rec.NotBefore, rec.Reason = Scheduled, at, at, op+": "+reason
+		return rec.Reason, problem
 	})
 }
 

@@ -2,6 +2,7 @@ package ledger_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -251,6 +252,43 @@ func TestRetry(t *testing.T) {
 				if rec := mustGet(t, l, k); rec.Attempts != 2 {
 					t.Errorf("attempts = %d, want 2", rec.Attempts)
 				}
+			}
+		})
+	}
+}
+
+func TestPostpone(t *testing.T) {
+	tests := []struct {
+		name     string
+		at       time.Duration
+		want     ledger.State
+		problems int
+	}{
+		{"inside the window: routine, no problem", 7 * day, ledger.Scheduled, 0},
+		{"at the deadline: expiry is a problem", 30 * day, ledger.Expired, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := MustOpen(t)
+			k := key("111-0000001-0000001")
+			now := setupState(t, l, k, ledger.Claimed)
+			must(t, l.Postpone(k, t0.Add(tc.at), now, "not offered yet"))
+			rec := wantState(t, l, k, tc.want)
+			if rec.LastError != "" {
+				t.Errorf("LastError = %q, want none", rec.LastError)
+			}
+			if tc.want == ledger.Scheduled && (!rec.SendAt.Equal(t0.Add(tc.at)) || !strings.Contains(rec.Reason, "not offered yet")) {
+				t.Errorf("SendAt = %s, reason %q", rec.SendAt, rec.Reason)
+			}
+			probs, err := l.RecentProblems(10)
+			must(t, err)
+			if len(probs) != tc.problems {
+				t.Errorf("problems = %+v, want %d", probs, tc.problems)
+			}
+			evs, err := l.Events(k)
+			must(t, err)
+			if last := evs[len(evs)-1]; last.From != ledger.Claimed || last.To != tc.want {
+				t.Errorf("last event %+v", last)
 			}
 		})
 	}

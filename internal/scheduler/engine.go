@@ -23,9 +23,21 @@ type Engine struct {
 	Logger  *slog.Logger
 	Account string // ledger account of this daemon's orders ("" = default)
 
-	setup  atomic.Pointer[Setup]
-	passMu sync.Mutex
+	setup     atomic.Pointer[Setup]
+	passMu    sync.Mutex
+	lastPurge time.Time // guarded by passMu
 }
+
+// purgeEvery is how often a pass sweeps the whole ledger for personal data
+// past its time. Sends, exclusions and expiry purge as they happen; the
+// sweep catches the rest (orders in doubt, orders that never got a date), so
+// once a day is enough and passes stay cheap.
+const purgeEvery = 24 * time.Hour
+
+// sendTimeout bounds one send. The send runs on a context that shutdown does
+// not cancel, so a stopping daemon finishes the send in flight cleanly
+// instead of leaving it half done; the pass then takes no new work.
+const sendTimeout = 2 * time.Minute
 
 // NewEngine returns an engine over l with the first setup s.
 func NewEngine(l *ledger.Ledger, s *Setup, logger *slog.Logger) *Engine {
@@ -82,8 +94,11 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 	if st.Expired, err = e.Ledger.ExpireOverdue(now); err != nil {
 		return st, fmt.Errorf("expire overdue: %w", err)
 	}
-	if st.Purged, err = e.Ledger.PurgePersonal(now, days(s.Config.Schedule.PurgeAfterDays)); err != nil {
-		return st, fmt.Errorf("purge personal data: %w", err)
+	if e.lastPurge.IsZero() || now.Sub(e.lastPurge) >= purgeEvery || now.Before(e.lastPurge) {
+		if st.Purged, err = e.Ledger.PurgePersonal(now, days(s.Config.Schedule.PurgeAfterDays)); err != nil {
+			return st, fmt.Errorf("purge personal data: %w", err)
+		}
+		e.lastPurge = now
 	}
 	due, err := e.Ledger.Due(now, s.Config.Schedule.BatchSize)
 	if err != nil {
@@ -140,8 +155,10 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, now t
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	sendErr := snd.Send(ctx, r.Message)
-	return e.record(ctx, snd, rec, r.Message, sendErr, now, st, log)
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	sendErr := snd.Send(sendCtx, r.Message)
+	return e.record(sendCtx, snd, rec, r.Message, sendErr, now, st, log)
 }
 
 // refusal summarises the policy violations of a rendered message.
@@ -174,12 +191,12 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
 	case errors.Is(sendErr, channel.ErrNotOffered):
 		st.Retried++
-		err = e.Ledger.Retry(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
+		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
 	case errors.Is(sendErr, channel.ErrOutsideWindow):
 		// Our deadline (purchase + 30 days) ends no later than Amazon's
 		// (delivery + 30 days), so inside it "outside the window" means too early.
 		st.Retried++
-		err = e.Ledger.Retry(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
+		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
 	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
 		st.Retried++
 		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)

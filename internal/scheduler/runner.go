@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -21,10 +22,11 @@ type Runner struct {
 	// AfterPass, if set, is called after every pass (the watchdog ping, metrics).
 	AfterPass func(PassStats, error)
 
-	mu   sync.Mutex
-	cron *cron.Cron
-	ctx  context.Context
-	last time.Time
+	mu     sync.Mutex
+	cron   *cron.Cron
+	ctx    context.Context
+	last   time.Time
+	manual sync.WaitGroup // passes started outside the cron schedule
 }
 
 // cronLogger adapts slog to robfig/cron's logger.
@@ -44,8 +46,9 @@ func ParseSpec(spec string) (cron.Schedule, error) {
 	return s, nil
 }
 
-// Start runs one pass now, then starts the schedule. Passes stop when ctx ends
-// or Stop is called.
+// Start starts the schedule and one pass now, in the background (a long
+// first pass must not hold up start-up). Passes stop when ctx ends or Stop
+// is called.
 func (r *Runner) Start(ctx context.Context) error {
 	sched, err := ParseSpec(r.Spec)
 	if err != nil {
@@ -64,13 +67,26 @@ func (r *Runner) Start(ctx context.Context) error {
 	r.mu.Lock()
 	r.cron, r.ctx = c, ctx
 	r.mu.Unlock()
-	r.RunPass()
+	r.manual.Add(1)
+	go func() {
+		defer r.manual.Done()
+		r.RunPass()
+	}()
 	c.Start()
 	return nil
 }
 
-// RunPass runs one pass now (at start-up, on reload, on each tick).
+// RunPass runs one pass now (at start-up, on reload, on each tick). A pass
+// that panics is logged and counted as failed; the daemon goes on.
 func (r *Runner) RunPass() {
+	defer func() {
+		if v := recover(); v != nil {
+			r.Logger.Error("send pass panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if r.AfterPass != nil {
+				r.AfterPass(PassStats{}, fmt.Errorf("pass panicked: %v", v))
+			}
+		}
+	}()
 	r.mu.Lock()
 	ctx := r.ctx
 	r.mu.Unlock()
@@ -122,8 +138,14 @@ func (r *Runner) Stop(ctx context.Context) {
 	if c == nil {
 		return
 	}
+	done := make(chan struct{})
+	go func() {
+		<-c.Stop().Done()
+		r.manual.Wait()
+		close(done)
+	}()
 	select {
-	case <-c.Stop().Done():
+	case <-done:
 	case <-ctx.Done():
 	}
 }
