@@ -27,6 +27,9 @@ test: lint
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@if command -v systemd-analyze >/dev/null; then \
+		systemd-analyze security --offline=yes --threshold=20 systemd/campaignd.service | tail -1; \
+	else echo "systemd-analyze not installed: unit hardening not checked"; fi
 
 # Long runs, by hand (results go in the README).
 fuzz:
