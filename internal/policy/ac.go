@@ -5,6 +5,12 @@ package policy
 type acMatcher struct {
 	nodes []acNode
 	root  [256]int32 // dense transitions of the root (0 = stay at root)
+	// class maps a byte to its column in delta; bytes in no keyword share
+	// column 0. delta is the complete automaton: delta[state*ncls+class].
+	class [256]uint16
+	ncls  int
+	delta []int32
+	outs  [][]int32 // per state: keyword ids that end there
 }
 
 type acNode struct {
@@ -42,11 +48,13 @@ func newACMatcher(keys []string) *acMatcher {
 	}
 	// Breadth-first fail links.
 	queue := []int32{}
+	order := []int32{}
 	for i, c := range m.nodes[0].edge {
 		k := m.nodes[0].kid[i]
 		m.root[c] = k
 		m.nodes[k].fail = 0
 		queue = append(queue, k)
+		order = append(order, k)
 	}
 	for len(queue) > 0 {
 		s := queue[0]
@@ -67,29 +75,58 @@ func newACMatcher(keys []string) *acMatcher {
 			}
 			m.nodes[k].out = append(m.nodes[k].out, m.nodes[m.nodes[k].fail].out...)
 			queue = append(queue, k)
+			order = append(order, k)
 		}
 	}
+	m.compile(order)
 	return m
+}
+
+// compile builds the complete transition table, visiting states in
+// breadth-first order so every fail state is done before its users.
+func (m *acMatcher) compile(order []int32) {
+	var used [256]bool
+	for _, n := range m.nodes {
+		for _, c := range n.edge {
+			used[c] = true
+		}
+	}
+	m.ncls = 1
+	for c := 0; c < 256; c++ {
+		if used[c] {
+			m.class[c] = uint16(m.ncls)
+			m.ncls++
+		}
+	}
+	m.delta = make([]int32, len(m.nodes)*m.ncls)
+	m.outs = make([][]int32, len(m.nodes))
+	for c := 0; c < 256; c++ {
+		if used[c] {
+			m.delta[int(m.class[c])] = m.root[c]
+		}
+	}
+	m.outs[0] = m.nodes[0].out
+	for _, s := range order {
+		n := &m.nodes[s]
+		m.outs[s] = n.out
+		row := m.delta[int(s)*m.ncls : int(s+1)*m.ncls]
+		copy(row, m.delta[int(n.fail)*m.ncls:int(n.fail+1)*m.ncls])
+		for i, c := range n.edge {
+			row[m.class[c]] = n.kid[i]
+		}
+	}
 }
 
 // scan calls hit(keywordID, endOffset) for every keyword occurrence in s.
 func (m *acMatcher) scan(s string, hit func(id int32, end int)) {
 	st := int32(0)
+	n := int32(m.ncls)
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		for {
-			if st == 0 {
-				st = m.root[c]
-				break
+		st = m.delta[st*n+int32(m.class[s[i]])]
+		if out := m.outs[st]; len(out) > 0 {
+			for _, id := range out {
+				hit(id, i+1)
 			}
-			if nx := m.nodes[st].child(c); nx >= 0 {
-				st = nx
-				break
-			}
-			st = m.nodes[st].fail
-		}
-		for _, id := range m.nodes[st].out {
-			hit(id, i+1)
 		}
 	}
 }

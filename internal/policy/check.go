@@ -23,11 +23,18 @@ const (
 type part struct {
 	subject bool
 	text    string
-	origin  []int32 // per byte: offset in the locator's source
+	origin  []int32 // per byte: offset in the locator's source; nil: base+i
+	base    int
 	kind    []uint8 // per byte
 }
 
-func (p *part) isData(i int) bool { return p.kind[i] != kindText }
+// src returns the locator offset of byte i of the part.
+func (p *part) src(i int) int {
+	if p.origin == nil {
+		return p.base + i
+	}
+	return int(p.origin[i])
+}
 
 // locator turns source offsets into line:col.
 type locator struct {
@@ -181,10 +188,7 @@ func (c *Checker) CheckMessage(label string, msg Message, orderID string, m mark
 		k.lang = "en"
 	}
 	mk := func(subject bool, text string, base int, spans []span) *part {
-		p := &part{subject: subject, text: text, origin: make([]int32, len(text)), kind: make([]uint8, len(text))}
-		for i := range p.origin {
-			p.origin[i] = int32(base + i)
-		}
+		p := &part{subject: subject, text: text, base: base, kind: make([]uint8, len(text))}
 		for _, s := range spans {
 			for i := s.start; i < s.end && i < len(text); i++ {
 				p.kind[i] = kindData
@@ -233,24 +237,24 @@ func (k *check) run(langOff, bodyOff int) {
 		sets = append(sets, k.c.langs["en"])
 	}
 	request := false
-	var authored strings.Builder
+	var authored []byte // the start of the author text, for language detection
 	for _, p := range k.parts {
-		nt := normalize(p.text, p.isData)
+		nt := normalize(p.text, p.kind)
 		if k.phrases(p, nt, sets) {
 			request = true
 		}
-		for _, r := range nt.s {
-			if r != dataMark {
-				authored.WriteRune(r)
+		for i := 0; i < len(nt.s) && len(authored) < maxDetect; i++ {
+			if nt.s[i] != dataMark {
+				authored = append(authored, nt.s[i])
 			}
 		}
-		authored.WriteByte(' ')
+		authored = append(authored, ' ')
 	}
 	if !request {
 		k.add("P-NOREQUEST", bodyOff, k.c.messages["no_request"], "")
 	}
 	if _, ok := k.c.langs[k.lang]; ok {
-		if got, ok := k.c.detectNormalized(authored.String()); ok && got != k.lang {
+		if got, ok := k.c.detectNormalized(string(authored)); ok && got != k.lang {
 			k.add("P-LANGUAGE", bodyOff, fmt.Sprintf(k.c.messages["lang_text"], k.c.langs[got].name, k.lang), "")
 		}
 	}
@@ -369,7 +373,7 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 					if m[0] == m[1] {
 						continue
 					}
-					if k.neutralized(pat.rule, text, m, sets) {
+					if k.neutralized(pat.rule, text, m, sets, set, nt.s, sn, sentHits) {
 						continue
 					}
 					if found[pat.rule] == nil {
@@ -383,8 +387,8 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 	}
 	for rule, bySent := range found {
 		for _, h := range bySent {
-			from := int(p.origin[nt.off[h.start]])
-			to := int(p.origin[nt.end[h.end-1]-1]) + 1
+			from := p.src(int(nt.off[h.start]))
+			to := p.src(nt.endOf(h.end-1)-1) + 1
 			for to < len(k.loc.src) && !utf8.RuneStart(k.loc.src[to]) {
 				to++
 			}
@@ -428,18 +432,27 @@ func isWordByte(c byte) bool {
 // sentence text, or a negation overlaps it or stands within 40 bytes of it
 // with no spoiler word in the stretch they cover together and no condition
 // ("unless", "except") after it in the sentence.
-func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool {
+func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet, own *phraseSet, s string, sn sentence, hits []acHit) bool {
 	const near = 40
+	find := func(set *phraseSet, re *rx, limit int) [][]int {
+		if set == own && re.prefixIDs != nil {
+			return re.findFromHits(set, s, sn, hits, limit)
+		}
+		if !re.possible(text) {
+			return nil
+		}
+		return re.findStarting(text, limit)
+	}
 	for _, set := range sets {
 		for _, re := range set.neutral[rule] {
-			for _, n := range re.FindAllStringIndex(text) {
+			for _, n := range find(set, re, m[1]) {
 				if n[0] < m[1] && m[0] < n[1] {
 					return true
 				}
 			}
 		}
 		for _, re := range set.negation[rule] {
-			for _, n := range re.FindAllStringIndex(text) {
+			for _, n := range find(set, re, m[1]+near+1) {
 				lo, hi := min(n[0], m[0]), max(n[1], m[1])
 				gap := 0
 				if n[1] < m[0] {
@@ -457,6 +470,29 @@ func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet) bool 
 		}
 	}
 	return false
+}
+
+// findFromHits returns the matches of an anchored expression that start,
+// before limit (relative to the sentence), at one of its prefix keywords
+// found by the scan of set.
+func (r *rx) findFromHits(set *phraseSet, s string, sn sentence, hits []acHit, limit int) [][]int {
+	var out [][]int
+	for _, h := range hits {
+		if !slices.Contains(r.prefixIDs, h.id) {
+			continue
+		}
+		start := h.end - set.keyLen[h.id]
+		if start-sn.start >= limit {
+			continue
+		}
+		if r.wordStart && start > 0 && isWordByte(s[start-1]) {
+			continue
+		}
+		if m := r.anchored.FindStringIndex(s[start:sn.end]); m != nil {
+			out = append(out, []int{start - sn.start, start - sn.start + m[1]})
+		}
+	}
+	return out
 }
 
 // spoiled reports whether a spoiler stands in the stretch a negation and

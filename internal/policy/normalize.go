@@ -15,7 +15,18 @@ import (
 type normText struct {
 	s   string
 	off []int32 // len(s): source byte offset of each byte of s
-	end []int32 // len(s): source byte offset just after that source character
+	n   int     // length of the source text
+}
+
+// endOf returns the source offset just after the source character byte i
+// of the normalised text came from.
+func (t normText) endOf(i int) int {
+	for j := i + 1; j < len(t.off); j++ {
+		if t.off[j] != t.off[i] {
+			return int(t.off[j])
+		}
+	}
+	return t.n
 }
 
 type nrune struct {
@@ -43,26 +54,35 @@ func isJapanese(r rune) bool {
 	return (r >= 0x3000 && r <= 0x30FF) || (r >= 0x3400 && r <= 0x9FFF) || (r >= 0xF900 && r <= 0xFAFF) || (r >= 0xFF61 && r <= 0xFF9F) || (r >= 0x31F0 && r <= 0x31FF)
 }
 
-// normalize prepares text for phrase matching. isData reports whether the
-// byte at an offset came from data; each data range becomes one dataMark.
-func normalize(text string, isData func(int) bool) normText {
-	rs := make([]nrune, 0, len(text))
+// normalize prepares text for phrase matching. kind (nil: all author text)
+// tells which bytes came from data; each data range becomes one dataMark.
+func normalize(text string, kind []uint8) normText {
+	rs := make([]nrune, 0, len(text)+8)
 	emit := func(s string, off, end int) {
 		for _, r := range s {
 			rs = append(rs, nrune{r, int32(off), int32(end)})
 		}
 	}
 	for i := 0; i < len(text); {
-		r, n := utf8.DecodeRuneInString(text[i:])
-		if isData != nil && isData(i) {
+		if kind != nil && kind[i] != kindText {
 			j := i
-			for j < len(text) && isData(j) {
+			for j < len(text) && kind[j] != kindText {
 				j++
 			}
 			emit(" \x01 ", i, j)
 			i = j
 			continue
 		}
+		if c := text[i]; c < utf8.RuneSelf && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f' {
+			// Plain ASCII: the common case.
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			rs = append(rs, nrune{rune(c), int32(i), int32(i + 1)})
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case isStar(r):
 			// A run of stars, perhaps spaced or with variation selectors, is a count.
@@ -153,14 +173,25 @@ func normalize(text string, isData func(int) bool) normText {
 	}
 	rs = deleet(rs)
 	rs = joinSpaced(rs)
-	buf := make([]byte, 0, len(rs)+len(rs)/4)
-	out := normText{off: make([]int32, 0, cap(buf)), end: make([]int32, 0, cap(buf))}
+	n := 0
+	for _, x := range rs {
+		if x.r < utf8.RuneSelf {
+			n++
+		} else {
+			n += utf8.RuneLen(x.r)
+		}
+	}
+	buf := make([]byte, 0, n)
+	out := normText{off: make([]int32, n), n: len(text)}
 	for _, x := range rs {
 		before := len(buf)
-		buf = utf8.AppendRune(buf, x.r)
+		if x.r < utf8.RuneSelf {
+			buf = append(buf, byte(x.r))
+		} else {
+			buf = utf8.AppendRune(buf, x.r)
+		}
 		for k := before; k < len(buf); k++ {
-			out.off = append(out.off, x.off)
-			out.end = append(out.end, x.end)
+			out.off[k] = x.off
 		}
 	}
 	out.s = string(buf)
@@ -239,7 +270,7 @@ func isSpacer(r rune) bool {
 // joinSpaced joins letters written one by one with separators between
 // them, "f r e e" or "f.r.e.e" or "f-r-e-e", when there are at least three.
 func joinSpaced(rs []nrune) []nrune {
-	out := make([]nrune, 0, len(rs))
+	var out []nrune // allocated at the first join; nil means "same as rs so far"
 	for i := 0; i < len(rs); {
 		// A single letter at a word start, followed by spacer+letter repeatedly.
 		if isLatin(rs[i].r) && (i == 0 || !isLatin(rs[i-1].r) && !isDigit(rs[i-1].r)) {
@@ -252,6 +283,10 @@ func joinSpaced(rs []nrune) []nrune {
 				count++
 			}
 			if count >= 3 {
+				if out == nil {
+					out = make([]nrune, i, len(rs))
+					copy(out, rs[:i])
+				}
 				k := i
 				// A leading "a", "y", "o", "e" is usually a word of its own
 				// ("a f r e e gift"), not the word's first letter.
@@ -266,8 +301,13 @@ func joinSpaced(rs []nrune) []nrune {
 				continue
 			}
 		}
-		out = append(out, rs[i])
+		if out != nil {
+			out = append(out, rs[i])
+		}
 		i++
+	}
+	if out == nil {
+		return rs
 	}
 	return out
 }

@@ -284,6 +284,20 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 			p.needIDs = append(p.needIDs, ids)
 		}
 	}
+	// Neutral phrases and negations with prefixes are found from the same
+	// scan.
+	for _, m := range []map[string][]*rx{set.neutral, set.negation} {
+		for _, list := range m {
+			for _, r := range list {
+				if r.anchored == nil {
+					continue
+				}
+				for _, k := range r.prefix {
+					r.prefixIDs = append(r.prefixIDs, keyID(k))
+				}
+			}
+		}
+	}
 	set.matcher = newACMatcher(keys)
 	set.subjectOnly = true
 	for _, p := range set.patterns {
@@ -596,6 +610,57 @@ func Rules() []Rule { return Default().Rules() }
 // stretch, so results are those of the exact expression.
 type rx struct {
 	fast, exact *regexp.Regexp // exact is nil when nothing was relaxed
+	keys        []string       // one of these is in every match; nil if unknown
+	// anchored is the expression anchored at its start, when every match
+	// starts with one of prefix; wordStart: it begins with \b.
+	anchored  *regexp.Regexp
+	prefix    []string
+	wordStart bool
+	prefixIDs []int32 // prefix as keyword ids of the phrase set's scan
+}
+
+// findStarting returns the matches that start before limit.
+func (r *rx) findStarting(s string, limit int) [][]int {
+	if r.anchored == nil {
+		var out [][]int
+		for _, m := range r.FindAllStringIndex(s) {
+			if m[0] < limit {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	var out [][]int
+	for _, p := range r.prefix {
+		for from := 0; from < limit && from < len(s); {
+			i := strings.Index(s[from:], p)
+			if i < 0 || from+i >= limit {
+				break
+			}
+			start := from + i
+			from = start + 1
+			if r.wordStart && start > 0 && isWordByte(s[start-1]) {
+				continue
+			}
+			if m := r.anchored.FindStringIndex(s[start:]); m != nil {
+				out = append(out, []int{start, start + m[1]})
+			}
+		}
+	}
+	return out
+}
+
+// possible reports whether s holds one of the keys every match needs.
+func (r *rx) possible(s string) bool {
+	if r.keys == nil {
+		return true
+	}
+	for _, k := range r.keys {
+		if strings.Contains(s, k) {
+			return true
+		}
+	}
+	return false
 }
 
 var boundedGap = regexp.MustCompile(`(^|[^\\])\.\{0,\d+\}`)
@@ -605,15 +670,24 @@ func compileRx(src string) (*rx, error) {
 	if err != nil {
 		return nil, err
 	}
-	relaxed := boundedGap.ReplaceAllString(src, "${1}.*?")
-	if relaxed == src {
-		return &rx{fast: exact}, nil
-	}
-	fast, err := regexp.Compile(relaxed)
+	keys, _, err := requiredKeys(src)
 	if err != nil {
 		return nil, err
 	}
-	return &rx{fast: fast, exact: exact}, nil
+	r := &rx{fast: exact, keys: keys}
+	if relaxed := boundedGap.ReplaceAllString(src, "${1}.*?"); relaxed != src {
+		if r.fast, err = regexp.Compile(relaxed); err != nil {
+			return nil, err
+		}
+		r.exact = exact
+	}
+	if pre, word := prefixKeys(src); pre != nil {
+		if r.anchored, err = regexp.Compile(`^(?:` + src + `)`); err != nil {
+			return nil, err
+		}
+		r.prefix, r.wordStart = pre, word
+	}
+	return r, nil
 }
 
 // FindAllStringIndex returns the matches of the exact expression in s.

@@ -86,12 +86,12 @@ func (k *check) structural(p *part) {
 	if p.text == "" {
 		return
 	}
-	at := func(partOff int) int { return int(p.origin[partOff]) }
+	at := p.src
 	srcEnd := func(partEnd int) int {
 		if partEnd <= 0 {
 			return at(0)
 		}
-		to := int(p.origin[partEnd-1]) + 1
+		to := p.src(partEnd-1) + 1
 		for to < len(k.loc.src) && !utf8.RuneStart(k.loc.src[to]) {
 			to++
 		}
@@ -200,7 +200,22 @@ func (k *check) structural(p *part) {
 			break
 		}
 		tok, ltok := f.s[ts:te], lower[ts:te]
-		if strings.Contains(ltok, "://") {
+		var hasColon, hasAt, hasW, hasAmp, hasFace bool
+		for i := 0; i < len(ltok); i++ {
+			switch ltok[i] {
+			case ';', '^', '<', '(', 'x':
+				hasFace = true
+			case ':':
+				hasColon, hasFace = true, true
+			case '@':
+				hasAt = true
+			case 'w':
+				hasW = true
+			case '&':
+				hasAmp = true
+			}
+		}
+		if hasColon && strings.Contains(ltok, "://") {
 			for _, m := range k.c.detect["scheme_url"].FindAllStringIndex(tok, -1) {
 				a, b := ts+m[0], ts+m[1]
 				for b > a && strings.ContainsRune(".,;:!?)]}'\"", rune(f.s[b-1])) {
@@ -221,7 +236,7 @@ func (k *check) structural(p *part) {
 				}
 			}
 		}
-		if strings.Contains(ltok, "@") {
+		if hasAt {
 			for _, m := range k.c.detect["email"].FindAllStringIndex(tok, -1) {
 				a, b := ts+m[0], ts+m[1]
 				if covered(a, b) {
@@ -231,7 +246,7 @@ func (k *check) structural(p *part) {
 				report("P-CONTACT", fo(a), fo(b), "email")
 			}
 		}
-		if strings.Contains(ltok, "www.") {
+		if hasW && strings.Contains(ltok, "www.") {
 			for _, m := range k.c.detect["www"].FindAllStringIndex(ltok, -1) {
 				a, b := ts+m[0], ts+m[1]
 				if covered(a, b) {
@@ -261,13 +276,16 @@ func (k *check) structural(p *part) {
 			}
 		}
 		if authored(ts) {
-			if strings.Contains(ltok, "&") && strings.Contains(ltok, ";") {
+			if hasAmp && strings.Contains(ltok, ";") {
 				if m := k.c.detect["html_entity"].FindStringIndex(ltok); m != nil {
 					report("P-MEDIA", fo(ts+m[0]), fo(ts+m[1]), "entity")
 				}
 			}
 			trimmed := strings.TrimRight(tok, ".,!")
 			for _, e := range k.c.emoticons {
+				if !hasFace {
+					break
+				}
 				if trimmed == e || (len(e) >= 4 && strings.Contains(tok, e)) {
 					report("P-MEDIA", fo(ts), fo(te), "emoticon")
 					break
