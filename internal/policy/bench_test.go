@@ -9,7 +9,9 @@ import (
 )
 
 // message10K builds a rendered-looking message of about 10 KB of neutral
-// text with the words the rules key on (review, free, stars, contact...).
+// text dense with the words the rules key on (review, free, stars,
+// contact, positive...): every sentence sends the checker through its
+// patterns and their neutral phrases. A worst case, not a typical message.
 func message10K() policy.Message {
 	para := "Thank you for your order of the Deluxe Gift Set. Feel free to contact us through Amazon messaging if you have questions. " +
 		"We would appreciate your honest review, positive or negative, from 1 star to 5 stars; it helps other customers. " +
@@ -44,5 +46,42 @@ func BenchmarkCheckTemplateShipped(b *testing.B) {
 	ms := []marketplace.Marketplace{us}
 	for b.Loop() {
 		policy.CheckTemplate(tp, ms)
+	}
+}
+
+// typical10K is a 10 KB review request as a seller might write one: a
+// request paragraph and long care instructions for the product.
+func typical10K(t testing.TB) (policy.Message, marketplace.Marketplace) {
+	us, _ := marketplace.Lookup("Amazon.com")
+	tp, err := policy.LoadTemplate("../../templates/review-request.en.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := tp.Render(policy.Data{OrderID: "111-2223334-5556667", ProductName: `Deluxe Gift Set "Free Shipping" 20% Off Edition`, ReviewURL: us.ReviewURL("B0CXYZ1234"), BuyerName: "Jane", SellerName: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	care := "Care instructions: rinse the pan with warm water before the first use and dry it with a soft cloth. " +
+		"Heat it slowly on a medium setting, and add a little oil before cooking. Avoid metal tools on the coated surface. " +
+		"After cooking, let the pan cool down before washing it by hand; the handle stays cool on most stoves. " +
+		"Store it in a dry place and keep the lid slightly open so that no moisture is trapped inside.\n\n"
+	var b strings.Builder
+	b.WriteString(msg.Body)
+	for b.Len() < 10*1024 {
+		b.WriteString(care)
+	}
+	msg.Body = b.String()
+	return msg, us
+}
+
+func BenchmarkCheckMessage10KTypical(b *testing.B) {
+	msg, us := typical10K(b)
+	if vs := policy.CheckMessage("m", msg, "111-2223334-5556667", us); len(vs) != 0 {
+		b.Fatalf("benchmark message is not neutral: %v", vs)
+	}
+	b.SetBytes(int64(len(msg.Subject) + len(msg.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		policy.CheckMessage("m", msg, "111-2223334-5556667", us)
 	}
 }

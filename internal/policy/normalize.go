@@ -29,11 +29,6 @@ func (t normText) endOf(i int) int {
 	return t.n
 }
 
-type nrune struct {
-	r        rune
-	off, end int32
-}
-
 // dataMark stands for text that came from data; no pattern contains it.
 const dataMark = '\x01'
 
@@ -57,10 +52,12 @@ func isJapanese(r rune) bool {
 // normalize prepares text for phrase matching. kind (nil: all author text)
 // tells which bytes came from data; each data range becomes one dataMark.
 func normalize(text string, kind []uint8) normText {
-	rs := make([]nrune, 0, len(text)+8)
-	emit := func(s string, off, end int) {
-		for _, r := range s {
-			rs = append(rs, nrune{r, int32(off), int32(end)})
+	buf := make([]byte, 0, len(text)+8)
+	off := make([]int32, 0, len(text)+8)
+	emit := func(s string, at int) {
+		buf = append(buf, s...)
+		for range len(s) {
+			off = append(off, int32(at))
 		}
 	}
 	for i := 0; i < len(text); {
@@ -69,7 +66,7 @@ func normalize(text string, kind []uint8) normText {
 			for j < len(text) && kind[j] != kindText {
 				j++
 			}
-			emit(" \x01 ", i, j)
+			emit(" \x01 ", i)
 			i = j
 			continue
 		}
@@ -78,7 +75,8 @@ func normalize(text string, kind []uint8) normText {
 			if c >= 'A' && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			rs = append(rs, nrune{rune(c), int32(i), int32(i + 1)})
+			buf = append(buf, c)
+			off = append(off, int32(i))
 			i++
 			continue
 		}
@@ -100,9 +98,9 @@ func normalize(text string, kind []uint8) normText {
 				j--
 			}
 			if count == 1 {
-				emit(" star ", i, j)
+				emit(" star ", i)
 			} else {
-				emit(" "+strconv.Itoa(count)+" stars ", i, j)
+				emit(" "+strconv.Itoa(count)+" stars ", i)
 			}
 			i = j
 			continue
@@ -118,20 +116,15 @@ func normalize(text string, kind []uint8) normText {
 				}
 				j += n2
 			}
-			if nl >= 2 || nl == 1 && endsLine(rs) {
-				emit("\n", i, j)
+			if nl >= 2 || nl == 1 && endsLine(buf) {
+				emit("\n", i)
 			} else {
-				emit(" ", i, j)
+				emit(" ", i)
 			}
 			i = j
 			continue
 		case isJapanese(r) || (r >= 0xFF01 && r <= 0xFF5E):
-			emit(strings.ToLower(norm.NFKC.String(string(r))), i, i+n)
-		case r < 0x80:
-			if r >= 'A' && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			rs = append(rs, nrune{r, int32(i), int32(i + n)})
+			emit(strings.ToLower(norm.NFKC.String(string(r))), i)
 		default:
 			switch r {
 			case '’', '‘', '`', '´', 'ʼ', '′':
@@ -141,21 +134,21 @@ func normalize(text string, kind []uint8) normText {
 			case '‐', '‑', '‒', '–', '—', '―', '−':
 				r = '-'
 			case 'ß', 'ẞ':
-				emit("ss", i, i+n)
+				emit("ss", i)
 				i += n
 				continue
 			case 'œ', 'Œ':
-				emit("oe", i, i+n)
+				emit("oe", i)
 				i += n
 				continue
 			case 'æ', 'Æ':
-				emit("ae", i, i+n)
+				emit("ae", i)
 				i += n
 				continue
 			case '¿', '¡':
 				r = ' '
 			}
-			if width.LookupRune(r).Kind() == width.EastAsianFullwidth || width.LookupRune(r).Kind() == width.EastAsianHalfwidth {
+			if k := width.LookupRune(r).Kind(); k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth {
 				if f := width.LookupRune(r).Folded(); f != 0 {
 					r = f
 				}
@@ -167,42 +160,20 @@ func normalize(text string, kind []uint8) normText {
 				}
 				b.WriteRune(unicode.ToLower(d))
 			}
-			emit(b.String(), i, i+n)
+			emit(b.String(), i)
 		}
 		i += n
 	}
-	rs = deleet(rs)
-	rs = joinSpaced(rs)
-	n := 0
-	for _, x := range rs {
-		if x.r < utf8.RuneSelf {
-			n++
-		} else {
-			n += utf8.RuneLen(x.r)
-		}
-	}
-	buf := make([]byte, 0, n)
-	out := normText{off: make([]int32, n), n: len(text)}
-	for _, x := range rs {
-		before := len(buf)
-		if x.r < utf8.RuneSelf {
-			buf = append(buf, byte(x.r))
-		} else {
-			buf = utf8.AppendRune(buf, x.r)
-		}
-		for k := before; k < len(buf); k++ {
-			out.off[k] = x.off
-		}
-	}
-	out.s = string(buf)
-	return out
+	deleet(buf)
+	buf, off = joinSpaced(buf, off)
+	return normText{s: string(buf), off: off, n: len(text)}
 }
 
-func isLatin(r rune) bool { return r >= 'a' && r <= 'z' }
+func isLatin(c byte) bool { return c >= 'a' && c <= 'z' }
 
 // leet returns the letter a digit or symbol imitates, or 0.
-func leet(r rune) rune {
-	switch r {
+func leet(c byte) byte {
+	switch c {
 	case '0':
 		return 'o'
 	case '1', '!':
@@ -225,105 +196,96 @@ func leet(r rune) rune {
 
 // deleet reads digits and symbols inside a word as the letters they imitate
 // ("fr33" is "free", "g1ft" is "gift"): only when the previous character is
-// a letter and the next one is a letter or another imitation.
-func deleet(rs []nrune) []nrune {
-	for i := 1; i < len(rs); i++ {
-		ok := leet(rs[i].r) != 0
-		if !ok || !isLatin(rs[i-1].r) {
+// a letter and the next one is a letter or another imitation. It works on
+// normalised bytes; only ASCII is involved.
+func deleet(b []byte) {
+	for i := 1; i < len(b); i++ {
+		if leet(b[i]) == 0 || !isLatin(b[i-1]) {
 			continue
 		}
 		// The run of imitations must be followed by a letter or end a word
 		// that already has two letters before it ("fr33").
 		j := i
-		for j < len(rs) {
-			if leet(rs[j].r) == 0 {
-				break
-			}
+		for j < len(b) && leet(b[j]) != 0 {
 			j++
 		}
-		nextLetter := j < len(rs) && isLatin(rs[j].r)
-		twoBefore := i >= 2 && isLatin(rs[i-2].r)
-		if rs[i].r == '!' || rs[i].r == '$' || rs[i].r == '@' {
-			if !nextLetter {
-				continue
-			}
+		nextLetter := j < len(b) && isLatin(b[j])
+		twoBefore := i >= 2 && isLatin(b[i-2])
+		if (b[i] == '!' || b[i] == '$' || b[i] == '@') && !nextLetter {
+			continue
 		}
 		if !nextLetter && !twoBefore {
 			continue
 		}
-		if !nextLetter && j-i == 1 && (rs[i].r == '1' || rs[i].r == '0') {
+		if !nextLetter && j-i == 1 && (b[i] == '1' || b[i] == '0') {
 			// "thanks10", "mp3", "covid19": a trailing number, not a letter.
 			continue
 		}
 		for k := i; k < j; k++ {
-			rs[k].r = leet(rs[k].r)
+			b[k] = leet(b[k])
 		}
 		i = j
 	}
-	return rs
 }
 
-func isSpacer(r rune) bool {
-	return r == ' ' || r == '.' || r == '-' || r == '*' || r == '_' || r == '·'
-}
+func isSpacer(c byte) bool { return c == ' ' || c == '.' || c == '-' || c == '*' || c == '_' }
 
 // joinSpaced joins letters written one by one with separators between
 // them, "f r e e" or "f.r.e.e" or "f-r-e-e", when there are at least three.
-func joinSpaced(rs []nrune) []nrune {
-	var out []nrune // allocated at the first join; nil means "same as rs so far"
-	for i := 0; i < len(rs); {
+func joinSpaced(b []byte, off []int32) ([]byte, []int32) {
+	w := 0        // write position; equals i until the first join
+	var prev byte // the original byte before position i
+	for i := 0; i < len(b); {
 		// A single letter at a word start, followed by spacer+letter repeatedly.
-		if isLatin(rs[i].r) && (i == 0 || !isLatin(rs[i-1].r) && !isDigit(rs[i-1].r)) {
+		if isLatin(b[i]) && (i == 0 || !isLatin(prev) && !isDigit(rune(prev))) {
 			j, count := i, 1
-			var sep rune
-			for j+2 < len(rs) && isSpacer(rs[j+1].r) && isLatin(rs[j+2].r) && (sep == 0 || rs[j+1].r == sep) &&
-				(j+3 >= len(rs) || !isLatin(rs[j+3].r)) {
-				sep = rs[j+1].r
+			var sep byte
+			for j+2 < len(b) && isSpacer(b[j+1]) && isLatin(b[j+2]) && (sep == 0 || b[j+1] == sep) &&
+				(j+3 >= len(b) || !isLatin(b[j+3])) {
+				sep = b[j+1]
 				j += 2
 				count++
 			}
 			if count >= 3 {
-				if out == nil {
-					out = make([]nrune, i, len(rs))
-					copy(out, rs[:i])
-				}
 				k := i
 				// A leading "a", "y", "o", "e" is usually a word of its own
 				// ("a f r e e gift"), not the word's first letter.
-				if count >= 4 && sep == ' ' && strings.ContainsRune("ayoe", rs[i].r) {
-					out = append(out, rs[i], rs[i+1])
+				if count >= 4 && sep == ' ' && strings.IndexByte("ayoe", b[i]) >= 0 {
+					b[w], off[w] = b[i], off[i]
+					b[w+1], off[w+1] = b[i+1], off[i+1]
+					w += 2
 					k = i + 2
 				}
+				prev = b[j]
 				for ; k <= j; k += 2 {
-					out = append(out, rs[k])
+					b[w], off[w] = b[k], off[k]
+					w++
 				}
 				i = j + 1
 				continue
 			}
 		}
-		if out != nil {
-			out = append(out, rs[i])
-		}
+		prev = b[i]
+		b[w], off[w] = b[i], off[i]
+		w++
 		i++
 	}
-	if out == nil {
-		return rs
-	}
-	return out
+	return b[:w], off[:w]
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }
 
-// endsLine reports whether a line ending after rs ends a sentence too: it
+// endsLine reports whether a line ending after b ends a sentence too: it
 // does unless the line stops in the middle of words (a letter, digit, comma
 // or hyphen), as a wrapped sentence does.
-func endsLine(rs []nrune) bool {
-	for i := len(rs) - 1; i >= 0; i-- {
-		r := rs[i].r
-		if r == ' ' {
-			continue
-		}
-		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ',' || r == '-' || r == '、')
+func endsLine(b []byte) bool {
+	i := len(b)
+	for i > 0 && b[i-1] == ' ' {
+		i--
 	}
-	return true
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRune(b[:i])
+	return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ',' || r == '-' || r == '、')
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -289,7 +290,9 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 	for _, m := range []map[string][]*rx{set.neutral, set.negation} {
 		for _, list := range m {
 			for _, r := range list {
-				if r.anchored == nil {
+				if r.anchored == nil || slices.ContainsFunc(r.prefix, isShortKey) {
+					// Found by searching the sentence instead: a short
+					// keyword would make the scan report hits everywhere.
 					continue
 				}
 				for _, k := range r.prefix {
@@ -329,7 +332,7 @@ func requiredKeys(src string) ([]string, [][]string, error) {
 		ok := len(set) > 0
 		for _, k := range set {
 			// Single letters, digits and spaces are everywhere: no use as a filter.
-			if t := strings.TrimSpace(k); t == "" || len(t) == 1 && isAlnum(t[0]) {
+			if strings.TrimSpace(k) == "" || isShortKey(k) {
 				ok = false
 			}
 		}
@@ -724,4 +727,19 @@ func (r *rx) MatchString(s string) bool {
 		}
 	}
 	return false
+}
+
+// isShortKey reports whether k is too common to be worth scanning for:
+// one or two letters or digits.
+func isShortKey(k string) bool {
+	t := strings.TrimSpace(k)
+	if len(t) > 2 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if !isAlnum(t[i]) {
+			return false
+		}
+	}
+	return true
 }

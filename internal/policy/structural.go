@@ -281,7 +281,10 @@ func (k *check) structural(p *part) {
 					report("P-MEDIA", fo(ts+m[0]), fo(ts+m[1]), "entity")
 				}
 			}
-			trimmed := strings.TrimRight(tok, ".,!")
+			trimmed := tok
+			if hasFace {
+				trimmed = strings.TrimRight(tok, ".,!")
+			}
 			for _, e := range k.c.emoticons {
 				if !hasFace {
 					break
