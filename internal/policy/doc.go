@@ -21,20 +21,34 @@
 // lowercased, spaced-out or dotted letters joined ("f r e e" and "f.r.e.e"
 // become "free"), digits inside words read as letters ("fr33" is "free"),
 // and runs of star symbols become a count ("★★★★★" is "5 stars"). Patterns
-// are RE2 regular expressions over that text, run per sentence; every
-// pattern carries keywords (extracted automatically from the expression) and
-// runs only on sentences where an Aho-Corasick scan found one, which keeps a
-// 10 KB message well under a millisecond. Japanese patterns are substring
-// patterns (no word boundaries).
+// are RE2 regular expressions over that text, run per sentence. Sentences
+// end at . ! ? ; 。！？, at blank lines, and at line ends that do not stop
+// mid-phrase (after a link or a colon, say). Japanese patterns are
+// substring patterns (no word boundaries); English patterns also run on
+// templates in the other languages.
 //
-// A match is a violation unless a neutral phrase of the same rule occurs in
-// the same sentence ("positive or negative", "1 to 5 stars", a disclaimer
-// like "we do not offer anything in return") and no spoiler word ("unless",
-// "but", "except", "if you"...) follows that neutral phrase in the sentence.
-// So "we do not offer anything in return for your review" passes, while
-// "we do not offer a gift unless you review us" and "we offer nothing, but
-// 5 stars earn a gift card" do not. Sentences end at . ! ? ; 。！？ and at
-// blank lines.
+// A match is a violation unless a neutral phrase of the same rule overlaps
+// it ("feel free", "free shipping", "positive or negative", "1 star or 5
+// stars"), or a negation ("we do not offer", "no compensation", "nothing
+// in return") overlaps it or stands within 40 bytes of it. A negation
+// counts only when no spoiler ("but", "however", "if you") lies between it
+// and the match and no condition ("unless", "except", "only if", "as long
+// as") follows it in the sentence. So "we do not offer anything in return
+// for your review" passes, while "we do not offer a gift card unless you
+// leave a review" and "we offer nothing in return, but a 5-star review
+// earns you a voucher" do not. This is a decision, not an accident: an
+// honest disclaimer must not be refused, and a conditional one is a bribe.
+//
+// # Speed
+//
+// Every pattern carries keywords extracted from the expression itself
+// (regexp/syntax): literals one of which starts or occurs in every match,
+// and further literals every match needs. One pass of an Aho-Corasick
+// automaton (a complete transition table over byte classes) finds them all;
+// a pattern runs only on sentences that hold its keywords, and a pattern
+// whose matches start with a keyword runs anchored at those places only.
+// Bounded gaps such as ".{0,60}" are searched as ".*?" and confirmed with
+// the exact expression, which keeps Go's matcher linear and cheap.
 //
 // # Template source and rendered messages
 //

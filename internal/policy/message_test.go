@@ -197,3 +197,41 @@ func TestCheckerIsReusable(t *testing.T) {
 		t.Fatalf("violations without marketplaces: %v", vs)
 	}
 }
+
+func TestCheckTemplateMarketsAndLiterals(t *testing.T) {
+	de, us := mustMarket(t, "Amazon.de"), mustMarket(t, "Amazon.com")
+	deLink := "Subject: Ihre Bestellung {{.OrderID}}\nLanguage: de\n\nVielen Dank für Ihre Bestellung. Wir freuen uns über Ihre ehrliche Bewertung: https://www.amazon.de/review/create-review?asin=B0CXYZ1234\n"
+	tests := []struct {
+		name    string
+		src     string
+		markets []marketplace.Marketplace
+		want    string
+	}{
+		{"literal review link of the marketplace", deLink, []marketplace.Marketplace{de}, ""},
+		{"literal review link, no marketplaces given", deLink, nil, ""},
+		{"literal review link of another marketplace", strings.Replace(deLink, "Language: de", "Language: en", 1), []marketplace.Marketplace{us}, "P-LANGUAGE P-LINK"},
+		{"german template on amazon.com", deLink, []marketplace.Marketplace{us}, "P-LANGUAGE P-LINK"},
+		{"unsupported language", "Subject: Order {{.OrderID}}\nLanguage: nl\n\nBedankt voor uw bestelling. Wij waarderen uw eerlijke review.\n", nil, "P-LANGUAGE"},
+		{"order id only in subject", "Subject: Order {{.OrderID}}\n\nThank you! We would appreciate your honest review.\n", nil, ""},
+		{"order id via printf", "Subject: Thanks\n\nOrder {{printf \"%s\" .OrderID}}: we would appreciate your honest review.\n", nil, ""},
+		{"order id only in a condition", "Subject: Thanks\n\n{{if .OrderID}}Hello!{{end}} We would appreciate your honest review.\n", nil, "P-ORDERID"},
+		{"bribe in an else branch", "Subject: Order {{.OrderID}}\n\n{{if .BuyerName}}Hi.{{else}}Leave 5 stars for a free gift card.{{end}} We would appreciate your review.\n", nil, "P-INCENTIVE P-POSITIVE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp, err := policy.ParseTemplate("t.tmpl", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs := policy.CheckTemplate(tp, tt.markets)
+			if got := strings.Join(ruleSet(vs), " "); got != tt.want {
+				t.Fatalf("rules = %q, want %q; %v", got, tt.want, vs)
+			}
+			for i := 1; i < len(vs); i++ {
+				if vs[i].Line < vs[i-1].Line || vs[i].Line == vs[i-1].Line && vs[i].Col < vs[i-1].Col {
+					t.Fatalf("violations not sorted: %v", vs)
+				}
+			}
+		})
+	}
+}

@@ -124,6 +124,13 @@ func normalize(text string, kind []uint8) normText {
 			i = j
 			continue
 		case isJapanese(r) || (r >= 0xFF01 && r <= 0xFF5E):
+			// A half-width voicing mark belongs to the kana before it
+			// (ｷﾞ is ギ).
+			if r2, n2 := utf8.DecodeRuneInString(text[i+n:]); r2 == 0xFF9E || r2 == 0xFF9F {
+				emit(norm.NFKC.String(text[i:i+n+n2]), i)
+				i += n + n2
+				continue
+			}
 			emit(strings.ToLower(norm.NFKC.String(string(r))), i)
 		default:
 			switch r {

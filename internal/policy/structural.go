@@ -129,7 +129,7 @@ func (k *check) structural(p *part) {
 	}
 
 	f := fold(p.text)
-	lower := strings.ToLower(f.s)
+	lower := asciiLower(f.s)
 	fo := func(i int) int {
 		if f.off == nil {
 			return min(i, len(p.text))
@@ -384,4 +384,15 @@ func hasInnerDot(s string) bool {
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z'
+}
+
+// asciiLower lowercases ASCII letters only, so that byte offsets stay put.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
