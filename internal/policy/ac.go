@@ -79,6 +79,7 @@ func newACMatcher(keys []string) *acMatcher {
 		}
 	}
 	m.compile(order)
+	m.nodes = nil // the table is all scan needs
 	return m
 }
 

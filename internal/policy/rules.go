@@ -199,13 +199,10 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 			return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
 		}
 		pat := pattern{rule: rule, re: re, keys: keys, need: need}
-		if pre, word := prefixKeys(src); pre != nil {
-			// Every match starts with one of pre: search only from there.
-			a, err := regexp.Compile(`^(?:` + src + `)`)
-			if err != nil {
-				return fmt.Errorf("%w: %s %s: %w", ErrRules, lang, rule, err)
-			}
-			pat.keys, pat.anchored, pat.wordStart = pre, a, word
+		if re.anchored != nil {
+			// Every match starts with one of re.prefix: search only from there.
+			pat.keys, pat.anchored, pat.wordStart = re.prefix, re.anchored, re.wordStart
+			pat.re = nil
 		}
 		set.patterns = append(set.patterns, pat)
 		return nil
@@ -689,12 +686,16 @@ func compileRx(src string) (*rx, error) {
 			return nil, err
 		}
 		r.prefix, r.wordStart = pre, word
+		r.fast, r.exact = nil, nil // anchored search does it all
 	}
 	return r, nil
 }
 
 // FindAllStringIndex returns the matches of the exact expression in s.
 func (r *rx) FindAllStringIndex(s string) [][]int {
+	if r.anchored != nil {
+		return r.findStarting(s, len(s))
+	}
 	ms := r.fast.FindAllStringIndex(s, -1)
 	if r.exact == nil {
 		return ms
@@ -718,6 +719,9 @@ func (r *rx) FindAllStringIndex(s string) [][]int {
 
 // MatchString reports whether the exact expression matches s.
 func (r *rx) MatchString(s string) bool {
+	if r.anchored != nil {
+		return len(r.findStarting(s, len(s))) > 0
+	}
 	if r.exact == nil {
 		return r.fast.MatchString(s)
 	}

@@ -21,7 +21,7 @@ func TestEmbeddedRules(t *testing.T) {
 			for _, p := range set.patterns {
 				count[p.rule]++
 				if len(p.keys) == 0 {
-					t.Errorf("pattern %q has no keywords", p.re.fast)
+					t.Errorf("%s pattern %d has no keywords", p.rule, p.index)
 				}
 			}
 			for _, r := range append(phraseRules, requestRule) {
