@@ -1,7 +1,8 @@
 # campaignd: `make demo` runs the main job on the example config, `make test` runs the tests.
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 DEMO_AT ?= 2026-11-20T12:00:00Z
 
 .PHONY: all build demo test lint fuzz bench clean

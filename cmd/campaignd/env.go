@@ -34,14 +34,31 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", defaultConfig, "config `FILE`")
 }
 
+// parse parses flags that may come before, between or after the
+// positional arguments (`campaignd preview ORDER --config FILE`); after
+// "--" everything is positional. fs.Args() then holds the positionals.
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+	var pos []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return silent(exitUsage) // the flag package printed the problem and the usage
 		}
-		return silent(exitUsage) // the flag package printed the problem and the usage
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if consumed := len(rest) - len(left); consumed > 0 && rest[consumed-1] == "--" {
+			pos = append(pos, left...)
+			break
+		}
+		pos = append(pos, left[0])
+		rest = left[1:]
 	}
-	return nil
+	return fs.Parse(append([]string{"--"}, pos...))
 }
 
 // parseAt parses an --at value (RFC 3339); empty means the clock.
@@ -63,6 +80,17 @@ func loadConfig(path string) (*config.Config, error) {
 		return nil, invalid(err)
 	}
 	return c, nil
+}
+
+// config returns the daemon's config when the command runs inside the
+// daemon, or loads path.
+func (a *app) config(path string) (*config.Config, error) {
+	if a.daemon != nil {
+		a.daemon.mu.Lock()
+		defer a.daemon.mu.Unlock()
+		return a.daemon.cfg, nil
+	}
+	return loadConfig(path)
 }
 
 // forward sends the command to the running daemon, if one answers on the

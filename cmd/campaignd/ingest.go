@@ -27,7 +27,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() == 0 {
 		return usagef("ingest needs at least one FILE")
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := a.config(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -39,8 +39,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 			return usagef("%s is not a regular file", f)
 		}
 	}
-	fwd := append([]string{"ingest"}, args[:len(args)-fs.NArg()]...)
-	if done, err := a.forward(ctx, cfg, append(fwd, absArgs(files)...)); done {
+	if done, err := a.forward(ctx, cfg, append([]string{"ingest", "--"}, absArgs(files)...)); done {
 		return err
 	}
 	if a.daemon != nil {

@@ -25,19 +25,10 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 	retry := fs.Bool("retry", false, "resolve: the request did not go out; schedule it again")
 	note := fs.String("note", "", "a note for the audit event")
 	asJSON := fs.Bool("json", false, "show: print JSON")
-	// Flags may come after the subcommand: `ledger resolve ORDER --sent`.
-	var pos []string
-	rest := args
-	for {
-		if err := parse(fs, rest); err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		rest = fs.Args()[1:]
+	if err := parse(fs, args); err != nil {
+		return err
 	}
+	pos := fs.Args()
 	if len(pos) == 0 {
 		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent or exclude")
 	}
@@ -70,7 +61,7 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 	default:
 		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent or exclude)", sub)
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := a.config(*cfgPath)
 	if err != nil {
 		return err
 	}

@@ -27,8 +27,12 @@ const (
 	exitUsage   = 2 // usage error or invalid config
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are set at build time with -ldflags "-X main.version=… -X main.commit=…";
+// without them the commit comes from Go's VCS stamp, when there is one.
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -157,14 +161,16 @@ func cmdVersion(_ context.Context, a *app, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	commit, modified := "unknown", ""
+	rev, modified := commit, ""
 	goVersion := "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		goVersion = bi.GoVersion
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				if rev == "" {
+					rev = s.Value
+				}
 			case "vcs.modified":
 				if s.Value == "true" {
 					modified = " (modified)"
@@ -172,6 +178,9 @@ func cmdVersion(_ context.Context, a *app, args []string) error {
 			}
 		}
 	}
-	fmt.Fprintf(a.stdout, "campaignd %s\ncommit %s%s\n%s\n", version, commit, modified, goVersion)
+	if rev == "" {
+		rev = "unknown"
+	}
+	fmt.Fprintf(a.stdout, "campaignd %s\ncommit %s%s\n%s\n", version, rev, modified, goVersion)
 	return nil
 }

@@ -21,7 +21,7 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 	if !orders.ValidID(id) && !orders.IsNonAmazonID(id) {
 		return usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := a.config(*cfgPath)
 	if err != nil {
 		return err
 	}

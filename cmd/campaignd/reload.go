@@ -21,7 +21,7 @@ func cmdReload(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintln(a.stdout, "reloaded")
 		return nil
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := a.config(*cfgPath)
 	if err != nil {
 		return err
 	}

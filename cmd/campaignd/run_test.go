@@ -36,6 +36,8 @@ func TestRunInProcess(t *testing.T) {
 		{"ingest without files", []string{"ingest", "--config", "../../config.example.toml"}, exitUsage, "", "at least one FILE"},
 		{"preview bad id", []string{"preview", "--config", "../../config.example.toml", "12345"}, exitUsage, "", "not an Amazon order id"},
 		{"ledger without subcommand", []string{"ledger", "--config", "../../config.example.toml"}, exitUsage, "", "needs a subcommand"},
+		{"flags after arguments", []string{"preview", "12345", "--config", "../../config.example.toml"}, exitUsage, "", "not an Amazon order id"},
+		{"after -- all is positional", []string{"lint", "--", "--config"}, exitUsage, "", "--config"},
 		{"ledger resolve needs one choice", []string{"ledger", "resolve", "111-1111111-1111111", "--config", "../../config.example.toml"}, exitUsage, "", "--sent or --retry"},
 	}
 	for _, tt := range tests {

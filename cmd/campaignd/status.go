@@ -21,7 +21,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("status takes no arguments")
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := a.config(*cfgPath)
 	if err != nil {
 		return err
 	}
