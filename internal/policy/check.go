@@ -407,12 +407,14 @@ func (k *check) matches(set *phraseSet, pat *pattern, s string, sn sentence, hit
 		return pat.re.FindAllStringIndex(text)
 	}
 	var out [][]int
+	var tried []int // starts already tried: prefixes such as "free" and "free " share one
 	last := -1
 	for _, h := range hits {
 		start := h.end - set.keyLen[h.id]
-		if start <= last || !slices.Contains(set.keyPats[h.id], pat.index) {
+		if start <= last || slices.Contains(tried, start) || !slices.Contains(set.keyPats[h.id], pat.index) {
 			continue
 		}
+		tried = append(tried, start)
 		if pat.wordStart && start > 0 && isWordByte(s[start-1]) {
 			continue
 		}
@@ -477,14 +479,16 @@ func (k *check) neutralized(rule, text string, m []int, sets []*phraseSet, own *
 // found by the scan of set.
 func (r *rx) findFromHits(set *phraseSet, s string, sn sentence, hits []acHit, limit int) [][]int {
 	var out [][]int
+	var tried []int
 	for _, h := range hits {
 		if !slices.Contains(r.prefixIDs, h.id) {
 			continue
 		}
 		start := h.end - set.keyLen[h.id]
-		if start-sn.start >= limit {
+		if start-sn.start >= limit || slices.Contains(tried, start) {
 			continue
 		}
+		tried = append(tried, start)
 		if r.wordStart && start > 0 && isWordByte(s[start-1]) {
 			continue
 		}

@@ -144,8 +144,10 @@ func (k *check) structural(p *part) {
 
 	// HTML tags and comments, markdown links and images.
 	for i := 0; i < len(lower); i++ {
-		if lower[i] != '<' && lower[i] != '[' && lower[i] != '!' {
-			continue
+		if j := strings.IndexAny(lower[i:], "<[!"); j < 0 {
+			break
+		} else {
+			i += j
 		}
 		win := lower[i:min(len(lower), i+600)]
 		switch lower[i] {
@@ -326,6 +328,11 @@ func (k *check) phones(s string, found func(a, b int)) {
 		return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '+'
 	}
 	for i := 0; i < len(s); {
+		if j := strings.IndexAny(s[i:], "0123456789+("); j < 0 {
+			break
+		} else {
+			i += j
+		}
 		c := s[i]
 		if !(isDigit(rune(c)) || c == '+' || c == '(') {
 			i++
