@@ -1,5 +1,7 @@
 package policy
 
+import "fmt"
+
 // acMatcher is an Aho-Corasick automaton over bytes: it finds every
 // occurrence of a set of keywords in one pass.
 type acMatcher struct {
@@ -9,9 +11,16 @@ type acMatcher struct {
 	// column 0. delta is the complete automaton: delta[state*ncls+class].
 	class [256]uint16
 	ncls  int
-	delta []int32
+	// delta holds the next state in the low 15 bits and, in the top bit,
+	// whether keywords end there: small enough to stay in cache.
+	delta []uint16
 	outs  [][]int32 // per state: keyword ids that end there
 }
+
+// maxStates is how many states delta can address.
+const maxStates = 1 << 15
+
+const hasOut = 1 << 15
 
 type acNode struct {
 	edge []byte
@@ -29,7 +38,7 @@ func (n *acNode) child(c byte) int32 {
 	return -1
 }
 
-func newACMatcher(keys []string) *acMatcher {
+func newACMatcher(keys []string) (*acMatcher, error) {
 	m := &acMatcher{nodes: []acNode{{}}}
 	for id, k := range keys {
 		s := int32(0)
@@ -78,9 +87,12 @@ func newACMatcher(keys []string) *acMatcher {
 			order = append(order, k)
 		}
 	}
+	if len(m.nodes) > maxStates {
+		return nil, fmt.Errorf("%d keyword states, at most %d", len(m.nodes), maxStates)
+	}
 	m.compile(order)
 	m.nodes = nil // the table is all scan needs
-	return m
+	return m, nil
 }
 
 // compile builds the complete transition table, visiting states in
@@ -99,11 +111,18 @@ func (m *acMatcher) compile(order []int32) {
 			m.ncls++
 		}
 	}
-	m.delta = make([]int32, len(m.nodes)*m.ncls)
+	m.delta = make([]uint16, len(m.nodes)*m.ncls)
+	enc := func(st int32) uint16 {
+		v := uint16(st)
+		if len(m.nodes[st].out) > 0 {
+			v |= hasOut
+		}
+		return v
+	}
 	m.outs = make([][]int32, len(m.nodes))
 	for c := 0; c < 256; c++ {
 		if used[c] {
-			m.delta[int(m.class[c])] = m.root[c]
+			m.delta[int(m.class[c])] = enc(m.root[c])
 		}
 	}
 	m.outs[0] = m.nodes[0].out
@@ -113,19 +132,20 @@ func (m *acMatcher) compile(order []int32) {
 		row := m.delta[int(s)*m.ncls : int(s+1)*m.ncls]
 		copy(row, m.delta[int(n.fail)*m.ncls:int(n.fail+1)*m.ncls])
 		for i, c := range n.edge {
-			row[m.class[c]] = n.kid[i]
+			row[m.class[c]] = enc(n.kid[i])
 		}
 	}
 }
 
 // scan calls hit(keywordID, endOffset) for every keyword occurrence in s.
 func (m *acMatcher) scan(s string, hit func(id int32, end int)) {
-	st := int32(0)
-	n := int32(m.ncls)
+	st := 0
+	n := m.ncls
 	for i := 0; i < len(s); i++ {
-		st = m.delta[st*n+int32(m.class[s[i]])]
-		if out := m.outs[st]; len(out) > 0 {
-			for _, id := range out {
+		v := m.delta[st*n+int(m.class[s[i]])]
+		st = int(v &^ hasOut)
+		if v&hasOut != 0 {
+			for _, id := range m.outs[st] {
 				hit(id, i+1)
 			}
 		}

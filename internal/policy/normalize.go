@@ -80,6 +80,13 @@ func normalize(text string, kind []uint8) normText {
 			i++
 			continue
 		}
+		if text[i] == ' ' && (i+1 == len(text) || text[i+1] > ' ' && text[i+1] < utf8.RuneSelf) {
+			// A single space between words.
+			buf = append(buf, ' ')
+			off = append(off, int32(i))
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(text[i:])
 		switch {
 		case isStar(r):

@@ -298,7 +298,11 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 			}
 		}
 	}
-	set.matcher = newACMatcher(keys)
+	m, err := newACMatcher(keys)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrRules, lang, err)
+	}
+	set.matcher = m
 	set.subjectOnly = true
 	for _, p := range set.patterns {
 		if p.rule != "P-SUBJECT" {

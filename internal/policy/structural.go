@@ -194,29 +194,22 @@ func (k *check) structural(p *part) {
 		for ts < len(f.s) && isSpaceByte(f.s[ts]) {
 			ts++
 		}
-		te := ts
-		for te < len(f.s) && !isSpaceByte(f.s[te]) {
+		// One table lookup per byte finds the token's end and what it holds.
+		te, flags := ts, uint8(0)
+		for te < len(f.s) {
+			c := byteFlags[f.s[te]]
+			if c&flagSpace != 0 {
+				break
+			}
+			flags |= c
 			te++
 		}
 		if ts >= te {
 			break
 		}
 		tok, ltok := f.s[ts:te], lower[ts:te]
-		var hasColon, hasAt, hasW, hasAmp, hasFace bool
-		for i := 0; i < len(ltok); i++ {
-			switch ltok[i] {
-			case ';', '^', '<', '(', 'x':
-				hasFace = true
-			case ':':
-				hasColon, hasFace = true, true
-			case '@':
-				hasAt = true
-			case 'w':
-				hasW = true
-			case '&':
-				hasAmp = true
-			}
-		}
+		hasColon, hasAt, hasW := flags&flagColon != 0, flags&flagAt != 0, flags&flagW != 0
+		hasAmp, hasFace := flags&flagAmp != 0, flags&flagFace != 0
 		if hasColon && strings.Contains(ltok, "://") {
 			for _, m := range k.c.detect["scheme_url"].FindAllStringIndex(tok, -1) {
 				a, b := ts+m[0], ts+m[1]
@@ -403,3 +396,27 @@ func asciiLower(s string) string {
 	}
 	return string(b)
 }
+
+// Byte classes for the token scan.
+const (
+	flagSpace = 1 << iota
+	flagColon
+	flagAt
+	flagW
+	flagAmp
+	flagFace
+)
+
+var byteFlags = func() (t [256]uint8) {
+	for _, c := range " \t\n\r" {
+		t[c] = flagSpace
+	}
+	t[':'] = flagColon | flagFace
+	t['@'] = flagAt
+	t['w'], t['W'] = flagW, flagW
+	t['&'] = flagAmp
+	for _, c := range ";^<(xX" {
+		t[c] |= flagFace
+	}
+	return t
+}()
