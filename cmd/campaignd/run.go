@@ -40,11 +40,12 @@ type daemon struct {
 	engine  *scheduler.Engine
 	watcher *inbox.Watcher
 
-	mu     sync.Mutex // guards cfg and runner across reloads
-	cfg    *config.Config
-	runner *scheduler.Runner
-	ctx    context.Context
-	notify *sdnotify.Notifier
+	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
+	mu       sync.Mutex // guards cfg and runner across reloads
+	cfg      *config.Config
+	runner   *scheduler.Runner
+	ctx      context.Context
+	notify   *sdnotify.Notifier
 }
 
 func cmdRun(ctx context.Context, a *app, args []string) error {
@@ -270,6 +271,8 @@ func (d *daemon) watchdog(ctx context.Context) func() {
 // reload validates the config file and its templates, and swaps them in
 // only when everything is valid; otherwise the old config stays.
 func (d *daemon) reload(ctx context.Context) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
 	d.notify.Send(sdnotify.Reloading)
 	defer d.notify.Send(sdnotify.Ready)
 	cfg, err := config.Load(d.cfgPath)
