@@ -31,14 +31,8 @@ type env struct {
 	engine *scheduler.Engine
 }
 
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	dir := t.TempDir()
-	tmpl, err := filepath.Abs("../../templates/review-request.en.tmpl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := fmt.Sprintf(`seller_name = "Test Brand"
+// baseConfig is the part of every test config that is not about campaigns.
+const baseConfig = `seller_name = "Test Brand"
 [ledger]
 path = "campaignd.db"
 [inbox]
@@ -47,16 +41,16 @@ processed_dir = "processed"
 rejected_dir = "rejected"
 [control]
 socket = "c.sock"
-[[campaign]]
-name = "en"
-sales_channels = ["Amazon.com"]
-template = %q
-channel = "outbox"
-[channel.outbox]
-dir = "outbox"
-`, tmpl)
+`
+
+// openEnv writes baseConfig plus campaigns (TOML) into a temporary folder
+// and opens a real ledger and engine on it. The ledger's invariants are
+// checked when the test ends.
+func openEnv(t *testing.T, campaigns string) *env {
+	t.Helper()
+	dir := t.TempDir()
 	path := filepath.Join(dir, "c.toml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(baseConfig+campaigns), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)
@@ -79,6 +73,29 @@ dir = "outbox"
 		l.Close()
 	})
 	return &env{t: t, dir: dir, cfg: cfg, ledger: l, engine: scheduler.NewEngine(l, setup, nil)}
+}
+
+// enTemplate is the shipped English template's absolute path.
+func enTemplate(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../templates/review-request.en.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// newEnv is an engine with one English outbox campaign for Amazon.com.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	return openEnv(t, fmt.Sprintf(`[[campaign]]
+name = "en"
+sales_channels = ["Amazon.com"]
+template = %q
+channel = "outbox"
+[channel.outbox]
+dir = "outbox"
+`, enTemplate(t)))
 }
 
 func (e *env) ingest(name, content string, now time.Time) scheduler.IngestReport {

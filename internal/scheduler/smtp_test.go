@@ -5,18 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	smtpd "github.com/emersion/go-smtp"
 
-	"campaignd/internal/config"
 	"campaignd/internal/ledger"
-	"campaignd/internal/scheduler"
 )
 
 // mailServer is a real SMTP server (emersion/go-smtp) that records what it
@@ -84,18 +79,7 @@ func startMailServer(t *testing.T) (*mailServer, int) {
 // FBA shipments report is used and then purged; a 550 ends as failed.
 func TestSMTPChannel(t *testing.T) {
 	mail, port := startMailServer(t)
-	dir := t.TempDir()
-	tmpl, _ := filepath.Abs("../../templates/review-request.en.tmpl")
-	body := fmt.Sprintf(`seller_name = "Test Brand"
-[ledger]
-path = "campaignd.db"
-[inbox]
-dir = "inbox"
-processed_dir = "processed"
-rejected_dir = "rejected"
-[control]
-socket = "c.sock"
-[[campaign]]
+	e := openEnv(t, fmt.Sprintf(`[[campaign]]
 name = "en"
 sales_channels = ["Amazon.com"]
 template = %q
@@ -105,37 +89,13 @@ host = "127.0.0.1"
 port = %d
 from = "orders@example.com"
 tls = "none"
-`, tmpl, port)
-	path := filepath.Join(dir, "c.toml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup, err := scheduler.Prepare(cfg, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close()
-	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	eng := scheduler.NewEngine(l, setup, nil)
+`, enTemplate(t), port))
+	l, eng := e.ledger, e.engine
 
 	hdr := "amazon-order-id\tshipment-id\tpurchase-date\tshipment-date\tbuyer-email\tbuyer-name\tsku\tproduct-name\testimated-arrival-date\tsales-channel\n"
 	rows := "111-0000001-0000001\tS1\t2026-11-01T10:00:00-08:00\t2026-11-02T10:00:00-08:00\tabc123@marketplace.amazon.com\tJane Buyer\tSKU1\tWater Bottle\t2026-11-05T10:00:00-08:00\tAmazon.com\n" +
 		"111-0000002-0000002\tS2\t2026-11-01T10:00:00-08:00\t2026-11-02T10:00:00-08:00\treject99@marketplace.amazon.com\tJoe Buyer\tSKU1\tWater Bottle\t2026-11-05T10:00:00-08:00\tAmazon.com\n"
-	f := filepath.Join(dir, "shipments.txt")
-	if err := os.WriteFile(f, []byte(hdr+rows), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := eng.Ingest(context.Background(), f, at("2026-11-03T00:00:00Z")); err != nil {
-		t.Fatal(err)
-	}
+	e.ingest("shipments.txt", hdr+rows, at("2026-11-03T00:00:00Z"))
 	r, _, _ := l.Get(ledger.Key{OrderID: "111-0000001-0000001"})
 	if r.State != ledger.Scheduled || r.Order.BuyerEmail == "" {
 		t.Fatalf("record before the send: %s, buyer email kept %v", r.State, r.Order.BuyerEmail != "")
@@ -167,8 +127,5 @@ tls = "none"
 	}
 	if st, _ := eng.Pass(context.Background(), at("2026-11-12T00:00:00Z")); st.Sent != 0 || len(mail.received()) != 1 {
 		t.Fatalf("second pass sent again: %+v", st)
-	}
-	if err := l.Check(); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"campaignd/internal/config"
 	"campaignd/internal/ledger"
-	"campaignd/internal/scheduler"
 )
 
 // fakeAmazon serves LWA tokens and the two Solicitations operations as
@@ -76,16 +72,7 @@ func TestSPAPIChannel(t *testing.T) {
 	amazon := &fakeAmazon{offered: map[string]bool{"111-0000001-0000001": true}, posted: map[string]int{}}
 	srv := httptest.NewServer(amazon)
 	defer srv.Close()
-	dir := t.TempDir()
-	body := fmt.Sprintf(`[ledger]
-path = "campaignd.db"
-[inbox]
-dir = "inbox"
-processed_dir = "processed"
-rejected_dir = "rejected"
-[control]
-socket = "c.sock"
-[[campaign]]
+	e := openEnv(t, fmt.Sprintf(`[[campaign]]
 name = "amazon"
 sales_channels = ["Amazon.com"]
 channel = "spapi"
@@ -95,33 +82,12 @@ token_endpoint = %q
 client_id = "amzn1.application-oa2-client.x"
 client_secret = "secret"
 refresh_token = "Atzr|refresh"
-`, srv.URL, srv.URL+"/auth/o2/token")
-	path := filepath.Join(dir, "c.toml")
-	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup, err := scheduler.Prepare(cfg, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer setup.Close()
-	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	eng := scheduler.NewEngine(l, setup, nil)
-	f := filepath.Join(dir, "orders.txt")
-	os.WriteFile(f, []byte(header+
+`, srv.URL, srv.URL+"/auth/o2/token"))
+	l, eng := e.ledger, e.engine
+	e.ingest("orders.txt", header+
 		row("111-0000001-0000001", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped")+
-		row("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped")), 0o600)
-	if _, err := eng.Ingest(context.Background(), f, at("2026-11-03T12:00:00Z")); err != nil {
-		t.Fatal(err)
-	}
+		row("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped"),
+		at("2026-11-03T12:00:00Z"))
 	now := at("2026-11-08T10:00:00Z")
 	st, err := eng.Pass(context.Background(), now)
 	if err != nil {
@@ -154,8 +120,5 @@ refresh_token = "Atzr|refresh"
 		if r, _, _ := l.Get(ledger.Key{OrderID: id}); r.State != ledger.Sent {
 			t.Fatalf("%s: %s", id, r.State)
 		}
-	}
-	if err := l.Check(); err != nil {
-		t.Fatal(err)
 	}
 }
