@@ -339,3 +339,37 @@ func TestPlanAndStatus(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 }
+
+func TestSwapRedecides(t *testing.T) {
+	e := newEnv(t)
+	e.ingest("a.txt", header+row("111-0000010-0000010", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped"), at("2026-11-03T12:00:00Z"))
+	if r := e.state("111-0000010-0000010"); r.State != ledger.Scheduled {
+		t.Fatalf("state = %s", r.State)
+	}
+	// The seller excludes the SKU and reloads: the pending send stops.
+	path := filepath.Join(e.dir, "reloaded.toml")
+	body := baseConfig + fmt.Sprintf("[exclude]\nskus = [\"SKU-1\"]\n[[campaign]]\nname = \"en\"\nsales_channels = [\"Amazon.com\"]\ntemplate = %q\nchannel = \"outbox\"\n[channel.outbox]\ndir = \"outbox\"\n", enTemplate(t))
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := scheduler.Prepare(cfg, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := e.engine.Swap(next, at("2026-11-04T00:00:00Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	t.Cleanup(func() { next.Close() })
+	if r := e.state("111-0000010-0000010"); r.State != ledger.Excluded || !strings.Contains(r.Reason, "SKU-1") {
+		t.Fatalf("after reload: %s (%s)", r.State, r.Reason)
+	}
+	if st := e.pass(at("2026-11-10T00:00:00Z")); st.Sent != 0 || len(e.outbox()) != 0 {
+		t.Fatalf("an excluded SKU was sent: %+v", st)
+	}
+}
