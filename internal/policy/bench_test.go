@@ -85,3 +85,25 @@ func BenchmarkCheckMessage10KTypical(b *testing.B) {
 		policy.CheckMessage("m", msg, "111-2223334-5556667", us)
 	}
 }
+
+// BenchmarkCheckMessage10KLang checks 10 KB messages in French (accents)
+// and Japanese (no spaces, multi-byte).
+func BenchmarkCheckMessage10KLang(b *testing.B) {
+	for _, c := range []struct{ lang, market, subject, para string }{
+		{"fr", "Amazon.fr", "Votre commande 111-2223334-5556667", "Merci pour votre commande. Nous espérons que la bouilloire vous plaît : elle chauffe l'eau très rapidement, s'éteint d'elle-même et se nettoie facilement à l'eau tiède. Évitez les détergents agressifs ; séchez-la après usage. Votre avis sincère, positif ou négatif, aide les autres clients.\n\n"},
+		{"ja", "Amazon.co.jp", "ご注文 111-2223334-5556667", "このたびはご購入いただき、誠にありがとうございます。ケトルは素早くお湯を沸かし、自動で電源が切れます。お手入れはぬるま湯で簡単です。率直なご感想をレビューでお聞かせいただけますと、他のお客様の参考になります。\n\n"},
+	} {
+		b.Run(c.lang, func(b *testing.B) {
+			m, _ := marketplace.Lookup(c.market)
+			msg := policy.Message{Subject: c.subject, Body: strings.Repeat(c.para, 10*1024/len(c.para)+1), Language: c.lang}
+			if vs := policy.CheckMessage("m", msg, "111-2223334-5556667", m); len(vs) != 0 {
+				b.Fatalf("benchmark message is not neutral: %v", vs)
+			}
+			b.SetBytes(int64(len(msg.Subject) + len(msg.Body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				policy.CheckMessage("m", msg, "111-2223334-5556667", m)
+			}
+		})
+	}
+}

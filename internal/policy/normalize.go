@@ -130,6 +130,10 @@ func normalize(text string, kind []uint8) normText {
 			}
 			i = j
 			continue
+		case r >= 0x3041 && r <= 0x30FF && r != 0x309B && r != 0x309C || r >= 0x4E00 && r <= 0x9FFF || r >= 0x3001 && r <= 0x301F:
+			// Kana, ideographs and CJK punctuation are already in NFKC form
+			// (except the spacing voicing marks ゛゜).
+			emit(text[i:i+n], i)
 		case isJapanese(r) || (r >= 0xFF01 && r <= 0xFF5E):
 			// A half-width voicing mark belongs to the kana before it
 			// (ｷﾞ is ギ).
@@ -162,19 +166,11 @@ func normalize(text string, kind []uint8) normText {
 			case '¿', '¡':
 				r = ' '
 			}
-			if k := width.LookupRune(r).Kind(); k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth {
-				if f := width.LookupRune(r).Folded(); f != 0 {
-					r = f
-				}
+			if r < rune(len(latinFold)) {
+				emit(latinFold[r], i)
+				break
 			}
-			var b strings.Builder
-			for _, d := range norm.NFKD.String(string(r)) {
-				if unicode.Is(unicode.Mn, d) {
-					continue
-				}
-				b.WriteRune(unicode.ToLower(d))
-			}
-			emit(b.String(), i)
+			emit(foldRune(r), i)
 		}
 		i += n
 	}
@@ -303,3 +299,30 @@ func endsLine(b []byte) bool {
 	r, _ := utf8.DecodeLastRune(b[:i])
 	return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == ',' || r == '-' || r == '、')
 }
+
+// foldRune lowercases r and strips its accents (NFKD without marks),
+// folding full- and half-width forms.
+func foldRune(r rune) string {
+	if k := width.LookupRune(r).Kind(); k == width.EastAsianFullwidth || k == width.EastAsianHalfwidth {
+		if f := width.LookupRune(r).Folded(); f != 0 {
+			r = f
+		}
+	}
+	var b strings.Builder
+	for _, d := range norm.NFKD.String(string(r)) {
+		if unicode.Is(unicode.Mn, d) {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(d))
+	}
+	return b.String()
+}
+
+// latinFold is foldRune for Latin-1 and Latin Extended-A, the accented
+// letters of the European languages, computed once.
+var latinFold = func() (t [0x250]string) {
+	for r := range t {
+		t[r] = foldRune(rune(r))
+	}
+	return t
+}()
