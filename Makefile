@@ -38,7 +38,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz=FuzzCheck -fuzztime=5m ./internal/policy/
 
 bench:
-	$(GO) test -run=NONE -bench=. -benchmem ./internal/orders/ ./internal/policy/ ./internal/ledger/
+	./scripts/bench
 
 clean:
 	rm -rf campaignd var

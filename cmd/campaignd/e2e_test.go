@@ -179,6 +179,8 @@ func TestMainJob(t *testing.T) {
 		line("111-0000005-0000005", "2026-11-01T10:00:00Z", "2026-11-02T10:00:00Z", "Cancelled", "Amazon.com", "Lunch Box", "Cancelled") +
 		line("S01-0000006-0000006", "", "2026-11-02T10:00:00Z", "Shipped", "Non-Amazon", "Lunch Box", "Shipped") +
 		line("111-0000007-0000007", "2026-11-01T10:00:00Z", "2026-11-06T10:00:00Z", "Shipped - Lost in Transit", "Amazon.com", "Lunch Box", "Shipped") +
+		// a product title that carries a phone number: the rendered message is refused
+		line("111-0000008-0000008", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Lunch Box - call 1-800-555-0199 for help", "Shipped") +
 		// spreadsheet damage
 		line("5.8E+13", "2026-11-01T10:00:00Z", "2026-11-06T10:00:00Z", "Shipped", "Amazon.com", "Lunch Box", "Shipped")
 	file := writeFile(t, filepath.Join(dir, "drop", "orders.txt"), report)
@@ -187,14 +189,24 @@ func TestMainJob(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("ingest: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "orders.txt:9: amazon-order-id") {
+	if !strings.Contains(r.stdout, "orders.txt:10: amazon-order-id") {
 		t.Errorf("ingest does not report the damaged row with its line and column:\n%s", r.stdout)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "var", "processed", "orders.txt")); err != nil {
 		t.Errorf("ingested file not moved to processed/: %v", err)
 	}
 
-	// Pass 1 at 11-09 10:00: only order 1 is due.
+	// preview shows the message exactly as the buyer would get it, with the verdict.
+	r = cli(t, "preview", "111-0000001-0000001", "--config", cfg)
+	if r.code != 0 || !strings.Contains(r.stdout, "Water Bottle 750 ml") || !strings.Contains(r.stdout, "passes every policy check") ||
+		!strings.Contains(r.stdout, "https://www.amazon.com/review/create-review?asin=B0TEST0001") {
+		t.Fatalf("preview: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := cli(t, "preview", "111-0000008-0000008", "--config", cfg); r.code != 1 || !strings.Contains(r.stdout, "P-CONTACT") {
+		t.Fatalf("preview of a refused message: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Pass 1 at 11-09 10:00: only order 1 is due (order 8 is refused).
 	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-09T10:00:00Z"); r.code != 0 {
 		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
 	}
@@ -213,6 +225,9 @@ func TestMainJob(t *testing.T) {
 	}
 	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000001-0000001,302-0000003-0000003" {
 		t.Fatalf("outbox after pass 2 = %v", got)
+	}
+	if st := cli(t, "status", "--config", cfg); !strings.Contains(st.stdout, "111-0000008-0000008") || !strings.Contains(st.stdout, "P-CONTACT") {
+		t.Fatalf("status does not show the refused order:\n%s", st.stdout)
 	}
 	de, _ := os.ReadFile(filepath.Join(dir, "var", "outbox", "302-0000003-0000003.eml"))
 	if !bytes.Contains(de, []byte("Content-Language: de")) && !bytes.Contains(de, []byte("Content-Language: DE")) {
@@ -244,7 +259,7 @@ func TestMainJob(t *testing.T) {
 	if st.Orders["sent"] != sent || sent != 2 {
 		t.Fatalf("status counts %v do not match the outbox (%d)", st.Orders, sent)
 	}
-	want := map[string]int{"total": 7, "sent": 2, "excluded": 4, "expired": 1, "scheduled": 0, "claimed": 0, "in_doubt": 0, "waiting": 0, "failed": 0}
+	want := map[string]int{"total": 8, "sent": 2, "excluded": 4, "expired": 2, "scheduled": 0, "claimed": 0, "in_doubt": 0, "waiting": 0, "failed": 0}
 	for k, v := range want {
 		if st.Orders[k] != v {
 			t.Errorf("status orders.%s = %d, want %d (%v)", k, st.Orders[k], v, st.Orders)

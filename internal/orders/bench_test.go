@@ -1,6 +1,8 @@
 package orders_test
 
 import (
+	"bufio"
+	"bytes"
 	"io"
 	"runtime"
 	"strconv"
@@ -126,6 +128,33 @@ func BenchmarkParseAllOrders(b *testing.B) {
 		})
 		if err != nil || sum.Groups != groups || groups != n-n/1000 {
 			b.Fatalf("err %v, summary %+v, %d groups", err, sum, groups)
+		}
+	}
+	b.ReportMetric(float64(n), "orders/op")
+}
+
+// BenchmarkBaselineSplitAllOrders reads the same generated file as
+// BenchmarkParseAllOrders but only splits it into lines and tab-separated
+// cells: the floor any parser pays. scripts/bench prints the parser's cost
+// as a ratio to it, measured in the same run.
+func BenchmarkBaselineSplitAllOrders(b *testing.B) {
+	const n = 1_000_000
+	size, err := io.Copy(io.Discard, newAllOrdersGen(n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		sc := bufio.NewScanner(newAllOrdersGen(n))
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		cells := 0
+		for sc.Scan() {
+			cells += len(bytes.Split(sc.Bytes(), []byte{'\t'}))
+		}
+		if sc.Err() != nil || cells == 0 {
+			b.Fatal(sc.Err())
 		}
 	}
 	b.ReportMetric(float64(n), "orders/op")
