@@ -429,6 +429,9 @@ func TestDaemon(t *testing.T) {
 	dir := t.TempDir()
 	metrics := freeAddr(t)
 	cfg := testConfig(t, dir, fmt.Sprintf("[schedule]\ntick = \"@every 1s\"\n[metrics]\nlisten = %q\n", metrics))
+	// Dropped while the daemon was down: the start-up scan finds it.
+	writeFile(t, filepath.Join(dir, "var", "inbox", "early.txt"), allOrdersHeader+
+		line("111-0000003-0000003", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
 	d := startDaemon(t, cfg, "--at", "2026-11-20T00:00:00Z")
 
 	st := status(t, cfg)
@@ -443,11 +446,11 @@ func TestDaemon(t *testing.T) {
 	// A file dropped into the inbox is picked up by the watcher.
 	writeFile(t, filepath.Join(dir, "var", "inbox", "more.txt"), allOrdersHeader+
 		line("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
-	waitFiles(t, filepath.Join(dir, "var", "outbox"), 2)
-	if st := status(t, cfg); st.Orders["sent"] != 2 || st.Orders["total"] != 2 {
+	waitFiles(t, filepath.Join(dir, "var", "outbox"), 3)
+	if st := status(t, cfg); st.Orders["sent"] != 3 || st.Orders["total"] != 3 {
 		t.Fatalf("status = %v", st.Orders)
 	}
-	if body := get(t, "http://"+metrics+"/metrics"); !strings.Contains(body, `campaignd_orders{state="sent"} 2`) {
+	if body := get(t, "http://"+metrics+"/metrics"); !strings.Contains(body, `campaignd_orders{state="sent"} 3`) {
 		t.Fatalf("/metrics:\n%s", body)
 	}
 	if body := get(t, "http://"+metrics+"/healthz"); !strings.HasPrefix(body, "ok") {
@@ -486,7 +489,7 @@ func TestDaemon(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "var", "campaignd.sock")); !os.IsNotExist(err) {
 		t.Errorf("socket left behind: %v", err)
 	}
-	if st := status(t, cfg); st.Daemon != nil || st.Orders["sent"] != 2 {
+	if st := status(t, cfg); st.Daemon != nil || st.Orders["sent"] != 3 {
 		t.Fatalf("status after stop = %+v", st)
 	}
 }
