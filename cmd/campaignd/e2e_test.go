@@ -576,3 +576,52 @@ func TestCrashMidSend(t *testing.T) {
 	}
 	t.Logf("killed after %d of %d messages; the restart completed the rest", atKill, n)
 }
+
+// TestLedgerCommands corrects the ledger by hand: a request made outside
+// campaignd and an excluded order are never sent, and both leave an audit
+// event with the operator's note.
+func TestLedgerCommands(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(t, dir, "")
+	var rep strings.Builder
+	rep.WriteString(allOrdersHeader)
+	for _, id := range []string{"111-0000001-0000001", "111-0000002-0000002", "111-0000003-0000003"} {
+		rep.WriteString(line(id, "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
+	}
+	if r := cli(t, "ingest", writeFile(t, filepath.Join(dir, "drop", "o.txt"), rep.String()), "--config", cfg); r.code != 0 {
+		t.Fatalf("ingest: %s%s", r.stdout, r.stderr)
+	}
+	if r := cli(t, "ledger", "mark-sent", "111-0000001-0000001", "--note", "asked from Seller Central", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "sent") {
+		t.Fatalf("mark-sent: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := cli(t, "ledger", "exclude", "111-0000002-0000002", "--note", "buyer asked not to be contacted", "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "excluded") {
+		t.Fatalf("exclude: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	// An order no report has named yet can be excluded ahead of time.
+	if r := cli(t, "ledger", "exclude", "111-0000009-0000009", "--config", cfg); r.code != 0 {
+		t.Fatalf("exclude unknown: exit %d %s", r.code, r.stderr)
+	}
+	if r := cli(t, "ledger", "resolve", "111-0000003-0000003", "--sent", "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "in_doubt") {
+		t.Fatalf("resolve of an order not in doubt: exit %d %s", r.code, r.stderr)
+	}
+	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
+		t.Fatalf("run: %s", r.stderr)
+	}
+	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000003-0000003" {
+		t.Fatalf("outbox = %v: only the untouched order may be sent", got)
+	}
+	show := cli(t, "ledger", "show", "111-0000001-0000001", "--config", cfg)
+	if show.code != 0 || !strings.Contains(show.stdout, "operator") || !strings.Contains(show.stdout, "asked from Seller Central") {
+		t.Fatalf("show:\n%s%s", show.stdout, show.stderr)
+	}
+	exp := cli(t, "ledger", "export", "--config", cfg)
+	if n := strings.Count(strings.TrimSpace(exp.stdout), "\n") + 1; exp.code != 0 || n != 4 {
+		t.Fatalf("export: exit %d, %d lines\n%s", exp.code, n, exp.stdout)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(exp.stdout), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("export line is not JSON: %v\n%s", err, l)
+		}
+	}
+}
