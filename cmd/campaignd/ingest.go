@@ -116,9 +116,9 @@ func printIngest(w io.Writer, f string, rep scheduler.IngestReport, repErr error
 		return
 	}
 	s := rep.Summary
-	fmt.Fprintf(w, "%s: %s, %s, %s-separated; %d rows, %d orders (%d new, %d updated, %d unchanged, %d already final); %d rows rejected -> %s\n",
-		name, orders.Describe(s.Kind), s.Encoding, s.Delimiter, s.Rows, s.Groups,
-		rep.Stats.New, rep.Stats.Updated, rep.Stats.Unchanged, rep.Stats.Frozen, s.RejectedCount, oc.Path)
+	fmt.Fprintf(w, "%s: %s, %s, %s-separated; %s, %s (%d new, %d updated, %d unchanged, %d already final); %s rejected -> %s\n",
+		name, orders.Describe(s.Kind), s.Encoding, s.Delimiter, count(s.Rows, "row"), count(s.Groups, "order"),
+		rep.Stats.New, rep.Stats.Updated, rep.Stats.Unchanged, rep.Stats.Frozen, count(s.RejectedCount, "row"), oc.Path)
 	for _, line := range strings.Split(strings.TrimRight(rep.RowReport(), "\n"), "\n") {
 		if line != "" {
 			fmt.Fprintf(w, "  %s\n", line)
@@ -131,4 +131,12 @@ func errOr(err error, s string) string {
 		return err.Error()
 	}
 	return s
+}
+
+// count writes "1 row", "2 rows".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
