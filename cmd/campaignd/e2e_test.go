@@ -457,6 +457,14 @@ func TestDaemon(t *testing.T) {
 		t.Fatalf("/healthz: %s", body)
 	}
 
+	// A backup while the daemon runs holds everything it has recorded.
+	if r := cli(t, "ledger", "backup", filepath.Join(dir, "live-backup.db"), "--config", cfg); r.code != 0 {
+		t.Fatalf("backup through the daemon: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "live-backup.db")); err != nil || fi.Size() == 0 {
+		t.Fatalf("no backup written: %v", err)
+	}
+
 	// A second daemon on the same ledger fails at once.
 	start := time.Now()
 	r := cli(t, "run", "--config", cfg)
@@ -617,6 +625,13 @@ func TestLedgerCommands(t *testing.T) {
 	exp := cli(t, "ledger", "export", "--config", cfg)
 	if n := strings.Count(strings.TrimSpace(exp.stdout), "\n") + 1; exp.code != 0 || n != 4 {
 		t.Fatalf("export: exit %d, %d lines\n%s", exp.code, n, exp.stdout)
+	}
+	backup := filepath.Join(dir, "backup.db")
+	if r := cli(t, "ledger", "backup", backup, "--config", cfg); r.code != 0 || !strings.Contains(r.stdout, "backup.db") {
+		t.Fatalf("backup: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := cli(t, "ledger", "backup", backup, "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "exists") {
+		t.Fatalf("backup over an existing file: exit %d %s", r.code, r.stderr)
 	}
 	for _, l := range strings.Split(strings.TrimSpace(exp.stdout), "\n") {
 		var rec map[string]any

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"campaignd/internal/ledger"
 	"campaignd/internal/orders"
@@ -16,10 +17,12 @@ const ledgerAbout = `Inspect and correct the ledger by hand. Every correction le
 	export                        every order as JSON lines
 	resolve ORDER --sent|--retry  settle an in_doubt order: it went, or send it again
 	mark-sent ORDER...            record a request made outside campaignd (never send one)
-	exclude ORDER...              never send a request for these orders`
+	exclude ORDER...              never send a request for these orders
+	backup FILE                   write a consistent copy of the ledger to a new FILE
+	                              (safe while the daemon runs; never overwrites)`
 
 func cmdLedger(ctx context.Context, a *app, args []string) error {
-	fs := newFlags("ledger", "show|export|resolve|mark-sent|exclude [ORDER...]", ledgerAbout, a)
+	fs := newFlags("ledger", "show|export|resolve|mark-sent|exclude|backup [ORDER...|FILE]", ledgerAbout, a)
 	cfgPath := configFlag(fs)
 	sent := fs.Bool("sent", false, "resolve: the request did go out")
 	retry := fs.Bool("retry", false, "resolve: the request did not go out; schedule it again")
@@ -30,9 +33,15 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 	}
 	pos := fs.Args()
 	if len(pos) == 0 {
-		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent or exclude")
+		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude or backup")
 	}
 	sub, ids := pos[0], pos[1:]
+	if sub == "backup" {
+		if len(ids) != 1 {
+			return usagef("ledger backup takes one FILE")
+		}
+		return ledgerBackup(ctx, a, *cfgPath, ids[0])
+	}
 	for _, id := range ids {
 		if !orders.ValidID(id) && !orders.IsNonAmazonID(id) {
 			return usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
@@ -59,7 +68,7 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 			return usagef("ledger %s needs at least one ORDER", sub)
 		}
 	default:
-		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent or exclude)", sub)
+		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude or backup)", sub)
 	}
 	cfg, err := a.config(*cfgPath)
 	if err != nil {
@@ -155,4 +164,27 @@ func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
 		fmt.Fprintf(w, "  %s  %-9s %s -> %s  %s\n", stamp(e.Time), e.Actor, orDash(string(e.From)), e.To, e.Reason)
 	}
 	return nil
+}
+
+// ledgerBackup copies the ledger to file, through the daemon when it runs.
+func ledgerBackup(ctx context.Context, a *app, cfgPath, file string) error {
+	cfg, err := a.config(cfgPath)
+	if err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if done, err := a.forward(ctx, cfg, []string{"ledger", "backup", "--", abs}); done {
+		return err
+	}
+	return a.withLedger(cfg, true, func(l *ledger.Ledger) error {
+		n, err := l.Backup(abs)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "ledger copied to %s (%d bytes)\n", abs, n)
+		return nil
+	})
 }
