@@ -151,3 +151,20 @@ func (m *acMatcher) scan(s string, hit func(id int32, end int)) {
 		}
 	}
 }
+
+// appendHits appends every keyword occurrence in s to hits, in order of
+// their end.
+func (m *acMatcher) appendHits(hits []acHit, s string) []acHit {
+	st := 0
+	n := m.ncls
+	for i := 0; i < len(s); i++ {
+		v := m.delta[st*n+int(m.class[s[i]])]
+		st = int(v &^ hasOut)
+		if v&hasOut != 0 {
+			for _, id := range m.outs[st] {
+				hits = append(hits, acHit{id, i + 1})
+			}
+		}
+	}
+	return hits
+}

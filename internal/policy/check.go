@@ -36,37 +36,51 @@ func (p *part) src(i int) int {
 	return int(p.origin[i])
 }
 
-// locator turns source offsets into line:col.
+// locator turns source offsets into line:col. The source text and its
+// line starts are built on first use: most checks report nothing.
 type locator struct {
 	path   string
-	src    string
-	starts []int // byte offset of each line start
+	text   string
+	build  func() string // when set, makes text on first use
+	starts []int         // byte offset of each line start; nil until needed
 }
 
 func newLocator(path, src string) *locator {
-	l := &locator{path: path, src: src, starts: []int{0}}
-	for i := 0; i < len(src); i++ {
-		if src[i] == '\n' {
-			l.starts = append(l.starts, i+1)
-		}
+	return &locator{path: path, text: src}
+}
+
+// src returns the located text.
+func (l *locator) src() string {
+	if l.build != nil {
+		l.text, l.build = l.build(), nil
 	}
-	return l
+	return l.text
 }
 
 func (l *locator) pos(off int) (int, int) {
-	if off > len(l.src) {
-		off = len(l.src)
+	src := l.src()
+	if l.starts == nil {
+		l.starts = make([]int, 1, strings.Count(src, "\n")+1)
+		for i := 0; i < len(src); i++ {
+			if src[i] == '\n' {
+				l.starts = append(l.starts, i+1)
+			}
+		}
+	}
+	if off > len(src) {
+		off = len(src)
 	}
 	if off < 0 {
 		off = 0
 	}
 	i := sort.Search(len(l.starts), func(i int) bool { return l.starts[i] > off }) - 1
-	return i + 1, 1 + utf8.RuneCountInString(l.src[l.starts[i]:off])
+	return i + 1, 1 + utf8.RuneCountInString(src[l.starts[i]:off])
 }
 
 // check is one run of the checker over a template or message.
 type check struct {
 	c        *Checker
+	sc       *scratch // per-call buffers; nil: allocate
 	loc      *locator
 	parts    []*part
 	lang     string
@@ -102,13 +116,14 @@ func (k *check) excerpt(from, to int) string {
 	if from < 0 {
 		from = 0
 	}
-	if to > len(k.loc.src) {
-		to = len(k.loc.src)
+	src := k.loc.src()
+	if to > len(src) {
+		to = len(src)
 	}
 	if from >= to {
 		return ""
 	}
-	s := strings.Join(strings.Fields(k.loc.src[from:to]), " ")
+	s := strings.Join(strings.Fields(src[from:to]), " ")
 	if utf8.RuneCountInString(s) > 60 {
 		r := []rune(s)
 		s = string(r[:57]) + "..."
@@ -182,13 +197,18 @@ func (c *Checker) CheckTemplate(t *Template, markets []marketplace.Marketplace) 
 // (see Render) is checked for links, contact details, HTML and emoji only.
 func (c *Checker) CheckMessage(label string, msg Message, orderID string, m marketplace.Marketplace) []Violation {
 	const prefix = "Subject: "
-	src := prefix + msg.Subject + "\n\n" + msg.Body
-	k := &check{c: c, loc: newLocator(label, src), lang: msg.Language, allowURL: m.IsReviewURL, orderID: orderID, seen: map[string]bool{}}
+	sc := c.getScratch()
+	defer c.putScratch(sc)
+	loc := &locator{path: label, build: func() string { return prefix + msg.Subject + "\n\n" + msg.Body }}
+	k := &check{c: c, sc: sc, loc: loc, lang: msg.Language, allowURL: m.IsReviewURL, orderID: orderID, seen: map[string]bool{}}
 	if k.lang == "" {
 		k.lang = "en"
 	}
-	mk := func(subject bool, text string, base int, spans []span) *part {
-		p := &part{subject: subject, text: text, base: base, kind: make([]uint8, len(text))}
+	mk := func(subject bool, text string, base int, spans []span, kind *[]uint8) *part {
+		kd := grow(*kind, len(text))
+		clear(kd)
+		*kind = kd
+		p := &part{subject: subject, text: text, base: base, kind: kd}
 		for _, s := range spans {
 			for i := s.start; i < s.end && i < len(text); i++ {
 				p.kind[i] = kindData
@@ -197,9 +217,9 @@ func (c *Checker) CheckMessage(label string, msg Message, orderID string, m mark
 		return p
 	}
 	bodyOff := len(prefix) + len(msg.Subject) + 2
-	k.parts = []*part{mk(true, msg.Subject, len(prefix), msg.subjectData), mk(false, msg.Body, bodyOff, msg.bodyData)}
+	k.parts = []*part{mk(true, msg.Subject, len(prefix), msg.subjectData, &sc.kinds[0]), mk(false, msg.Body, bodyOff, msg.bodyData, &sc.kinds[1])}
 	k.run(len(prefix), bodyOff)
-	if orderID == "" || !strings.Contains(msg.Subject+"\n"+msg.Body, orderID) {
+	if orderID == "" || !containsJoined(msg.Subject, msg.Body, orderID) {
 		k.add("P-ORDERID", len(prefix), "", orderID)
 	}
 	if _, ok := c.langs[k.lang]; ok && !m.SpeaksLanguage(k.lang) {
@@ -207,6 +227,19 @@ func (c *Checker) CheckMessage(label string, msg Message, orderID string, m mark
 	}
 	sortViolations(k.out)
 	return k.out
+}
+
+// containsJoined reports whether subject+"\n"+body contains sub, without
+// building the joined text.
+func containsJoined(subject, body, sub string) bool {
+	if strings.Contains(subject, sub) || strings.Contains(body, sub) {
+		return true
+	}
+	// A match across the line break starts in the last len(sub)-1 bytes of
+	// the subject.
+	head := subject[max(0, len(subject)-len(sub)+1):]
+	tail := body[:min(len(body), len(sub)-1)]
+	return strings.Contains(head+"\n"+tail, sub)
 }
 
 // CheckTemplate checks a template with the default checker; see
@@ -238,8 +271,12 @@ func (k *check) run(langOff, bodyOff int) {
 	}
 	request := false
 	var authored []byte // the start of the author text, for language detection
+	if k.sc != nil {
+		authored = k.sc.authored[:0]
+		defer func() { k.sc.authored = authored[:0] }()
+	}
 	for _, p := range k.parts {
-		nt := normalize(p.text, p.kind)
+		nt := normalizeInto(p.text, p.kind, k.sc)
 		if k.phrases(p, nt, sets) {
 			request = true
 		}
@@ -269,20 +306,33 @@ type acHit struct {
 // sentence is a [start, end) range of normalized text.
 type sentence struct{ start, end int }
 
-func splitSentences(s string) []sentence {
-	var out []sentence
+func splitSentences(s string) []sentence { return appendSentences(nil, s) }
+
+// appendSentences appends the sentences of s to out.
+func appendSentences(out []sentence, s string) []sentence {
 	start := 0
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		cut := false
-		switch r {
-		case '!', '?', ';', '。', '！', '？', '\n', '．':
-			cut = true
-		case '.':
-			cut = i+1 >= len(s) || s[i+1] == ' ' || s[i+1] == '\n'
+		c := s[i]
+		if c < utf8.RuneSelf {
+			// ASCII: only these bytes end a sentence.
+			i++
+			switch c {
+			case '!', '?', ';', '\n':
+			case '.':
+				if i < len(s) && s[i] != ' ' && s[i] != '\n' {
+					continue
+				}
+			default:
+				continue
+			}
+			out = append(out, sentence{start, i})
+			start = i
+			continue
 		}
+		r, n := utf8.DecodeRuneInString(s[i:])
 		i += n
-		if cut {
+		switch r {
+		case '。', '！', '？', '．':
 			out = append(out, sentence{start, i})
 			start = i
 		}
@@ -296,7 +346,12 @@ func splitSentences(s string) []sentence {
 // phrases runs the phrase rules of sets on one part and reports whether a
 // review request was found.
 func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
-	sents := splitSentences(nt.s)
+	sc := k.sc
+	if sc == nil {
+		sc = &scratch{}
+	}
+	sents := appendSentences(sc.sents[:0], nt.s)
+	sc.sents = sents
 	if len(sents) == 0 {
 		return false
 	}
@@ -308,16 +363,21 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 		sentence int
 	}
 	found := map[string]map[int]hit{} // rule -> sentence -> first hit
+	cands := sc.cands[:0]
+	defer func() { sc.cands = cands[:0] }()
 	for _, set := range sets {
 		if set.subjectOnly && !p.subject {
 			continue
 		}
-		var hits []acHit
-		set.matcher.scan(nt.s, func(id int32, end int) { hits = append(hits, acHit{id, end}) })
-		stamp := make([]int32, len(set.keyLen))    // keyword -> sentence+1 it was last seen in
-		pstamp := make([]int32, len(set.patterns)) // pattern -> sentence+1 it was last queued for
+		hits := set.matcher.appendHits(sc.hits[:0], nt.s)
+		sc.hits = hits
+		stamp := grow(sc.stamp, len(set.keyLen)) // keyword -> sentence+1 it was last seen in
+		clear(stamp)
+		sc.stamp = stamp
+		pstamp := grow(sc.pstamp, len(set.patterns)) // pattern -> sentence+1 it was last queued for
+		clear(pstamp)
+		sc.pstamp = pstamp
 		hi := 0
-		var cands []int32
 		for si, sn := range sents {
 			mark := int32(si + 1)
 			cands = cands[:0]
@@ -389,7 +449,7 @@ func (k *check) phrases(p *part, nt normText, sets []*phraseSet) bool {
 		for _, h := range bySent {
 			from := p.src(int(nt.off[h.start]))
 			to := p.src(nt.endOf(h.end-1)-1) + 1
-			for to < len(k.loc.src) && !utf8.RuneStart(k.loc.src[to]) {
+			for src := k.loc.src(); to < len(src) && !utf8.RuneStart(src[to]); {
 				to++
 			}
 			k.add(rule, from, "", k.excerpt(from, to))

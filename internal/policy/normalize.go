@@ -51,9 +51,20 @@ func isJapanese(r rune) bool {
 
 // normalize prepares text for phrase matching. kind (nil: all author text)
 // tells which bytes came from data; each data range becomes one dataMark.
-func normalize(text string, kind []uint8) normText {
-	buf := make([]byte, 0, len(text)+8)
-	off := make([]int32, 0, len(text)+8)
+func normalize(text string, kind []uint8) normText { return normalizeInto(text, kind, nil) }
+
+// normalizeInto is normalize with the buffers of sc (nil: allocate): the
+// offsets of the result live in sc until its next use.
+func normalizeInto(text string, kind []uint8, sc *scratch) normText {
+	var buf []byte
+	var off []int32
+	if sc != nil {
+		buf, off = grow(sc.buf, len(text)+8)[:0], grow(sc.off, len(text)+8)[:0]
+		defer func() { sc.buf, sc.off = buf[:0], off[:0] }()
+	} else {
+		buf = make([]byte, 0, len(text)+8)
+		off = make([]int32, 0, len(text)+8)
+	}
 	emit := func(s string, at int) {
 		buf = append(buf, s...)
 		for range len(s) {

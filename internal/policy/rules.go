@@ -72,6 +72,7 @@ type Checker struct {
 	emoticons []string
 	detect    map[string]*regexp.Regexp
 	messages  map[string]string
+	pool      sync.Pool // of *scratch: per-call buffers, no shared state
 }
 
 // phraseSet is the compiled phrase rules of one language.

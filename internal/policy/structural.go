@@ -92,7 +92,7 @@ func (k *check) structural(p *part) {
 			return at(0)
 		}
 		to := p.src(partEnd-1) + 1
-		for to < len(k.loc.src) && !utf8.RuneStart(k.loc.src[to]) {
+		for src := k.loc.src(); to < len(src) && !utf8.RuneStart(src[to]); {
 			to++
 		}
 		return to
