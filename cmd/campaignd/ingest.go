@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"campaignd/internal/config"
@@ -43,7 +44,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if a.daemon != nil {
-		return ingestFiles(ctx, a.stdout, a.daemon.engine, a.daemon.watcherFor, files, a.daemon.now)
+		return ingestFiles(ctx, a.stdout, a.daemon.inbox, files)
 	}
 	setup, done, err := a.prepare(cfg)
 	if err != nil {
@@ -51,47 +52,99 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 	}
 	defer done()
 	return a.withLedger(cfg, false, func(l *ledger.Ledger) error {
-		eng := scheduler.NewEngine(l, setup, nil)
-		return ingestFiles(ctx, a.stdout, eng, func(h inbox.Handler) (*inbox.Watcher, error) {
-			return newWatcher(cfg, h, nil, a.clock)
-		}, files, a.clock)
+		in, err := newInbox(cfg, scheduler.NewEngine(l, setup, nil), nil, a.clock)
+		if err != nil {
+			return err
+		}
+		return ingestFiles(ctx, a.stdout, in, files)
 	})
 }
 
-// newWatcher builds the inbox watcher for a config.
-func newWatcher(cfg *config.Config, h inbox.Handler, log *slog.Logger, now func() time.Time) (*inbox.Watcher, error) {
+// inboxFolder is the watched folder with its handler: every file, whether the
+// watcher found it or `campaignd ingest` named it, goes through the same
+// watcher (whose lock keeps the two apart), and `ingest` gets the report of
+// the files it asked for.
+type inboxFolder struct {
+	watcher *inbox.Watcher
+	engine  *scheduler.Engine
+	now     func() time.Time
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	wanted  map[string]bool           // paths an ingest command waits for
+	reports map[string]ingestedReport // their reports
+}
+
+type ingestedReport struct {
+	rep scheduler.IngestReport
+	err error
+}
+
+func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now func() time.Time) (*inboxFolder, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	in := &inboxFolder{engine: eng, now: now, log: log, wanted: map[string]bool{}, reports: map[string]ingestedReport{}}
 	w := &inbox.Watcher{
 		Dir: cfg.Inbox.Dir, ProcessedDir: cfg.Inbox.ProcessedDir, RejectedDir: cfg.Inbox.RejectedDir,
-		Settle: cfg.Inbox.Settle.Duration, Rescan: cfg.Inbox.Rescan.Duration, Handle: h, Now: now, Logger: log,
+		Settle: cfg.Inbox.Settle.Duration, Rescan: cfg.Inbox.Rescan.Duration, Handle: in.handle, Now: now, Logger: log,
 	}
 	if err := w.Open(); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
-	return w, nil
+	in.watcher = w
+	return in, nil
 }
 
-// ingestFiles ingests each file through a watcher whose handler records the
-// report, and prints what happened.
-func ingestFiles(ctx context.Context, out io.Writer, eng *scheduler.Engine, watcher func(inbox.Handler) (*inbox.Watcher, error), files []string, now func() time.Time) error {
-	var rep scheduler.IngestReport
-	var repErr error
-	w, err := watcher(func(ctx context.Context, path string) inbox.Result {
-		rep, repErr = eng.Ingest(ctx, path, now().UTC())
-		return rep.Result(repErr)
-	})
+// handle is the watcher's handler: ingest at the clock, log, and keep the
+// report when an ingest command waits for it.
+func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
+	rep, err := in.engine.Ingest(ctx, path, in.now().UTC())
+	name := filepath.Base(path)
 	if err != nil {
-		return err
+		in.log.Warn("cannot ingest file now; will retry", "file", name, keyErr, err.Error())
+	} else {
+		in.log.Info("file ingested", "file", name, "kind", string(rep.Summary.Kind),
+			"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
+			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)
 	}
+	in.mu.Lock()
+	if in.wanted[path] {
+		in.reports[path] = ingestedReport{rep, err}
+	}
+	in.mu.Unlock()
+	return rep.Result(err)
+}
+
+// process ingests one named file now and returns its report and where it went.
+func (in *inboxFolder) process(ctx context.Context, path string) (ingestedReport, inbox.Outcome, error) {
+	in.mu.Lock()
+	in.wanted[path] = true
+	in.mu.Unlock()
+	oc, err := in.watcher.Process(ctx, path)
+	in.mu.Lock()
+	r := in.reports[path]
+	delete(in.wanted, path)
+	delete(in.reports, path)
+	in.mu.Unlock()
+	return r, oc, err
+}
+
+// ingestFiles ingests each file through the inbox and prints what happened.
+func ingestFiles(ctx context.Context, out io.Writer, in *inboxFolder, files []string) error {
 	problem := false
 	for _, f := range files {
-		rep, repErr = scheduler.IngestReport{}, nil
-		oc, err := w.Process(ctx, f)
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		r, oc, err := in.process(ctx, abs)
 		if err != nil {
 			fmt.Fprintf(out, "%s: %v\n", f, err)
 			problem = true
 			continue
 		}
-		printIngest(out, f, rep, repErr, oc)
+		printIngest(out, f, r.rep, r.err, oc)
 		if oc.Rejected || oc.Retried {
 			problem = true
 		}

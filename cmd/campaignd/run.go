@@ -39,6 +39,7 @@ type daemon struct {
 	ledger  *ledger.Ledger
 	engine  *scheduler.Engine
 	watcher *inbox.Watcher
+	inbox   *inboxFolder
 
 	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
 	mu       sync.Mutex // guards cfg and runner across reloads
@@ -115,11 +116,11 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
 		logger.Warn("reconciled orders a crash left claimed", "sent", st.Sent, "retry", st.Retried, "in_doubt", st.InDoubt)
 	}
-	w, err := newWatcher(cfg, d.engine.Handler(now), logger.With(keyComponent, "inbox"), now)
+	in, err := newInbox(cfg, d.engine, logger.With(keyComponent, "inbox"), now)
 	if err != nil {
 		return invalid(err)
 	}
-	d.watcher = w
+	d.inbox, d.watcher = in, in.watcher
 	if *once {
 		return d.once(ctx)
 	}
@@ -332,13 +333,4 @@ func (d *daemon) info() *scheduler.Daemon {
 		info.Pending = d.watcher.Pending()
 	}
 	return info
-}
-
-// watcherFor returns a watcher with the daemon's folders and the given
-// handler, for `campaignd ingest` sent to the daemon.
-func (d *daemon) watcherFor(h inbox.Handler) (*inbox.Watcher, error) {
-	d.mu.Lock()
-	cfg := d.cfg
-	d.mu.Unlock()
-	return newWatcher(cfg, h, d.logger.With(keyComponent, "ingest"), d.now)
 }

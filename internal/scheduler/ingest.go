@@ -165,18 +165,3 @@ func (r IngestReport) Result(err error) inbox.Result {
 		return inbox.Result{Report: r.RowReport()}
 	}
 }
-
-// Handler is the inbox handler for the watcher: ingest at the engine's clock.
-func (e *Engine) Handler(now func() time.Time) inbox.Handler {
-	return func(ctx context.Context, path string) inbox.Result {
-		rep, err := e.Ingest(ctx, path, now())
-		if err != nil {
-			e.Logger.Warn("cannot ingest file now; will retry", "file", filepath.Base(path), "err", err.Error())
-		} else {
-			e.Logger.Info("file ingested", "file", filepath.Base(path), "kind", string(rep.Summary.Kind),
-				"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
-				"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)
-		}
-		return rep.Result(err)
-	}
-}
