@@ -302,3 +302,33 @@ func (l *Ledger) List(s State, n int) ([]Record, error) {
 	}
 	return out, nil
 }
+
+// Hold moves the scheduled order k's send time to until without a refusal
+// and without a problem (quiet hours in the buyer's time zone), so it leaves
+// the due window and later due orders are not held up behind it. The move is
+// an audit event. If until is at or after the deadline the order expires.
+func (l *Ledger) Hold(k Key, until, now time.Time, reason string) error {
+	until = utc(until)
+	err := l.update(now, func(t *txn) error {
+		old, err := t.mustGet(k)
+		if err != nil {
+			return err
+		}
+		if old.State != Scheduled {
+			return fmt.Errorf("%w: it is %s, not scheduled", ErrWrongState, old.State)
+		}
+		rec := old
+		if !old.Deadline.IsZero() && !until.Before(old.Deadline) {
+			return t.expire(&old, &rec, reason+"; not before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
+		}
+		rec.SendAt, rec.NotBefore = until, until
+		if err := t.put(&old, &rec); err != nil {
+			return err
+		}
+		return t.event(rec.Key, old.State, rec.State, "held: "+reason, "scheduler", false)
+	})
+	if err != nil {
+		return fmt.Errorf("hold order %s: %w", k, err)
+	}
+	return nil
+}

@@ -475,3 +475,45 @@ func TestBackoffSurvivesRedecide(t *testing.T) {
 		})
 	}
 }
+
+func TestHold(t *testing.T) {
+	tests := []struct {
+		name  string
+		until time.Duration
+		want  ledger.State
+	}{
+		{"inside the window", 8 * day, ledger.Scheduled},
+		{"at the deadline", 30 * day, ledger.Expired},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := MustOpen(t)
+			k := key("111-0000001-0000001")
+			now := setupState(t, l, k, ledger.Scheduled)
+			must(t, l.Hold(k, t0.Add(tc.until), now, "quiet hours in Amazon.com until 08:00"))
+			rec := wantState(t, l, k, tc.want)
+			if tc.want == ledger.Scheduled {
+				if !rec.SendAt.Equal(t0.Add(tc.until)) || rec.Refusal != "" {
+					t.Errorf("SendAt %s refusal %q", rec.SendAt, rec.Refusal)
+				}
+				if due, err := l.Due(t0.Add(tc.until).Add(-time.Second), 0); err != nil || len(due) != 0 {
+					t.Errorf("held order still due before its new time: %d, %v", len(due), err)
+				}
+				if probs, _ := l.RecentProblems(5); len(probs) != 0 {
+					t.Errorf("a hold counted as a problem: %+v", probs)
+				}
+			}
+			evs, err := l.Events(k)
+			must(t, err)
+			if last := evs[len(evs)-1]; last.To != tc.want || !strings.Contains(last.Reason, "quiet hours") {
+				t.Errorf("last event %+v", last)
+			}
+		})
+	}
+	l := MustOpen(t)
+	k := key("111-0000002-0000002")
+	now := setupState(t, l, k, ledger.Sent)
+	if err := l.Hold(k, now.Add(time.Hour), now, "quiet"); !errors.Is(err, ledger.ErrWrongState) {
+		t.Fatalf("Hold of a sent order = %v, want ErrWrongState", err)
+	}
+}

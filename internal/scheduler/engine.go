@@ -122,8 +122,12 @@ func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 // that goes wrong with the order itself is recorded on it.
 func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, now time.Time, st *PassStats) error {
 	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
-	if quiet, _ := s.Rules.InQuietHours(now, rec.Order.Marketplace); quiet {
+	if quiet, end := s.Rules.InQuietHours(now, rec.Order.Marketplace); quiet {
 		st.Quiet++
+		reason := fmt.Sprintf("quiet hours in %s until %s", rec.Order.Marketplace, end.Format(time.RFC3339))
+		if err := e.Ledger.Hold(rec.Key, end, now, reason); err != nil {
+			return fmt.Errorf("hold %s: %w", rec.Key.OrderID, err)
+		}
 		return nil
 	}
 	snd, ok := s.Senders[rec.Channel]

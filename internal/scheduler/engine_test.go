@@ -373,3 +373,45 @@ func TestSwapRedecides(t *testing.T) {
 		t.Fatalf("an excluded SKU was sent: %+v", st)
 	}
 }
+
+// TestQuietHoursHoldDoesNotBlock: orders that fall due inside their
+// marketplace's quiet hours move to the end of them, so they do not fill the
+// batch and hold up orders of a marketplace where it is day.
+func TestQuietHoursHoldDoesNotBlock(t *testing.T) {
+	e := openEnv(t, fmt.Sprintf(`[schedule]
+quiet_hours = "21:00-08:00"
+batch_size = 2
+[[campaign]]
+name = "en"
+sales_channels = ["Amazon.com", "Amazon.co.uk"]
+template = %q
+channel = "outbox"
+[channel.outbox]
+dir = "outbox"
+`, enTemplate(t)))
+	// 12:00 UTC is 04:00 in Los Angeles (quiet) and 12:00 in London (day).
+	now := at("2026-11-10T12:00:00Z")
+	var rows strings.Builder
+	rows.WriteString(header)
+	for _, id := range []string{"111-0000001-0000001", "111-0000002-0000002", "111-0000003-0000003"} {
+		// Due long ago (the daemon was down): delivered 11-01.
+		rows.WriteString(row(id, "2026-10-30T10:00:00Z", "2026-11-01T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped"))
+	}
+	rows.WriteString(row("202-0000004-0000004", "2026-10-30T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.co.uk", "Bottle", "Shipped"))
+	e.ingest("a.txt", rows.String(), at("2026-11-03T12:00:00Z"))
+
+	for range 3 {
+		e.pass(now)
+	}
+	if got := e.outbox(); strings.Join(got, ",") != "202-0000004-0000004.eml" {
+		t.Fatalf("outbox = %v: the UK order must not wait behind US orders in quiet hours", got)
+	}
+	us := e.state("111-0000001-0000001")
+	// Quiet hours in Los Angeles end at 08:00 PST = 16:00 UTC.
+	if us.State != ledger.Scheduled || !us.SendAt.Equal(at("2026-11-10T16:00:00Z")) {
+		t.Fatalf("US order: %s at %v, want held until 16:00 UTC", us.State, us.SendAt)
+	}
+	if st := e.pass(at("2026-11-10T16:00:00Z")); st.Sent != 2 {
+		t.Fatalf("pass at the end of quiet hours: %+v", st)
+	}
+}
