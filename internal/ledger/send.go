@@ -250,7 +250,17 @@ func (l *Ledger) reschedule(op string, k Key, at, now time.Time, reason string, 
 // refusal is kept on it. An audit event is written when the refusal text
 // changes. If retryAt is at or after the deadline the order becomes expired.
 func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
-	retryAt = utc(retryAt)
+	return l.moveScheduled("refuse", k, retryAt, now, "refused: "+refusal, true, func(old, rec *Record) bool {
+		rec.Refusal = refusal
+		return old.Refusal != refusal
+	})
+}
+
+// moveScheduled moves the scheduled order k's send time to until (expiring
+// it when until is at or after the deadline). set changes the record and
+// says whether the move is worth an audit event.
+func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason string, problem bool, set func(old, rec *Record) bool) error {
+	until = utc(until)
 	err := l.update(now, func(t *txn) error {
 		old, err := t.mustGet(k)
 		if err != nil {
@@ -260,22 +270,21 @@ func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
 			return fmt.Errorf("%w: it is %s, not scheduled", ErrWrongState, old.State)
 		}
 		rec := old
-		rec.Refusal = refusal
-		reason := "refused: " + refusal
-		if !old.Deadline.IsZero() && !retryAt.Before(old.Deadline) {
-			return t.expire(&old, &rec, reason+"; no retry before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
+		emit := set(&old, &rec)
+		if !old.Deadline.IsZero() && !until.Before(old.Deadline) {
+			return t.expire(&old, &rec, reason+"; not before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
 		}
-		rec.SendAt, rec.NotBefore = retryAt, retryAt
+		rec.SendAt, rec.NotBefore = until, until
 		if err := t.put(&old, &rec); err != nil {
 			return err
 		}
-		if old.Refusal == refusal {
+		if !emit {
 			return nil
 		}
-		return t.event(rec.Key, old.State, rec.State, reason, "scheduler", true)
+		return t.event(rec.Key, old.State, rec.State, reason, "scheduler", problem)
 	})
 	if err != nil {
-		return fmt.Errorf("refuse order %s: %w", k, err)
+		return fmt.Errorf("%s order %s: %w", op, k, err)
 	}
 	return nil
 }
@@ -308,27 +317,5 @@ func (l *Ledger) List(s State, n int) ([]Record, error) {
 // the due window and later due orders are not held up behind it. The move is
 // an audit event. If until is at or after the deadline the order expires.
 func (l *Ledger) Hold(k Key, until, now time.Time, reason string) error {
-	until = utc(until)
-	err := l.update(now, func(t *txn) error {
-		old, err := t.mustGet(k)
-		if err != nil {
-			return err
-		}
-		if old.State != Scheduled {
-			return fmt.Errorf("%w: it is %s, not scheduled", ErrWrongState, old.State)
-		}
-		rec := old
-		if !old.Deadline.IsZero() && !until.Before(old.Deadline) {
-			return t.expire(&old, &rec, reason+"; not before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
-		}
-		rec.SendAt, rec.NotBefore = until, until
-		if err := t.put(&old, &rec); err != nil {
-			return err
-		}
-		return t.event(rec.Key, old.State, rec.State, "held: "+reason, "scheduler", false)
-	})
-	if err != nil {
-		return fmt.Errorf("hold order %s: %w", k, err)
-	}
-	return nil
+	return l.moveScheduled("hold", k, until, now, "held: "+reason, false, func(_, _ *Record) bool { return true })
 }
