@@ -107,3 +107,16 @@ func BenchmarkCheckMessage10KLang(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBaselineLower10K is one strings.ToLower pass over the typical
+// 10 KB message of BenchmarkCheckMessage10KTypical: a yardstick measured in
+// the same run, so the checker's cost can be read as a ratio to it.
+func BenchmarkBaselineLower10K(b *testing.B) {
+	msg, _ := typical10K(b)
+	text := msg.Subject + "\n\n" + msg.Body
+	b.SetBytes(int64(len(msg.Subject) + len(msg.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = strings.ToLower(text)
+	}
+}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -71,31 +72,51 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 			off = append(off, int32(at))
 		}
 	}
+	textEnd := len(text) // the end of the author text from i on
+	if kind != nil {
+		textEnd = 0
+	}
 	for i := 0; i < len(text); {
-		if kind != nil && kind[i] != kindText {
-			j := i
-			for j < len(text) && kind[j] != kindText {
+		if kind != nil {
+			if kind[i] != kindText {
+				j := i
+				for j < len(text) && kind[j] != kindText {
+					j++
+				}
+				emit(" \x01 ", i)
+				i = j
+				continue
+			}
+			if textEnd <= i {
+				for textEnd = i; textEnd < len(text) && kind[textEnd] == kindText; {
+					textEnd++
+				}
+			}
+		}
+		// Plain ASCII, the common case, is copied a run at a time: printable
+		// characters and control characters other than white space, and
+		// single spaces between words.
+		j := i
+		for j < textEnd {
+			c := text[j]
+			if plainASCII[c] || c == ' ' && (j+1 == len(text) || text[j+1] > ' ' && text[j+1] < utf8.RuneSelf) {
 				j++
+				continue
 			}
-			emit(" \x01 ", i)
+			break
+		}
+		if j > i {
+			n := len(buf)
+			buf = append(buf, text[i:j]...)
+			for k, c := range buf[n:] {
+				buf[n+k] = lowerASCII[c]
+			}
+			n = len(off)
+			off = slices.Grow(off, j-i)[:n+j-i]
+			for k := range off[n:] {
+				off[n+k] = int32(i + k)
+			}
 			i = j
-			continue
-		}
-		if c := text[i]; c < utf8.RuneSelf && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\v' && c != '\f' {
-			// Plain ASCII: the common case.
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			buf = append(buf, c)
-			off = append(off, int32(i))
-			i++
-			continue
-		}
-		if text[i] == ' ' && (i+1 == len(text) || text[i+1] > ' ' && text[i+1] < utf8.RuneSelf) {
-			// A single space between words.
-			buf = append(buf, ' ')
-			off = append(off, int32(i))
-			i++
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
@@ -192,6 +213,38 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 
 func isLatin(c byte) bool { return c >= 'a' && c <= 'z' }
 
+// plainASCII marks the ASCII bytes normalisation copies as they are (up to
+// case): all but white space.
+var plainASCII = func() (t [256]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		switch c {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+		default:
+			t[c] = true
+		}
+	}
+	return t
+}()
+
+// lowerASCII lowercases ASCII letters and leaves every other byte alone.
+var lowerASCII = func() (t [256]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if c >= 'A' && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+// leetTab is leet as a table.
+var leetTab = func() (t [256]byte) {
+	for c := range t {
+		t[c] = leet(byte(c))
+	}
+	return t
+}()
+
 // leet returns the letter a digit or symbol imitates, or 0.
 func leet(c byte) byte {
 	switch c {
@@ -221,7 +274,7 @@ func leet(c byte) byte {
 // normalised bytes; only ASCII is involved.
 func deleet(b []byte) {
 	for i := 1; i < len(b); i++ {
-		if leet(b[i]) == 0 || !isLatin(b[i-1]) {
+		if leetTab[b[i]] == 0 || !isLatin(b[i-1]) {
 			continue
 		}
 		// The run of imitations must be followed by a letter or end a word
@@ -258,7 +311,7 @@ func joinSpaced(b []byte, off []int32) ([]byte, []int32) {
 	var prev byte // the original byte before position i
 	for i := 0; i < len(b); {
 		// A single letter at a word start, followed by spacer+letter repeatedly.
-		if isLatin(b[i]) && (i == 0 || !isLatin(prev) && !isDigit(rune(prev))) {
+		if isLatin(b[i]) && i+2 < len(b) && isSpacer(b[i+1]) && (i == 0 || !isLatin(prev) && !isDigit(rune(prev))) {
 			j, count := i, 1
 			var sep byte
 			for j+2 < len(b) && isSpacer(b[j+1]) && isLatin(b[j+2]) && (sep == 0 || b[j+1] == sep) &&
@@ -287,7 +340,9 @@ func joinSpaced(b []byte, off []int32) ([]byte, []int32) {
 			}
 		}
 		prev = b[i]
-		b[w], off[w] = b[i], off[i]
+		if w != i {
+			b[w], off[w] = b[i], off[i]
+		}
 		w++
 		i++
 	}
