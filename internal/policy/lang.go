@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -41,8 +40,8 @@ func (c *Checker) detectNormalized(s string) (string, bool) {
 	var score [8]int
 	words := 0
 	count := func(w string) {
-		for l := range c.stopwords[w] {
-			score[slices.Index(supported, l)]++
+		for bits, i := c.stopwords[w], 0; bits != 0; bits, i = bits>>1, i+1 {
+			score[i] += int(bits & 1)
 		}
 	}
 	for i := 0; i < len(s); {

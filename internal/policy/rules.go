@@ -68,7 +68,7 @@ type Checker struct {
 	byID      map[string]ruleDoc
 	common    *phraseSet
 	langs     map[string]*phraseSet
-	stopwords map[string]map[string]bool // word -> languages
+	stopwords map[string]uint8 // word -> languages, bit i for supported[i]
 	emoticons []string
 	detect    map[string]*regexp.Regexp
 	messages  map[string]string
@@ -115,7 +115,7 @@ var messageKeys = []string{"link_http", "link_other", "link_www", "link_bare", "
 
 // NewChecker compiles the embedded rules.
 func NewChecker() (*Checker, error) {
-	c := &Checker{byID: map[string]ruleDoc{}, langs: map[string]*phraseSet{}, stopwords: map[string]map[string]bool{}, detect: map[string]*regexp.Regexp{}}
+	c := &Checker{byID: map[string]ruleDoc{}, langs: map[string]*phraseSet{}, stopwords: map[string]uint8{}, detect: map[string]*regexp.Regexp{}}
 	var cf commonFile
 	b, err := rulesFS.ReadFile("rules/common.toml")
 	if err != nil {
@@ -179,10 +179,7 @@ func NewChecker() (*Checker, error) {
 		c.langs[lang] = set
 		for _, w := range lf.Stopwords {
 			w = normalize(w, nil).s
-			if c.stopwords[w] == nil {
-				c.stopwords[w] = map[string]bool{}
-			}
-			c.stopwords[w][lang] = true
+			c.stopwords[w] |= 1 << slices.Index(supported, lang)
 		}
 	}
 	return c, nil

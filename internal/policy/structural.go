@@ -17,7 +17,7 @@ type folded struct {
 
 func fold(s string) folded {
 	plain := true
-	for i := 0; i < len(s); i++ {
+	for i := nextNonASCII(s, 0); i < len(s); i++ {
 		if s[i] >= 0xE2 {
 			// Full-width forms, CJK dashes and marks start with 0xE2..0xEF.
 			plain = false
@@ -106,9 +106,9 @@ func (k *check) structural(p *part) {
 	}
 
 	// Emoji.
-	for i := 0; i < len(p.text); {
+	for i := nextNonASCII(p.text, 0); i < len(p.text); {
 		if p.text[i] < utf8.RuneSelf {
-			i++
+			i = nextNonASCII(p.text, i)
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(p.text[i:])
@@ -142,12 +142,24 @@ func (k *check) structural(p *part) {
 	authored := func(i int) bool { return p.kind[fo(i)] == kindText }
 	dataAt := func(i int) uint8 { return p.kind[fo(i)] }
 
-	// HTML tags and comments, markdown links and images.
+	// HTML tags and comments, markdown links and images: at each '<', '['
+	// and '!', found with one IndexByte per character and position.
+	nextLt, nextBr, nextEx := -1, -1, -1
+	next := func(c byte, at *int, i int) {
+		if *at < i {
+			if j := strings.IndexByte(lower[i:], c); j < 0 {
+				*at = len(lower)
+			} else {
+				*at = i + j
+			}
+		}
+	}
 	for i := 0; i < len(lower); i++ {
-		if j := strings.IndexAny(lower[i:], "<[!"); j < 0 {
+		next('<', &nextLt, i)
+		next('[', &nextBr, i)
+		next('!', &nextEx, i)
+		if i = min(nextLt, nextBr, nextEx); i >= len(lower) {
 			break
-		} else {
-			i += j
 		}
 		win := lower[i:min(len(lower), i+600)]
 		switch lower[i] {
@@ -251,7 +263,7 @@ func (k *check) structural(p *part) {
 				report("P-LINK", fo(a), fo(b), "link_www")
 			}
 		}
-		if hasInnerDot(ltok) {
+		if flags&flagDot != 0 && hasInnerDot(ltok) {
 			for _, m := range k.c.detect["bare_domain"].FindAllStringSubmatchIndex(ltok, -1) {
 				a, b := ts+m[2], ts+m[3]
 				if covered(a, b) || (a > 0 && lower[a-1] == '@') {
@@ -321,10 +333,11 @@ func (k *check) phones(s string, found func(a, b int)) {
 		return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '+'
 	}
 	for i := 0; i < len(s); {
-		if j := strings.IndexAny(s[i:], "0123456789+("); j < 0 {
+		for i < len(s) && !phoneStart[s[i]] {
+			i++
+		}
+		if i >= len(s) {
 			break
-		} else {
-			i += j
 		}
 		c := s[i]
 		if !(isDigit(rune(c)) || c == '+' || c == '(') {
@@ -388,14 +401,51 @@ func isAlnum(c byte) bool {
 
 // asciiLower lowercases ASCII letters only, so that byte offsets stay put.
 func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	last := 0
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b.WriteString(s[last:i])
+			b.WriteByte(c + 'a' - 'A')
+			last = i + 1
 		}
 	}
-	return string(b)
+	b.WriteString(s[last:])
+	return b.String()
 }
+
+// nextNonASCII returns the index of the first byte at or after i that is
+// not ASCII, or len(s).
+func nextNonASCII(s string, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		if (uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56)&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
+// phoneStart marks the bytes a phone number can start with.
+var phoneStart = func() (t [256]bool) {
+	for _, c := range "0123456789+(" {
+		t[c] = true
+	}
+	return t
+}()
 
 // Byte classes for the token scan.
 const (
@@ -405,6 +455,7 @@ const (
 	flagW
 	flagAmp
 	flagFace
+	flagDot
 )
 
 var byteFlags = func() (t [256]uint8) {
@@ -415,6 +466,7 @@ var byteFlags = func() (t [256]uint8) {
 	t['@'] = flagAt
 	t['w'], t['W'] = flagW, flagW
 	t['&'] = flagAmp
+	t['.'] = flagDot
 	for _, c := range ";^<(xX" {
 		t[c] |= flagFace
 	}
