@@ -469,6 +469,7 @@ func (k *check) matches(set *phraseSet, pat *pattern, s string, sn sentence, hit
 	var out [][]int
 	var tried []int // starts already tried: prefixes such as "free" and "free " share one
 	last := -1
+	limit := -2 // matches start at or before limit; -2: not computed yet
 	for _, h := range hits {
 		start := h.end - set.keyLen[h.id]
 		if start <= last || slices.Contains(tried, start) || !slices.Contains(set.keyPats[h.id], pat.index) {
@@ -478,12 +479,36 @@ func (k *check) matches(set *phraseSet, pat *pattern, s string, sn sentence, hit
 		if pat.wordStart && start > 0 && isWordByte(s[start-1]) {
 			continue
 		}
+		if limit == -2 {
+			limit = needLimit(set, pat, hits)
+		}
+		if start > limit {
+			// A keyword every match holds does not occur from here on.
+			continue
+		}
 		if m := pat.anchored.FindStringIndex(s[start:sn.end]); m != nil {
 			out = append(out, []int{start - sn.start, start - sn.start + m[1]})
 			last = start + m[1] - 1
 		}
 	}
 	return out
+}
+
+// needLimit returns the last place in the sentence a match of pat can
+// start: every match holds a keyword of each of pat.needIDs, so it starts
+// at or before the last occurrence of one.
+func needLimit(set *phraseSet, pat *pattern, hits []acHit) int {
+	limit := int(^uint(0) >> 1)
+	for _, ids := range pat.needIDs {
+		last := -1
+		for _, h := range hits {
+			if start := h.end - set.keyLen[h.id]; start > last && slices.Contains(ids, h.id) {
+				last = start
+			}
+		}
+		limit = min(limit, last)
+	}
+	return limit
 }
 
 func isWordByte(c byte) bool {

@@ -531,12 +531,30 @@ func reqLits(re *syntax.Regexp) []string {
 			if re.Sub[i].Op == syntax.OpLiteral {
 				j := i
 				var sb strings.Builder
+				fold := false
 				for j < len(re.Sub) && re.Sub[j].Op == syntax.OpLiteral {
 					sb.WriteString(string(re.Sub[j].Rune))
+					fold = fold || re.Sub[j].Flags&syntax.FoldCase != 0
 					j++
 				}
 				if n := len(strings.TrimSpace(sb.String())); n > bestScore {
 					best, bestScore = []string{sb.String()}, n
+				}
+				// The literals go on with one of the prefixes of what follows:
+				// "s" then "(et|ubscription)" is "set" or "subscription".
+				if next := []string(nil); !fold && j < len(re.Sub) {
+					next = prefixLits(re.Sub[j])
+					if len(next) > 0 && len(next) <= 64 {
+						ext := make([]string, len(next))
+						score := 1 << 30
+						for x, p := range next {
+							ext[x] = sb.String() + p
+							score = min(score, len(strings.TrimSpace(ext[x])))
+						}
+						if score > bestScore {
+							best, bestScore = ext, score
+						}
+					}
 				}
 				i = j - 1
 				continue
