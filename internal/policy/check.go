@@ -312,6 +312,12 @@ func splitSentences(s string) []sentence { return appendSentences(nil, s) }
 func appendSentences(out []sentence, s string) []sentence {
 	start := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && !sentenceByte[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			// ASCII: only these bytes end a sentence.
@@ -342,6 +348,18 @@ func appendSentences(out []sentence, s string) []sentence {
 	}
 	return out
 }
+
+// sentenceByte marks the bytes that may end a sentence: the ASCII marks
+// and every byte of a multi-byte character.
+var sentenceByte = func() (t [256]bool) {
+	for _, c := range "!?;\n." {
+		t[c] = true
+	}
+	for c := utf8.RuneSelf; c < 256; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 // phrases runs the phrase rules of sets on one part and reports whether a
 // review request was found.
@@ -472,7 +490,7 @@ func (k *check) matches(set *phraseSet, pat *pattern, s string, sn sentence, hit
 	limit := -2 // matches start at or before limit; -2: not computed yet
 	for _, h := range hits {
 		start := h.end - set.keyLen[h.id]
-		if start <= last || slices.Contains(tried, start) || !slices.Contains(set.keyPats[h.id], pat.index) {
+		if start <= last || slices.Contains(tried, start) || !has(set.keyPats[h.id], pat.index) {
 			continue
 		}
 		tried = append(tried, start)
@@ -502,13 +520,22 @@ func needLimit(set *phraseSet, pat *pattern, hits []acHit) int {
 	for _, ids := range pat.needIDs {
 		last := -1
 		for _, h := range hits {
-			if start := h.end - set.keyLen[h.id]; start > last && slices.Contains(ids, h.id) {
+			if start := h.end - set.keyLen[h.id]; start > last && has(ids, h.id) {
 				last = start
 			}
 		}
 		limit = min(limit, last)
 	}
 	return limit
+}
+
+// has reports whether the sorted list holds x.
+func has(list []int32, x int32) bool {
+	if len(list) <= 8 {
+		return slices.Contains(list, x)
+	}
+	_, ok := slices.BinarySearch(list, x)
+	return ok
 }
 
 func isWordByte(c byte) bool {
@@ -566,7 +593,7 @@ func (r *rx) findFromHits(set *phraseSet, s string, sn sentence, hits []acHit, l
 	var out [][]int
 	var tried []int
 	for _, h := range hits {
-		if !slices.Contains(r.prefixIDs, h.id) {
+		if !has(r.prefixIDs, h.id) {
 			continue
 		}
 		start := h.end - set.keyLen[h.id]

@@ -97,7 +97,7 @@ type pattern struct {
 	re   *rx
 	keys []string   // one of these occurs in every match
 	need [][]string // and one of each of these
-	// needIDs are need as keyword ids.
+	// needIDs are need as keyword ids, each list sorted.
 	needIDs [][]int32
 	// anchored, when set, is the expression anchored at its start; every
 	// match then starts with one of keys, and wordStart tells whether the
@@ -277,6 +277,7 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 			for _, k := range ks {
 				ids = append(ids, keyID(k))
 			}
+			slices.Sort(ids) // membership tests search it
 			p.needIDs = append(p.needIDs, ids)
 		}
 	}
@@ -293,6 +294,7 @@ func (c *Checker) compileSet(lang, name string, phrases []phraseDoc, request, sp
 				for _, k := range r.prefix {
 					r.prefixIDs = append(r.prefixIDs, keyID(k))
 				}
+				slices.Sort(r.prefixIDs) // membership tests search it
 			}
 		}
 	}
@@ -636,7 +638,7 @@ type rx struct {
 	anchored  *regexp.Regexp
 	prefix    []string
 	wordStart bool
-	prefixIDs []int32 // prefix as keyword ids of the phrase set's scan
+	prefixIDs []int32 // prefix as keyword ids of the phrase set's scan, sorted
 }
 
 // findStarting returns the matches that start before limit.

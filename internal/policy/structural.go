@@ -129,7 +129,8 @@ func (k *check) structural(p *part) {
 	}
 
 	f := fold(p.text)
-	lower := asciiLower(f.s)
+	// Detectors run on lowercased text; only the few stretches they look
+	// at are lowercased.
 	fo := func(i int) int {
 		if f.off == nil {
 			return min(i, len(p.text))
@@ -147,22 +148,22 @@ func (k *check) structural(p *part) {
 	nextLt, nextBr, nextEx := -1, -1, -1
 	next := func(c byte, at *int, i int) {
 		if *at < i {
-			if j := strings.IndexByte(lower[i:], c); j < 0 {
-				*at = len(lower)
+			if j := strings.IndexByte(f.s[i:], c); j < 0 {
+				*at = len(f.s)
 			} else {
 				*at = i + j
 			}
 		}
 	}
-	for i := 0; i < len(lower); i++ {
+	for i := 0; i < len(f.s); i++ {
 		next('<', &nextLt, i)
 		next('[', &nextBr, i)
 		next('!', &nextEx, i)
-		if i = min(nextLt, nextBr, nextEx); i >= len(lower) {
+		if i = min(nextLt, nextBr, nextEx); i >= len(f.s) {
 			break
 		}
-		win := lower[i:min(len(lower), i+600)]
-		switch lower[i] {
+		win := asciiLower(f.s[i:min(len(f.s), i+600)])
+		switch f.s[i] {
 		case '<':
 			if m := k.c.detect["html_comment"].FindStringIndex(win); m != nil && m[0] == 0 {
 				report("P-MEDIA", fo(i), fo(i+m[1]), "html")
@@ -219,10 +220,10 @@ func (k *check) structural(p *part) {
 		if ts >= te {
 			break
 		}
-		tok, ltok := f.s[ts:te], lower[ts:te]
+		tok := f.s[ts:te]
 		hasColon, hasAt, hasW := flags&flagColon != 0, flags&flagAt != 0, flags&flagW != 0
 		hasAmp, hasFace := flags&flagAmp != 0, flags&flagFace != 0
-		if hasColon && strings.Contains(ltok, "://") {
+		if hasColon && strings.Contains(tok, "://") {
 			for _, m := range k.c.detect["scheme_url"].FindAllStringIndex(tok, -1) {
 				a, b := ts+m[0], ts+m[1]
 				for b > a && strings.ContainsRune(".,;:!?)]}'\"", rune(f.s[b-1])) {
@@ -253,24 +254,27 @@ func (k *check) structural(p *part) {
 				report("P-CONTACT", fo(a), fo(b), "email")
 			}
 		}
-		if hasW && strings.Contains(ltok, "www.") {
-			for _, m := range k.c.detect["www"].FindAllStringIndex(ltok, -1) {
-				a, b := ts+m[0], ts+m[1]
-				if covered(a, b) {
-					continue
+		if hasW && flags&flagDot != 0 {
+			if ltok := asciiLower(tok); strings.Contains(ltok, "www.") {
+				for _, m := range k.c.detect["www"].FindAllStringIndex(ltok, -1) {
+					a, b := ts+m[0], ts+m[1]
+					if covered(a, b) {
+						continue
+					}
+					taken = append(taken, rng{a, b})
+					report("P-LINK", fo(a), fo(b), "link_www")
 				}
-				taken = append(taken, rng{a, b})
-				report("P-LINK", fo(a), fo(b), "link_www")
 			}
 		}
-		if flags&flagDot != 0 && hasInnerDot(ltok) {
+		if flags&flagDot != 0 && hasInnerDot(tok) {
+			ltok := asciiLower(tok)
 			for _, m := range k.c.detect["bare_domain"].FindAllStringSubmatchIndex(ltok, -1) {
 				a, b := ts+m[2], ts+m[3]
-				if covered(a, b) || (a > 0 && lower[a-1] == '@') {
+				if covered(a, b) || (a > 0 && f.s[a-1] == '@') {
 					continue
 				}
-				host := lower[a:b]
-				pathAfter := b < te && (lower[b] == '/' || lower[b] == ':')
+				host := ltok[m[2]:m[3]]
+				pathAfter := b < te && (f.s[b] == '/' || f.s[b] == ':')
 				if !pathAfter && isMarketplaceName(host) {
 					continue
 				}
@@ -283,8 +287,8 @@ func (k *check) structural(p *part) {
 			}
 		}
 		if authored(ts) {
-			if hasAmp && strings.Contains(ltok, ";") {
-				if m := k.c.detect["html_entity"].FindStringIndex(ltok); m != nil {
+			if hasAmp && strings.Contains(tok, ";") {
+				if m := k.c.detect["html_entity"].FindStringIndex(asciiLower(tok)); m != nil {
 					report("P-MEDIA", fo(ts+m[0]), fo(ts+m[1]), "entity")
 				}
 			}
