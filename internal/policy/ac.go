@@ -15,7 +15,12 @@ type acMatcher struct {
 	// whether keywords end there: small enough to stay in cache.
 	delta []uint16
 	outs  [][]int32 // per state: keyword ids that end there
+	// rows is delta with each next state as the offset of its row, and
+	// rowOut set where keywords end.
+	rows []uint32
 }
+
+const rowOut = 1 << 31
 
 // maxStates is how many states delta can address.
 const maxStates = 1 << 15
@@ -92,6 +97,15 @@ func newACMatcher(keys []string) (*acMatcher, error) {
 	}
 	m.compile(order)
 	m.nodes = nil // the table is all scan needs
+	// The table again with row offsets instead of state numbers: the scan
+	// then needs no multiplication per byte.
+	m.rows = make([]uint32, len(m.delta))
+	for i, v := range m.delta {
+		m.rows[i] = uint32(v&^hasOut) * uint32(m.ncls)
+		if v&hasOut != 0 {
+			m.rows[i] |= rowOut
+		}
+	}
 	return m, nil
 }
 
@@ -155,13 +169,13 @@ func (m *acMatcher) scan(s string, hit func(id int32, end int)) {
 // appendHits appends every keyword occurrence in s to hits, in order of
 // their end.
 func (m *acMatcher) appendHits(hits []acHit, s string) []acHit {
-	st := 0
-	n := m.ncls
+	row := uint32(0)
+	rows := m.rows
 	for i := 0; i < len(s); i++ {
-		v := m.delta[st*n+int(m.class[s[i]])]
-		st = int(v &^ hasOut)
-		if v&hasOut != 0 {
-			for _, id := range m.outs[st] {
+		v := rows[row+uint32(m.class[s[i]])]
+		row = v &^ rowOut
+		if v&rowOut != 0 {
+			for _, id := range m.outs[row/uint32(m.ncls)] {
 				hits = append(hits, acHit{id, i + 1})
 			}
 		}
