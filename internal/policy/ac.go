@@ -1,6 +1,9 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // acMatcher is an Aho-Corasick automaton over bytes: it finds every
 // occurrence of a set of keywords in one pass.
@@ -15,12 +18,10 @@ type acMatcher struct {
 	// whether keywords end there: small enough to stay in cache.
 	delta []uint16
 	outs  [][]int32 // per state: keyword ids that end there
-	// rows is delta with each next state as the offset of its row, and
-	// rowOut set where keywords end.
-	rows []uint32
+	// tab is delta with each row padded to 1<<shift entries.
+	tab   []uint16
+	shift uint
 }
-
-const rowOut = 1 << 31
 
 // maxStates is how many states delta can address.
 const maxStates = 1 << 15
@@ -97,15 +98,14 @@ func newACMatcher(keys []string) (*acMatcher, error) {
 	}
 	m.compile(order)
 	m.nodes = nil // the table is all scan needs
-	// The table again with row offsets instead of state numbers: the scan
-	// then needs no multiplication per byte.
-	m.rows = make([]uint32, len(m.delta))
-	for i, v := range m.delta {
-		m.rows[i] = uint32(v&^hasOut) * uint32(m.ncls)
-		if v&hasOut != 0 {
-			m.rows[i] |= rowOut
-		}
+	// The table again with rows padded to a power of two: the scan then
+	// finds a row with a shift instead of a multiplication, and drops delta.
+	m.shift = uint(bits.Len(uint(m.ncls - 1)))
+	m.tab = make([]uint16, (len(m.delta)/m.ncls)<<m.shift)
+	for st := 0; st*m.ncls < len(m.delta); st++ {
+		copy(m.tab[st<<m.shift:], m.delta[st*m.ncls:(st+1)*m.ncls])
 	}
+	m.delta = nil
 	return m, nil
 }
 
@@ -151,31 +151,16 @@ func (m *acMatcher) compile(order []int32) {
 	}
 }
 
-// scan calls hit(keywordID, endOffset) for every keyword occurrence in s.
-func (m *acMatcher) scan(s string, hit func(id int32, end int)) {
-	st := 0
-	n := m.ncls
-	for i := 0; i < len(s); i++ {
-		v := m.delta[st*n+int(m.class[s[i]])]
-		st = int(v &^ hasOut)
-		if v&hasOut != 0 {
-			for _, id := range m.outs[st] {
-				hit(id, i+1)
-			}
-		}
-	}
-}
-
 // appendHits appends every keyword occurrence in s to hits, in order of
 // their end.
 func (m *acMatcher) appendHits(hits []acHit, s string) []acHit {
-	row := uint32(0)
-	rows := m.rows
+	st := 0
+	tab, shift := m.tab, m.shift
 	for i := 0; i < len(s); i++ {
-		v := rows[row+uint32(m.class[s[i]])]
-		row = v &^ rowOut
-		if v&rowOut != 0 {
-			for _, id := range m.outs[row/uint32(m.ncls)] {
+		v := tab[st<<shift|int(m.class[s[i]])]
+		st = int(v &^ hasOut)
+		if v&hasOut != 0 {
+			for _, id := range m.outs[st] {
 				hits = append(hits, acHit{id, i + 1})
 			}
 		}

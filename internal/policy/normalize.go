@@ -72,6 +72,7 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 			off = append(off, int32(at))
 		}
 	}
+	plainLeet := false   // a plain run held a byte deleet may read as a letter
 	textEnd := len(text) // the end of the author text from i on
 	if kind != nil {
 		textEnd = 0
@@ -97,18 +98,21 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 		// characters and control characters other than white space, and
 		// single spaces between words.
 		j := i
+		var seen uint8
 		for j < textEnd {
 			c := text[j]
-			if plainASCII[c] || c == ' ' && (j+1 == len(text) || text[j+1] > ' ' && text[j+1] < utf8.RuneSelf) {
+			if cl := plainASCII[c]; cl != 0 || c == ' ' && (j+1 == len(text) || text[j+1] > ' ' && text[j+1] < utf8.RuneSelf) {
+				seen |= cl
 				j++
 				continue
 			}
 			break
 		}
 		if j > i {
+			plainLeet = plainLeet || seen&plainIsLeet != 0
 			n := len(buf)
-			buf = append(buf, text[i:j]...)
-			for k, c := range buf[n:] {
+			buf = slices.Grow(buf, j-i)[:n+j-i]
+			for k, c := range []byte(text[i:j]) {
 				buf[n+k] = lowerASCII[c]
 			}
 			n = len(off)
@@ -120,6 +124,10 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(text[i:])
+		if !plainLeet && !unicode.IsSpace(r) {
+			// Whatever is emitted for r may hold digits: deleet reads it all.
+			plainLeet = true
+		}
 		switch {
 		case isStar(r):
 			// A run of stars, perhaps spaced or with variation selectors, is a count.
@@ -206,7 +214,9 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 		}
 		i += n
 	}
-	deleet(buf)
+	if plainLeet {
+		deleet(buf)
+	}
 	buf, off = joinSpaced(buf, off)
 	return normText{s: string(buf), off: off, n: len(text)}
 }
@@ -214,17 +224,25 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 func isLatin(c byte) bool { return c >= 'a' && c <= 'z' }
 
 // plainASCII marks the ASCII bytes normalisation copies as they are (up to
-// case): all but white space.
-var plainASCII = func() (t [256]bool) {
+// case): all but white space; plainIsLeet marks those deleet may change.
+var plainASCII = func() (t [256]uint8) {
 	for c := 0; c < utf8.RuneSelf; c++ {
 		switch c {
 		case ' ', '\t', '\n', '\r', '\v', '\f':
 		default:
-			t[c] = true
+			t[c] = plainCopy
+			if leet(byte(c)) != 0 {
+				t[c] |= plainIsLeet
+			}
 		}
 	}
 	return t
 }()
+
+const (
+	plainCopy = 1 << iota
+	plainIsLeet
+)
 
 // lowerASCII lowercases ASCII letters and leaves every other byte alone.
 var lowerASCII = func() (t [256]byte) {
