@@ -11,8 +11,8 @@ type scratch struct {
 	stamp    []int32
 	pstamp   []int32
 	cands    []int32
-	authored []byte // the start of the author text, for language detection
-	lower    []byte // structural: the lowercased text
+	authored []byte  // the start of the author text, for language detection
+	foldOff  []int32 // structural: offsets of the folded text
 }
 
 // maxPooled is the largest buffer (in elements) kept for reuse: one huge
@@ -27,7 +27,7 @@ func (c *Checker) getScratch() *scratch {
 }
 
 func (c *Checker) putScratch(sc *scratch) {
-	if cap(sc.buf) > maxPooled || cap(sc.off) > maxPooled || cap(sc.lower) > maxPooled ||
+	if cap(sc.buf) > maxPooled || cap(sc.off) > maxPooled || cap(sc.foldOff) > maxPooled ||
 		cap(sc.kinds[0]) > maxPooled || cap(sc.kinds[1]) > maxPooled || cap(sc.hits) > maxPooled/4 || cap(sc.sents) > maxPooled/4 {
 		return
 	}

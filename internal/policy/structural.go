@@ -15,7 +15,9 @@ type folded struct {
 	off []int32
 }
 
-func fold(s string) folded {
+// foldInto folds s, with the offsets in sc's buffer (nil: allocate),
+// valid until its next use.
+func foldInto(s string, sc *scratch) folded {
 	plain := true
 	for i := nextNonASCII(s, 0); i < len(s); i++ {
 		if s[i] >= 0xE2 {
@@ -28,7 +30,14 @@ func fold(s string) folded {
 		return folded{s: s}
 	}
 	var b strings.Builder
-	f := folded{off: make([]int32, 0, len(s))}
+	b.Grow(len(s))
+	f := folded{}
+	if sc != nil {
+		f.off = grow(sc.foldOff, len(s))[:0]
+		defer func() { sc.foldOff = f.off[:0] }()
+	} else {
+		f.off = make([]int32, 0, len(s))
+	}
 	for i, r := range s {
 		if r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 {
 			if x := width.LookupRune(r).Folded(); x != 0 {
@@ -128,7 +137,7 @@ func (k *check) structural(p *part) {
 		i += n
 	}
 
-	f := fold(p.text)
+	f := foldInto(p.text, k.sc)
 	// Detectors run on lowercased text; only the few stretches they look
 	// at are lowercased.
 	fo := func(i int) int {
