@@ -91,7 +91,7 @@ func printStatus(w io.Writer, st scheduler.Status) {
 	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, f := range st.RecentFiles {
-		line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%d rows\t%d orders\t%d rejected rows", stamp(f.IngestedAt), f.Name, f.Outcome, f.Kind, f.Rows, f.Orders, f.Rejected)
+		line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s\t%s\t%s rejected", stamp(f.IngestedAt), f.Name, f.Outcome, f.Kind, count(f.Rows, "row"), count(f.Orders, "order"), count(f.Rejected, "row"))
 		if f.Error != "" {
 			line += "\t" + f.Error
 		}
