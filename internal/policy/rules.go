@@ -405,28 +405,40 @@ func prefixLits(re *syntax.Regexp) []string {
 			return out
 		}
 	case syntax.OpAlternate:
-		var out []string
-		for _, s := range re.Sub {
-			l := prefixLits(s)
-			if l == nil {
-				return nil
-			}
-			out = append(out, l...)
-		}
-		return out
+		return alternateLits(re, prefixLits)
 	case syntax.OpCharClass:
-		var out []string
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
-				return nil
-			}
-			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
-				out = append(out, string(r))
-			}
-		}
-		return out
+		return classLits(re)
 	}
 	return nil
+}
+
+// alternateLits joins the literals lits finds in every branch of an
+// alternation, or returns nil when one branch has none.
+func alternateLits(re *syntax.Regexp, lits func(*syntax.Regexp) []string) []string {
+	var out []string
+	for _, s := range re.Sub {
+		l := lits(s)
+		if l == nil {
+			return nil
+		}
+		out = append(out, l...)
+	}
+	return out
+}
+
+// classLits lists the characters of a small character class, or returns
+// nil for a class too large to be worth expanding.
+func classLits(re *syntax.Regexp) []string {
+	var out []string
+	for i := 0; i+1 < len(re.Rune); i += 2 {
+		if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
+			return nil
+		}
+		for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+			out = append(out, string(r))
+		}
+	}
+	return out
 }
 
 // exactSet returns every string the expression matches, when that is a
@@ -577,26 +589,9 @@ func reqLits(re *syntax.Regexp) []string {
 		}
 		return best
 	case syntax.OpAlternate:
-		var out []string
-		for _, s := range re.Sub {
-			l := reqLits(s)
-			if l == nil {
-				return nil
-			}
-			out = append(out, l...)
-		}
-		return out
+		return alternateLits(re, reqLits)
 	case syntax.OpCharClass:
-		var out []string
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
-				return nil
-			}
-			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
-				out = append(out, string(r))
-			}
-		}
-		return out
+		return classLits(re)
 	}
 	return nil
 }
