@@ -203,17 +203,7 @@ func (rr *recordReader) readQuoted() (int, []string, error) {
 				}
 				buf = append(buf, '"')
 			}
-			// after the closing quote: keep anything up to the separator
-			k := bytes.IndexByte(l[i:], rr.sep)
-			if k < 0 {
-				buf = append(buf, l[i:]...)
-				ends = append(ends, len(buf))
-				break
-			}
-			buf = append(buf, l[i:i+k]...)
-			ends = append(ends, len(buf))
-			i += k + 1
-			continue
+			// after the closing quote, anything up to the separator is kept (below)
 		}
 		k := bytes.IndexByte(l[i:], rr.sep)
 		if k < 0 {
