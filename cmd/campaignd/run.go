@@ -111,6 +111,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 
 	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, logger: logger, level: level, stderr: a.stderr, ledger: l, cfg: cfg, notify: sdnotify.New()}
 	d.engine = scheduler.NewEngine(l, setup, logger.With(keyComponent, "scheduler"))
+	d.engine.Now = now
 	if st, err := d.engine.Reconcile(ctx, now().UTC()); err != nil {
 		return fmt.Errorf("reconcile claimed orders: %w", err)
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {

@@ -22,6 +22,10 @@ type Engine struct {
 	Ledger  *ledger.Ledger
 	Logger  *slog.Logger
 	Account string // ledger account of this daemon's orders ("" = default)
+	// Now, if set, is read before each claim, so a long pass (rate limits,
+	// slow peers) never checks a deadline against the instant it started.
+	// Unset, every send in a pass happens at the pass's now.
+	Now func() time.Time
 
 	setup     atomic.Pointer[Setup]
 	passMu    sync.Mutex
@@ -34,10 +38,23 @@ type Engine struct {
 // once a day is enough and passes stay cheap.
 const purgeEvery = 24 * time.Hour
 
-// sendTimeout bounds one send. The send runs on a context that shutdown does
+// SendMargin bounds one send, and an order is claimed only while the whole
+// of it fits before the deadline: a send that takes all its time still ends
+// before purchase + 30 days. The send runs on a context that shutdown does
 // not cancel, so a stopping daemon finishes the send in flight cleanly
 // instead of leaving it half done; the pass then takes no new work.
-const sendTimeout = 2 * time.Minute
+const SendMargin = 2 * time.Minute
+
+// instant is the time a send in a pass started at now happens at.
+func (e *Engine) instant(now time.Time) time.Time {
+	if e.Now == nil {
+		return now
+	}
+	if t := e.Now().UTC(); t.After(now) {
+		return t
+	}
+	return now
+}
 
 // NewEngine returns an engine over l with the first setup s.
 func NewEngine(l *ledger.Ledger, s *Setup, logger *slog.Logger) *Engine {
@@ -120,8 +137,17 @@ func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // sendOne handles one due order. Only ledger errors are returned: anything
 // that goes wrong with the order itself is recorded on it.
-func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, now time.Time, st *PassStats) error {
+func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passStart time.Time, st *PassStats) error {
 	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
+	now := e.instant(passStart)
+	if !rec.Deadline.IsZero() && !now.Add(SendMargin).Before(rec.Deadline) {
+		st.Expired++
+		reason := fmt.Sprintf("too close to the deadline for a send to finish before it (%s left)", rec.Deadline.Sub(now).Round(time.Second))
+		if err := e.Ledger.Hold(rec.Key, rec.Deadline, now, reason); err != nil {
+			return fmt.Errorf("expire %s: %w", rec.Key.OrderID, err)
+		}
+		return nil
+	}
 	if quiet, end := s.Rules.InQuietHours(now, rec.Order.Marketplace); quiet {
 		st.Quiet++
 		reason := fmt.Sprintf("quiet hours in %s until %s", rec.Order.Marketplace, end.Format(time.RFC3339))
@@ -159,10 +185,10 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, now t
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendMargin)
 	defer cancel()
 	sendErr := snd.Send(sendCtx, r.Message)
-	return e.record(sendCtx, snd, rec, r.Message, sendErr, now, st, log)
+	return e.record(sendCtx, snd, rec, r.Message, sendErr, e.instant(now), st, log)
 }
 
 // refusal summarises the policy violations of a rendered message.

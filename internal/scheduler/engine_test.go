@@ -220,7 +220,9 @@ func TestNothingAtOrAfterDeadline(t *testing.T) {
 		now  time.Time
 		sent bool
 	}{
-		{"one second before", at("2026-11-30T23:59:59Z"), true},
+		{"the send margin and a second before", at("2026-12-01T00:00:00Z").Add(-scheduler.SendMargin - time.Second), true},
+		{"exactly the send margin before: a slow send could end at the deadline", at("2026-12-01T00:00:00Z").Add(-scheduler.SendMargin), false},
+		{"one second before", at("2026-11-30T23:59:59Z"), false},
 		{"exactly at purchase + 30 days", at("2026-12-01T00:00:00Z"), false},
 		{"after", at("2026-12-05T00:00:00Z"), false},
 	} {
@@ -328,6 +330,11 @@ func TestPlanAndStatus(t *testing.T) {
 	if p2, _ := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-11-08T09:59:59Z")); len(p2.Send) != 0 {
 		t.Fatalf("plan before the send time sends %+v", p2.Send)
 	}
+	// Deadline 12-01 10:00: a plan within the send margin of it holds the order.
+	p3, _ := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-12-01T10:00:00Z").Add(-scheduler.SendMargin))
+	if len(p3.Send) != 0 || !strings.Contains(p3.Hold[0].Reason+p3.Hold[1].Reason, "too close to the deadline") {
+		t.Fatalf("plan inside the send margin = %+v", p3)
+	}
 	if len(e.outbox()) != 0 {
 		t.Fatal("plan sent something")
 	}
@@ -413,5 +420,22 @@ dir = "outbox"
 	}
 	if st := e.pass(at("2026-11-10T16:00:00Z")); st.Sent != 2 {
 		t.Fatalf("pass at the end of quiet hours: %+v", st)
+	}
+}
+
+// TestClockMovesDuringPass: a pass that started before an order's deadline
+// but reaches it late (a slow channel ahead of it) checks the deadline
+// against the clock at the claim, not at the start of the pass.
+func TestClockMovesDuringPass(t *testing.T) {
+	e := newEnv(t)
+	e.ingest("a.txt", header+row("111-0000011-0000011", "2026-11-01T00:00:00Z", "2026-11-23T00:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped"), at("2026-11-23T01:00:00Z"))
+	start := at("2026-11-30T23:00:00Z") // an hour before the deadline
+	e.engine.Now = func() time.Time { return at("2026-12-01T00:00:05Z") }
+	e.pass(start)
+	if got := e.outbox(); len(got) != 0 {
+		t.Fatalf("sent past the deadline with a stale clock: %v", got)
+	}
+	if r := e.state("111-0000011-0000011"); r.State != ledger.Expired {
+		t.Fatalf("state = %s (%s)", r.State, r.Reason)
 	}
 }

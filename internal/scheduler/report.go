@@ -179,6 +179,8 @@ func BuildPlan(l *ledger.Ledger, r Rules, at time.Time) (Plan, error) {
 			switch {
 			case deadlinePassed:
 				hold(string(ledger.Expired), fmt.Sprintf("deadline %s has passed", stamp(rec.Deadline)))
+			case !rec.Deadline.IsZero() && !at.Add(SendMargin).Before(rec.Deadline):
+				hold(string(ledger.Expired), fmt.Sprintf("too close to the deadline %s for a send to finish before it", stamp(rec.Deadline)))
 			case rec.SendAt.After(at):
 				hold(string(rec.State), fmt.Sprintf("not due until %s (%s)", stamp(rec.SendAt), rec.Reason))
 			default:

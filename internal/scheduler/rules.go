@@ -118,9 +118,10 @@ func (r Rules) CampaignFor(salesChannel string) (Campaign, bool) {
 // order out (S3), then the seller's exclusions (S4), then the window (S2),
 // then what is still unknown.
 //
-// The deadline is purchase + Window, and nothing is ever scheduled at or
-// after it: an order whose earliest send falls on or after the deadline
-// waits (newer facts may still move it) and expires when the deadline passes.
+// The deadline is purchase + Window, and nothing is ever scheduled so late
+// that a send (bounded by SendMargin) could end at or after it: such an
+// order waits (newer facts may still move it) and expires when the deadline
+// passes.
 func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
 	d := ledger.Decision{}
 	if !o.PurchaseDate.IsZero() {
@@ -195,8 +196,8 @@ func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
 		return d
 	}
 	send := r.outOfQuietHours(delivered.Add(c.Delay), o.Marketplace)
-	if !send.Before(d.Deadline) {
-		d.State, d.Reason = ledger.Waiting, fmt.Sprintf("earliest send %s (%s %s + %d days) is not before the deadline %s", stamp(send), basis, stamp(delivered), int(c.Delay.Hours()/24), stamp(d.Deadline))
+	if !send.Add(SendMargin).Before(d.Deadline) {
+		d.State, d.Reason = ledger.Waiting, fmt.Sprintf("earliest send %s (%s %s + %d days) leaves no room for a send before the deadline %s", stamp(send), basis, stamp(delivered), int(c.Delay.Hours()/24), stamp(d.Deadline))
 		return d
 	}
 	d.State, d.SendAt = ledger.Scheduled, send

@@ -63,10 +63,13 @@ func TestDecide(t *testing.T) {
 		{"no purchase date waits", func(o *orders.Order) { o.PurchaseDate = time.Time{}; o.Shipped = true }, t0, ledger.Waiting, time.Time{}, "purchase date", "en"},
 		{"one second before the deadline is still open", func(o *orders.Order) { o.Shipped, o.DeliveredAt = true, t0.Add(day(2)) }, t0.Add(day(30) - time.Second), ledger.Scheduled, t0.Add(day(7)), "delivered", "en"},
 		{"at the deadline: expired", func(o *orders.Order) { o.Shipped, o.DeliveredAt = true, t0.Add(day(2)) }, t0.Add(day(30)), ledger.Expired, time.Time{}, "deadline", "en"},
-		{"earliest send at the deadline waits, never scheduled", func(o *orders.Order) { o.Shipped, o.DeliveredAt = true, t0.Add(day(25)) }, t0.Add(day(26)), ledger.Waiting, time.Time{}, "not before the deadline", "en"},
-		{"earliest send one second before the deadline is scheduled", func(o *orders.Order) {
-			o.Shipped, o.DeliveredAt = true, t0.Add(day(25)-time.Second)
-		}, t0.Add(day(26)), ledger.Scheduled, t0.Add(day(30) - time.Second), "delivered", "en"},
+		{"earliest send at the deadline waits, never scheduled", func(o *orders.Order) { o.Shipped, o.DeliveredAt = true, t0.Add(day(25)) }, t0.Add(day(26)), ledger.Waiting, time.Time{}, "no room for a send before the deadline", "en"},
+		{"earliest send leaving exactly the send margin waits", func(o *orders.Order) {
+			o.Shipped, o.DeliveredAt = true, t0.Add(day(25)-scheduler.SendMargin)
+		}, t0.Add(day(26)), ledger.Waiting, time.Time{}, "no room for a send", "en"},
+		{"earliest send a second more than the margin before the deadline is scheduled", func(o *orders.Order) {
+			o.Shipped, o.DeliveredAt = true, t0.Add(day(25)-scheduler.SendMargin-time.Second)
+		}, t0.Add(day(26)), ledger.Scheduled, t0.Add(day(30) - scheduler.SendMargin - time.Second), "delivered", "en"},
 		{"other campaign by marketplace", func(o *orders.Order) { o.Marketplace = "amazon.de"; o.Shipped, o.DeliveredAt = true, t0 }, t0, ledger.Scheduled, t0.Add(day(5)), "delivered", "de"},
 	}
 	r := testRules()
