@@ -49,10 +49,13 @@ type Server struct {
 	Handler Handler
 	Logger  *slog.Logger
 
-	ln     net.Listener
-	wg     sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	ln      net.Listener
+	wg      sync.WaitGroup // requests in flight
+	serving sync.WaitGroup // the Serve loop
+	mu      sync.Mutex
+	closed  bool
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // Listen creates the socket (mode 0660), replacing a stale one left by a
@@ -81,12 +84,27 @@ func (s *Server) Listen() error {
 
 // Serve accepts connections until Close.
 func (s *Server) Serve() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.serving.Add(1)
+	s.mu.Unlock()
+	defer s.serving.Done()
 	for {
 		conn, err := s.ln.Accept()
 		if err != nil {
 			return
 		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			conn.Close()
+			return
+		}
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			s.serve(conn)
@@ -114,8 +132,12 @@ func (s *Server) Close() error {
 	if s.ln == nil {
 		return nil
 	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	err := s.ln.Close()
 	s.cancel()
+	s.serving.Wait()
 	s.wg.Wait()
 	os.Remove(s.Path)
 	return err
