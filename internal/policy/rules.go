@@ -394,13 +394,7 @@ func prefixLits(re *syntax.Regexp) []string {
 				if ext == nil || len(out)*len(ext) > 64 {
 					break
 				}
-				var prod []string
-				for _, a := range out {
-					for _, b := range ext {
-						prod = append(prod, a+b)
-					}
-				}
-				out = prod
+				out = cross(out, ext)
 			}
 			return out
 		}
@@ -465,13 +459,7 @@ func exactSet(re *syntax.Regexp) []string {
 			if l == nil || len(out)*len(l) > 64 {
 				return nil
 			}
-			var prod []string
-			for _, a := range out {
-				for _, b := range l {
-					prod = append(prod, a+b)
-				}
-			}
-			out = prod
+			out = cross(out, l)
 		}
 		return out
 	case syntax.OpAlternate:
@@ -485,18 +473,21 @@ func exactSet(re *syntax.Regexp) []string {
 		}
 		return out
 	case syntax.OpCharClass:
-		var out []string
-		for i := 0; i+1 < len(re.Rune); i += 2 {
-			if re.Rune[i+1]-re.Rune[i] > 3 || len(out) > 6 {
-				return nil
-			}
-			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
-				out = append(out, string(r))
-			}
-		}
-		return out
+		return classLits(re)
 	}
 	return nil
+}
+
+// cross returns every a+b for a in as and b in bs (nil when either is empty,
+// which callers read as "no literal set").
+func cross(as, bs []string) []string {
+	var out []string
+	for _, a := range as {
+		for _, b := range bs {
+			out = append(out, a+b)
+		}
+	}
+	return out
 }
 
 // reqSets returns sets of literals such that every match holds one literal
