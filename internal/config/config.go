@@ -553,6 +553,9 @@ func (c *Config) CampaignFor(salesChannel string) (CampaignConfig, bool) {
 // Window returns the sending window after purchase.
 func (c *Config) Window() time.Duration { return days(c.Schedule.WindowDays) }
 
+// PurgeAfter returns how long after delivery buyer data is kept at the latest.
+func (c *Config) PurgeAfter() time.Duration { return days(c.Schedule.PurgeAfterDays) }
+
 // Quiet returns the quiet hours as minutes after midnight; ok is false when none are set.
 func (c *Config) Quiet() (from, to int, ok bool) {
 	m := quietRe.FindStringSubmatch(c.Schedule.QuietHours)

@@ -112,7 +112,7 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 		return st, fmt.Errorf("expire overdue: %w", err)
 	}
 	if e.lastPurge.IsZero() || now.Sub(e.lastPurge) >= purgeEvery || now.Before(e.lastPurge) {
-		if st.Purged, err = e.Ledger.PurgePersonal(now, days(s.Config.Schedule.PurgeAfterDays)); err != nil {
+		if st.Purged, err = e.Ledger.PurgePersonal(now, s.Config.PurgeAfter()); err != nil {
 			return st, fmt.Errorf("purge personal data: %w", err)
 		}
 		e.lastPurge = now
@@ -132,8 +132,6 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 	}
 	return st, nil
 }
-
-func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // sendOne handles one due order. Only ledger errors are returned: anything
 // that goes wrong with the order itself is recorded on it.
