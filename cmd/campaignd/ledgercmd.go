@@ -94,7 +94,7 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 		case "export":
 			return l.Export(a.stdout)
 		case "resolve":
-			if err := l.Resolve(ledger.Key{OrderID: ids[0]}, *sent, setup.Decide, now, *note); err != nil {
+			if err := l.Resolve(ledger.Key{OrderID: ids[0]}, *sent, setup.Decide, now, "", *note); err != nil {
 				return fmt.Errorf("resolve %s: %w", ids[0], err)
 			}
 			r, _, err := l.Get(ledger.Key{OrderID: ids[0]})
@@ -108,9 +108,9 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 			k := ledger.Key{OrderID: id}
 			var err error
 			if sub == "mark-sent" {
-				err = l.OperatorMarkSent(k, now, *note)
+				err = l.OperatorMarkSent(k, now, "", *note)
 			} else {
-				err = l.OperatorExclude(k, now, *note)
+				err = l.OperatorExclude(k, now, "", *note)
 			}
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", sub, id, err)

@@ -109,6 +109,11 @@ type Record struct {
 	// not undo a back-off. Claim clears it.
 	NotBefore time.Time `json:"not_before,omitzero"`
 
+	// DeliveringAt is set while claimed when the channel passed its point
+	// of no return (SMTP: the server accepted the recipient and DATA is
+	// about to start). A claimed order without it certainly did not go.
+	DeliveringAt time.Time `json:"delivering_at,omitzero"`
+
 	CreatedAt, UpdatedAt time.Time
 	ClaimedAt, SentAt    time.Time `json:",omitzero"`
 }

@@ -8,6 +8,16 @@ import (
 	"campaignd/internal/orders"
 )
 
+// operatorActor is the audit event's actor for a correction by hand: who
+// names the person (the control socket's peer, "uid 1000 (alice)"); empty
+// when unknown.
+func operatorActor(who string) string {
+	if who == "" {
+		return "operator"
+	}
+	return "operator " + who
+}
+
 func operatorReason(what, note string) string {
 	if note == "" {
 		return what
@@ -17,8 +27,9 @@ func operatorReason(what, note string) string {
 
 // Resolve settles the in-doubt order k by hand: sent records that the
 // request went; otherwise decide says what happens next (usually scheduled
-// again). It returns ErrWrongState for an order that is not in doubt.
-func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, note string) error {
+// again). It returns ErrWrongState for an order that is not in doubt. who
+// names the operator in the audit event ("" when unknown).
+func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, who, note string) error {
 	err := l.update(now, func(t *txn) error {
 		old, err := t.mustGet(k)
 		if err != nil {
@@ -31,7 +42,7 @@ func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, note s
 		if sent {
 			rec.State, rec.SentAt = Sent, t.now
 			rec.Reason = operatorReason("resolved as sent", note)
-			return t.transition(&old, &rec, rec.Reason, "operator", false)
+			return t.transition(&old, &rec, rec.Reason, operatorActor(who), false)
 		}
 		if decide == nil {
 			return errors.New("resolve as not sent needs a decider")
@@ -43,7 +54,7 @@ func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, note s
 		if rec.Reason != "" {
 			reason += "; " + rec.Reason
 		}
-		return t.transition(&old, &rec, reason, "operator", false)
+		return t.transition(&old, &rec, reason, operatorActor(who), false)
 	})
 	if err != nil {
 		return fmt.Errorf("resolve order %s: %w", k, err)
@@ -55,13 +66,14 @@ func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, note s
 // becomes sent from any state but claimed (ErrWrongState: a send is in
 // flight). An unknown order is created, so that no later report can
 // schedule it. An order already sent stays sent; the note is still audited.
-func (l *Ledger) OperatorMarkSent(k Key, now time.Time, note string) error {
+// who names the operator in the audit event ("" when unknown).
+func (l *Ledger) OperatorMarkSent(k Key, now time.Time, who, note string) error {
 	err := l.update(now, func(t *txn) error {
 		reason := operatorReason("requested outside campaignd", note)
 		old, err := t.mustGet(k)
 		if errors.Is(err, ErrNotFound) {
 			rec := Record{Key: k, Order: orders.Order{ID: k.OrderID}, State: Sent, Reason: reason, SentAt: t.now}
-			return t.transition(nil, &rec, reason, "operator", false)
+			return t.transition(nil, &rec, reason, operatorActor(who), false)
 		}
 		if err != nil {
 			return err
@@ -70,11 +82,11 @@ func (l *Ledger) OperatorMarkSent(k Key, now time.Time, note string) error {
 		case Claimed:
 			return fmt.Errorf("%w: a send is in flight (claimed)", ErrWrongState)
 		case Sent:
-			return t.event(k, Sent, Sent, reason, "operator", false)
+			return t.event(k, Sent, Sent, reason, operatorActor(who), false)
 		}
 		rec := old
 		rec.State, rec.Reason, rec.SentAt, rec.SendAt = Sent, reason, t.now, time.Time{}
-		return t.transition(&old, &rec, reason, "operator", false)
+		return t.transition(&old, &rec, reason, operatorActor(who), false)
 	})
 	if err != nil {
 		return fmt.Errorf("mark order %s sent: %w", k, err)
@@ -85,15 +97,16 @@ func (l *Ledger) OperatorMarkSent(k Key, now time.Time, note string) error {
 // OperatorExclude excludes the order k by hand: its facts carry
 // orders.ExcludedOperator (sticky, so no later report schedules it) and it
 // becomes excluded. An unknown order is created. It returns ErrWrongState
-// for an order that is claimed, sent or in doubt.
-func (l *Ledger) OperatorExclude(k Key, now time.Time, note string) error {
+// for an order that is claimed, sent or in doubt. who names the operator in
+// the audit event ("" when unknown).
+func (l *Ledger) OperatorExclude(k Key, now time.Time, who, note string) error {
 	err := l.update(now, func(t *txn) error {
 		reason := operatorReason("excluded by operator", note)
 		old, err := t.mustGet(k)
 		if errors.Is(err, ErrNotFound) {
 			rec := Record{Key: k, Order: orders.Order{ID: k.OrderID}, State: Excluded, Reason: reason}
 			rec.Order.Exclude(orders.ExcludedOperator, note)
-			return t.transition(nil, &rec, reason, "operator", false)
+			return t.transition(nil, &rec, reason, operatorActor(who), false)
 		}
 		if err != nil {
 			return err
@@ -105,7 +118,7 @@ func (l *Ledger) OperatorExclude(k Key, now time.Time, note string) error {
 		rec := old
 		rec.Order.Exclude(orders.ExcludedOperator, note)
 		rec.State, rec.Reason, rec.SendAt = Excluded, reason, time.Time{}
-		return t.transition(&old, &rec, reason, "operator", false)
+		return t.transition(&old, &rec, reason, operatorActor(who), false)
 	})
 	if err != nil {
 		return fmt.Errorf("exclude order %s: %w", k, err)

@@ -112,13 +112,13 @@ func TestRandomOperations(t *testing.T) {
 			_, err = l.ExpireOverdue(now)
 		case 8:
 			name, operator = "operator mark sent", true
-			err = l.OperatorMarkSent(k, now, "by hand")
+			err = l.OperatorMarkSent(k, now, "", "by hand")
 		case 9:
 			name, operator = "operator exclude", true
-			err = l.OperatorExclude(k, now, "by hand")
+			err = l.OperatorExclude(k, now, "", "by hand")
 		case 10:
 			name, operator, k = "resolve", true, pickIn(ledger.InDoubt)
-			err = l.Resolve(k, rng.IntN(2) == 0, decide, now, "checked")
+			err = l.Resolve(k, rng.IntN(2) == 0, decide, now, "", "checked")
 		case 11:
 			name = "redecide"
 			_, err = l.Redecide(decideDelay(time.Duration(3+rng.IntN(5))*day), now)

@@ -146,6 +146,7 @@ func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
 			return t.transition(&old, &rec, rec.Reason, "scheduler", false)
 		}
 		rec.State, rec.Channel, rec.ClaimedAt, rec.SendAt, rec.NotBefore = Claimed, channel, t.now, time.Time{}, time.Time{}
+		rec.DeliveringAt = time.Time{}
 		rec.Reason = "sending through " + channel
 		rec.Refusal = "" // the rendered message passed the policy checks
 		rec.Attempts++
@@ -182,6 +183,29 @@ func (l *Ledger) fromClaimed(op string, k Key, now time.Time, change func(t *txn
 	})
 	if err != nil {
 		return fmt.Errorf("%s order %s: %w", op, k, err)
+	}
+	return nil
+}
+
+// MarkDelivering records, durably (the commit is fsynced), that the send of
+// the claimed order k passed its point of no return: from here a crash
+// leaves the order in doubt, before it a retry is safe. It writes no audit
+// event: the state does not change.
+func (l *Ledger) MarkDelivering(k Key, now time.Time) error {
+	err := l.update(now, func(t *txn) error {
+		old, err := t.mustGet(k)
+		if err != nil {
+			return err
+		}
+		if old.State != Claimed {
+			return fmt.Errorf("%w: it is %s, not claimed", ErrWrongState, old.State)
+		}
+		rec := old
+		rec.DeliveringAt = t.now
+		return t.put(&old, &rec)
+	})
+	if err != nil {
+		return fmt.Errorf("mark delivering order %s: %w", k, err)
 	}
 	return nil
 }

@@ -69,16 +69,16 @@ var ops = map[string]op{
 		return l.Refuse(k, now.Add(day), now, "P-LINK: a link in the product title")
 	}},
 	"ResolveSent": {"ResolveSent", "operator", func(l *ledger.Ledger, k ledger.Key, now time.Time) error {
-		return l.Resolve(k, true, decide, now, "buyer confirmed")
+		return l.Resolve(k, true, decide, now, "", "buyer confirmed")
 	}},
 	"ResolveRetry": {"ResolveRetry", "operator", func(l *ledger.Ledger, k ledger.Key, now time.Time) error {
-		return l.Resolve(k, false, decide, now, "smtp log shows no delivery")
+		return l.Resolve(k, false, decide, now, "", "smtp log shows no delivery")
 	}},
 	"OperatorMarkSent": {"OperatorMarkSent", "operator", func(l *ledger.Ledger, k ledger.Key, now time.Time) error {
-		return l.OperatorMarkSent(k, now, "sent from Seller Central")
+		return l.OperatorMarkSent(k, now, "", "sent from Seller Central")
 	}},
 	"OperatorExclude": {"OperatorExclude", "operator", func(l *ledger.Ledger, k ledger.Key, now time.Time) error {
-		return l.OperatorExclude(k, now, "buyer complained")
+		return l.OperatorExclude(k, now, "", "buyer complained")
 	}},
 }
 
@@ -357,7 +357,7 @@ func TestResolveRetryFollowsDecider(t *testing.T) {
 	k := key("111-0000001-0000001")
 	now := setupState(t, l, k, ledger.InDoubt)
 	late := t0.Add(35 * day)
-	must(t, l.Resolve(k, false, decide, late, "not sent after all"))
+	must(t, l.Resolve(k, false, decide, late, "", "not sent after all"))
 	rec := wantState(t, l, k, ledger.Expired)
 	if rec.Order.BuyerEmail != "" {
 		t.Error("expired order keeps buyer email")
@@ -374,8 +374,8 @@ func TestResolveRetryFollowsDecider(t *testing.T) {
 func TestOperatorCreatesUnknownOrders(t *testing.T) {
 	l := MustOpen(t)
 	sent, excl := key("111-0000001-0000001"), key("111-0000001-0000002")
-	must(t, l.OperatorMarkSent(sent, t0, "asked by hand"))
-	must(t, l.OperatorExclude(excl, t0, "buyer asked for no mail"))
+	must(t, l.OperatorMarkSent(sent, t0, "", "asked by hand"))
+	must(t, l.OperatorExclude(excl, t0, "", "buyer asked for no mail"))
 	st := mustUpsert(t, l, t0.Add(time.Hour), order(sent.OrderID), order(excl.OrderID))
 	if st != (ledger.UpsertStats{Updated: 1, Frozen: 1}) {
 		t.Errorf("stats = %+v", st)
@@ -392,10 +392,15 @@ func TestOperatorCreatesUnknownOrders(t *testing.T) {
 		t.Errorf("due = %v", ids)
 	}
 	// an operator re-confirming a sent order is audited but changes nothing
-	must(t, l.OperatorMarkSent(sent, t0.Add(2*time.Hour), "again"))
+	must(t, l.OperatorMarkSent(sent, t0.Add(2*time.Hour), "", "again"))
 	ev := lastEvent(t, l, sent)
 	if ev.From != ledger.Sent || ev.To != ledger.Sent || ev.Actor != "operator" {
 		t.Errorf("re-confirm event = %+v", ev)
+	}
+	// the operator's identity, when known, is in the audit event
+	must(t, l.OperatorMarkSent(sent, t0.Add(3*time.Hour), "uid 1000 (alice)", "again"))
+	if ev := lastEvent(t, l, sent); ev.Actor != "operator uid 1000 (alice)" {
+		t.Errorf("actor = %q, want the operator named", ev.Actor)
 	}
 }
 
@@ -417,7 +422,7 @@ func TestBadKeys(t *testing.T) {
 			if _, _, err := l.Get(tc.k); err == nil {
 				t.Error("Get accepted a bad key")
 			}
-			if err := l.OperatorExclude(tc.k, t0, ""); err == nil {
+			if err := l.OperatorExclude(tc.k, t0, "", ""); err == nil {
 				t.Error("OperatorExclude accepted a bad key")
 			}
 		})
@@ -515,5 +520,30 @@ func TestHold(t *testing.T) {
 	now := setupState(t, l, k, ledger.Sent)
 	if err := l.Hold(k, now.Add(time.Hour), now, "quiet"); !errors.Is(err, ledger.ErrWrongState) {
 		t.Fatalf("Hold of a sent order = %v, want ErrWrongState", err)
+	}
+}
+
+func TestMarkDelivering(t *testing.T) {
+	l := MustOpen(t)
+	k := key("111-0000001-0000001")
+	now := setupState(t, l, k, ledger.Claimed)
+	if rec := mustGet(t, l, k); !rec.DeliveringAt.IsZero() {
+		t.Fatalf("a fresh claim is already delivering: %s", rec.DeliveringAt)
+	}
+	must(t, l.MarkDelivering(k, now.Add(time.Second)))
+	rec := wantState(t, l, k, ledger.Claimed)
+	if !rec.DeliveringAt.Equal(now.Add(time.Second)) {
+		t.Errorf("DeliveringAt = %s, want %s", rec.DeliveringAt, now.Add(time.Second))
+	}
+	// a retry and a new claim start again from "not delivering"
+	must(t, l.Retry(k, now.Add(time.Hour), now.Add(2*time.Second), "connection reset"))
+	if err := l.MarkDelivering(k, now.Add(3*time.Second)); !errors.Is(err, ledger.ErrWrongState) {
+		t.Errorf("MarkDelivering of a scheduled order: %v, want ErrWrongState", err)
+	}
+	if _, err := l.Claim(k, "smtp", now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if rec := mustGet(t, l, k); !rec.DeliveringAt.IsZero() {
+		t.Errorf("a new claim kept DeliveringAt %s", rec.DeliveringAt)
 	}
 }

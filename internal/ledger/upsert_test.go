@@ -219,7 +219,7 @@ func TestAccountsAreSeparate(t *testing.T) {
 	must(t, err)
 	_, err = l.Upsert("eu", []orders.Order{order(id)}, decide, t0)
 	must(t, err)
-	must(t, l.OperatorMarkSent(ledger.Key{Account: "eu", OrderID: id}, t0, ""))
+	must(t, l.OperatorMarkSent(ledger.Key{Account: "eu", OrderID: id}, t0, "", ""))
 	wantState(t, l, key(id), ledger.Scheduled)
 	wantState(t, l, ledger.Key{Account: "eu", OrderID: id}, ledger.Sent)
 	due, err := l.Due(t0.Add(6*day), 0)
@@ -446,7 +446,7 @@ func TestForEachInChunks(t *testing.T) {
 	must(t, l.ForEach(func(r ledger.Record) error {
 		// fn may write to the ledger: ForEach holds no transaction
 		if len(ids) == 700 {
-			if err := l.OperatorExclude(r.Key, t0, "while walking"); err != nil {
+			if err := l.OperatorExclude(r.Key, t0, "", "while walking"); err != nil {
 				return err
 			}
 		}

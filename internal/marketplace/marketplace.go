@@ -89,27 +89,35 @@ func All() []Marketplace {
 }
 
 // ReviewURL returns the https address of the Amazon page where a buyer of
-// this marketplace writes a review of asin. An empty asin gives the
-// marketplace's review page without a product.
+// this marketplace writes a review of asin. Without an asin (a report that
+// names no product) it is the marketplace's "Review your purchases" page,
+// where the buyer picks the item.
 func (m Marketplace) ReviewURL(asin string) string {
-	u := url.URL{Scheme: "https", Host: m.Host, Path: "/review/create-review"}
-	if asin != "" {
-		u.RawQuery = url.Values{"asin": {asin}}.Encode()
+	if asin == "" {
+		return (&url.URL{Scheme: "https", Host: m.Host, Path: PurchasesPath}).String()
 	}
+	u := url.URL{Scheme: "https", Host: m.Host, Path: ReviewPath}
+	u.RawQuery = url.Values{"asin": {asin}}.Encode()
 	return u.String()
 }
 
-// ReviewPath is the path of the review page on every marketplace host.
-const ReviewPath = "/review/create-review"
+// ReviewPath is the path of the review page of one product on every
+// marketplace host; PurchasesPath that of "Review your purchases".
+const (
+	ReviewPath    = "/review/create-review"
+	PurchasesPath = "/review/review-your-purchases"
+)
 
-// IsReviewURL reports whether raw is an https link to this marketplace's
-// review page (any query), the only link a review request may contain.
+// IsReviewURL reports whether raw is an https link to one of this
+// marketplace's review pages (any query), the only links a review request
+// may contain.
 func (m Marketplace) IsReviewURL(raw string) bool {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" {
 		return false
 	}
-	return strings.EqualFold(u.Hostname(), m.Host) && strings.TrimSuffix(u.Path, "/") == ReviewPath
+	p := strings.TrimSuffix(u.Path, "/")
+	return strings.EqualFold(u.Hostname(), m.Host) && (p == ReviewPath || p == PurchasesPath)
 }
 
 // SpeaksLanguage reports whether lang is one of the marketplace's languages.

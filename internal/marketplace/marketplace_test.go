@@ -47,10 +47,17 @@ func TestReviewURL(t *testing.T) {
 		{"https://www.amazon.de.evil.example/review/create-review", false},
 		{"https://user@www.amazon.de/review/create-review", false},
 		{com.ReviewURL("B0X"), false},
+		{de.ReviewURL(""), true},
+		{"https://www.amazon.de/review/review-your-purchases/", true},
+		{"http://www.amazon.de/review/review-your-purchases", false},
+		{com.ReviewURL(""), false},
 	} {
 		if de.IsReviewURL(tt.url) != tt.want {
 			t.Errorf("IsReviewURL(%q) = %v, want %v", tt.url, !tt.want, tt.want)
 		}
+	}
+	if got := de.ReviewURL(""); got != "https://www.amazon.de/review/review-your-purchases" {
+		t.Errorf("ReviewURL without an ASIN = %q, want the review-your-purchases page", got)
 	}
 	if !com.IsReviewURL(com.ReviewURL("B0X")) {
 		t.Error("Amazon.com review URL refused on Amazon.com")
