@@ -111,7 +111,8 @@ func (c *api) call(ctx context.Context, op Operation, method, path string, body 
 		}
 		token, err := c.tokens.Token(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("%s: access token: %w: %w", op, ErrAuth, err)
+			// The token source says whether it is the credentials or the network.
+			return nil, fmt.Errorf("%s: access token: %w", op, err)
 		}
 		a, err := c.send(ctx, method, path, body, token)
 		if err != nil && ctx.Err() != nil {

@@ -2,9 +2,10 @@ package fetch
 
 import "errors"
 
-// ErrAuth is returned when no access token could be had, or Amazon refused
-// a fresh one (HTTP 401 or 403): the refresh token was revoked, or the app
-// lacks a role that covers the report type in Seller Central.
+// ErrAuth is returned when Amazon refused a fresh access token (HTTP 401 or
+// 403): the app's authorization was revoked, or the app lacks a role that
+// covers the report type in Seller Central. (When no token could be had at
+// all, the error is the token source's, e.g. lwa's.)
 var ErrAuth = errors.New("not authorised")
 
 // ErrTransient is returned when Amazon kept answering 429 or 5xx, or the
@@ -26,7 +27,7 @@ var ErrNotReady = errors.New("report not ready yet")
 // ErrReportFatal is returned when Amazon ended a report with FATAL. The
 // error carries Amazon's error document when there is one; the next run
 // requests a new report for the same range.
-var ErrReportFatal = errors.New("report failed at Amazon")
+var ErrReportFatal = errors.New("report ended FATAL at Amazon")
 
 // ErrDocument is returned when a report document could not be downloaded
 // or is damaged: the presigned URL kept being refused (expired), the body

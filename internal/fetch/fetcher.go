@@ -264,6 +264,20 @@ func (f *Fetcher) Close() error {
 // Keys returns the report streams the Fetcher works on, in order.
 func (f *Fetcher) Keys() []Key { return append([]Key(nil), f.keys...) }
 
+// States returns the state of every stream, in Keys order, for status.
+func (f *Fetcher) States(ctx context.Context) ([]ReportState, error) {
+	out := make([]ReportState, 0, len(f.keys))
+	for _, k := range f.keys {
+		st, err := f.cfg.State.Load(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("load fetch state %s: %w", k, err)
+		}
+		st.Key = k
+		out = append(out, st)
+	}
+	return out, nil
+}
+
 // ensure the inbox is a folder before writing into it.
 func (f *Fetcher) checkInbox() error {
 	st, err := os.Stat(f.cfg.InboxDir)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -150,4 +151,29 @@ func (m *MemState) All() []ReportState {
 	}
 	slices.SortFunc(out, func(a, b ReportState) int { return cmp.Compare(a.Key.String(), b.Key.String()) })
 	return out
+}
+
+// Summary describes the stream's state in one line for status: how far it
+// is fetched, the report pending, and the last error.
+func (s ReportState) Summary() string {
+	var b strings.Builder
+	b.WriteString(s.Key.String() + ": ")
+	if s.Fetched.IsZero() {
+		b.WriteString("never fetched")
+	} else {
+		b.WriteString("fetched to " + s.Fetched.End.UTC().Format(time.RFC3339))
+	}
+	if !s.LastSuccess.IsZero() {
+		b.WriteString(", last success " + s.LastSuccess.UTC().Format(time.RFC3339))
+	}
+	if p := s.Pending; p != nil {
+		fmt.Fprintf(&b, "; report %s pending since %s", p.ReportID, p.RequestedAt.UTC().Format(time.RFC3339))
+		if p.Status != "" {
+			b.WriteString(" (" + p.Status + ")")
+		}
+	}
+	if s.LastError != "" {
+		fmt.Fprintf(&b, "; failed %d time(s) in a row: %s", s.Failures, s.LastError)
+	}
+	return b.String()
 }

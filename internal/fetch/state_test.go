@@ -88,3 +88,28 @@ func TestReportTypes(t *testing.T) {
 		t.Error("Lookup shares the table with its caller")
 	}
 }
+
+// Summary says in one line how far a stream is fetched, what is pending
+// and why the last fetch failed.
+func TestSummary(t *testing.T) {
+	h := newHarness(t, t0)
+	h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "FATAL"} }
+	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
+	f.Run(context.Background(), t0)
+	states, err := f.States(context.Background())
+	if err != nil || len(states) != 1 {
+		t.Fatalf("States = %v, %v", states, err)
+	}
+	got := states[0].Summary()
+	for _, want := range []string{fetch.AllOrdersByLastUpdate + "/" + us, "never fetched", "failed 1 time(s) in a row", "FATAL"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Summary %q lacks %q", got, want)
+		}
+	}
+	h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "DONE", doc: allOrders(us, 1)} }
+	mustRun(t, f, t0)
+	states, _ = f.States(context.Background())
+	if got := states[0].Summary(); got != fetch.AllOrdersByLastUpdate+"/"+us+": fetched to 2026-11-20T11:59:00Z, last success 2026-11-20T12:00:00Z" {
+		t.Errorf("Summary = %q", got)
+	}
+}
