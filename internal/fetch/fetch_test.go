@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"campaignd/internal/fetch"
+	"campaignd/internal/fetch/fetchtest"
 )
 
 var t0 = mustTime("2026-11-20T12:00:00Z")
@@ -20,13 +21,13 @@ var t0 = mustTime("2026-11-20T12:00:00Z")
 // before recording the range.
 func TestFirstRunFetchesTheWholeWindow(t *testing.T) {
 	h := newHarness(t, t0)
-	returnsGz := gzipped(t, fbaReturns())
-	h.amz.plan = func(s createSpec) fakeReport {
+	returnsGz := fetchtest.Gzip(fetchtest.FBAReturns())
+	h.amz.SetPlan(func(s fetchtest.CreateSpec) fetchtest.Report {
 		if s.ReportType == fetch.FBACustomerReturns {
-			return fakeReport{polls: 2, final: "DONE", doc: returnsGz, gzip: true}
+			return fetchtest.Report{Polls: 2, Final: "DONE", Doc: returnsGz, Gzip: true}
 		}
-		return fakeReport{polls: 3, final: "DONE", doc: allOrders(s.MarketplaceIDs[0], 4)}
-	}
+		return fetchtest.Report{Polls: 3, Final: "DONE", Doc: fetchtest.AllOrders(s.MarketplaceIDs[0], 4)}
+	})
 	h.onIngest = func(ctx context.Context, f fetch.File) {
 		st := h.load(f.Key)
 		if st.Pending == nil || st.Pending.ReportID != f.ReportID || !st.Fetched.IsZero() {
@@ -37,12 +38,12 @@ func TestFirstRunFetchesTheWholeWindow(t *testing.T) {
 	res := mustRun(t, f, t0)
 
 	want := fetch.Range{Start: mustTime("2026-10-21T12:00:00Z"), End: mustTime("2026-11-20T11:59:00Z")}
-	specs := h.amz.createdSpecs()
+	specs := h.amz.Creates()
 	if len(specs) != 4 {
 		t.Fatalf("createReport called %d times, want 4 (2 report types × 2 marketplaces)", len(specs))
 	}
 	for _, s := range specs {
-		if !s.start().Equal(want.Start) || !s.end().Equal(want.End) {
+		if !s.Start().Equal(want.Start) || !s.End().Equal(want.End) {
 			t.Errorf("%s %v asked for %s to %s, want %s", s.ReportType, s.MarketplaceIDs, s.DataStartTime, s.DataEndTime, want)
 		}
 	}
@@ -59,7 +60,7 @@ func TestFirstRunFetchesTheWholeWindow(t *testing.T) {
 		}
 	}
 	checkFiles(t, h, res, returnsGz)
-	if n := h.amz.count("getReport"); n != 2*4+2*3 {
+	if n := h.amz.Count("getReport"); n != 2*4+2*3 {
 		t.Errorf("getReport called %d times, want 14 (4 polls for each All Orders report, 3 for each returns report)", n)
 	}
 	sleeps := h.clock.Sleeps()
@@ -81,10 +82,10 @@ func checkFiles(t *testing.T, h *harness, res fetch.Result, returnsGz []byte) {
 	}
 	for _, rr := range res.Reports {
 		name := rr.ReportType + "." + rr.MarketplaceID + "." + rr.ReportID + ".txt"
-		wantRaw, wantText := allOrders(rr.MarketplaceID, 4), allOrders(rr.MarketplaceID, 4)
+		wantRaw, wantText := fetchtest.AllOrders(rr.MarketplaceID, 4), fetchtest.AllOrders(rr.MarketplaceID, 4)
 		if rr.ReportType == fetch.FBACustomerReturns {
 			name += ".gz"
-			wantRaw, wantText = returnsGz, fbaReturns()
+			wantRaw, wantText = returnsGz, fetchtest.FBAReturns()
 		}
 		i := slices.IndexFunc(files, func(f ingestedFile) bool { return f.Name == name })
 		if i < 0 {
@@ -108,10 +109,10 @@ func TestSecondRunAsksOnlyForWhatChanged(t *testing.T) {
 	f := h.fetcher(h.config(fetch.DefaultReports, []string{us}))
 	mustRun(t, f, t0)
 	t1 := t0.Add(4 * time.Hour)
-	h.amz.setNow(t1)
+	h.amz.SetNow(t1)
 	res := mustRun(t, f, t1)
 
-	specs := h.amz.createdSpecs()[2:]
+	specs := h.amz.Creates()[2:]
 	if len(specs) != 2 {
 		t.Fatalf("second run created %d reports, want 2", len(specs))
 	}
@@ -122,7 +123,7 @@ func TestSecondRunAsksOnlyForWhatChanged(t *testing.T) {
 	}
 	for _, s := range specs {
 		w := want[s.ReportType]
-		if !s.start().Equal(w.Start) || !s.end().Equal(w.End) {
+		if !s.Start().Equal(w.Start) || !s.End().Equal(w.End) {
 			t.Errorf("%s: second run asked for %s to %s, want %s", s.ReportType, s.DataStartTime, s.DataEndTime, w)
 		}
 	}
@@ -142,10 +143,10 @@ func TestOrderDateReportAlwaysCoversTheWindow(t *testing.T) {
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByOrderDate}, []string{us}))
 	mustRun(t, f, t0)
 	t1 := t0.Add(4 * time.Hour)
-	h.amz.setNow(t1)
+	h.amz.SetNow(t1)
 	mustRun(t, f, t1)
-	specs := h.amz.createdSpecs()
-	if len(specs) != 2 || !specs[1].start().Equal(t1.Add(-30*24*time.Hour)) {
+	specs := h.amz.Creates()
+	if len(specs) != 2 || !specs[1].Start().Equal(t1.Add(-30*24*time.Hour)) {
 		t.Errorf("second report starts %s, want the window's start %s", specs[len(specs)-1].DataStartTime, t1.Add(-30*24*time.Hour))
 	}
 }
@@ -154,7 +155,7 @@ func TestOrderDateReportAlwaysCoversTheWindow(t *testing.T) {
 // fetched and nothing is written.
 func TestCancelledReportCountsAsFetched(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{polls: 1, final: "CANCELLED"} }
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report { return fetchtest.Report{Polls: 1, Final: "CANCELLED"} })
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	res := mustRun(t, f, t0)
 	rr := res.Reports[0]
@@ -165,7 +166,7 @@ func TestCancelledReportCountsAsFetched(t *testing.T) {
 	if st.Fetched != rr.Range || st.Pending != nil || len(st.Ingested) != 1 || st.Ingested[0].File != "" {
 		t.Errorf("state %+v: the range should count as fetched", st)
 	}
-	if len(h.files()) != 0 || len(h.inboxNames()) != 0 || h.amz.count("getReportDocument") != 0 {
+	if len(h.files()) != 0 || len(h.inboxNames()) != 0 || h.amz.Count("getReportDocument") != 0 {
 		t.Error("a cancelled report wrote or fetched a document")
 	}
 }
@@ -175,11 +176,13 @@ func TestCancelledReportCountsAsFetched(t *testing.T) {
 func TestHeaderOnlyDocumentIsNoData(t *testing.T) {
 	for _, gz := range []bool{false, true} {
 		h := newHarness(t, t0)
-		doc := allOrders(us, 0)
+		doc := fetchtest.AllOrders(us, 0)
 		if gz {
-			doc = gzipped(t, doc)
+			doc = fetchtest.Gzip(doc)
 		}
-		h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "DONE", doc: doc, gzip: gz} }
+		h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+			return fetchtest.Report{Final: "DONE", Doc: doc, Gzip: gz}
+		})
 		f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 		rr := mustRun(t, f, t0).Reports[0]
 		if rr.Outcome != fetch.NoData || len(h.files()) != 0 || len(h.inboxNames()) != 0 {
@@ -195,8 +198,10 @@ func TestHeaderOnlyDocumentIsNoData(t *testing.T) {
 // is not fetched, and the next run asks again for it with a new report.
 func TestFatalReportReportsItsErrorDocument(t *testing.T) {
 	h := newHarness(t, t0)
-	errDoc := gzipped(t, []byte(`{"errorDetails":"Report generation failed: the requested range has too much data"}`))
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{polls: 1, final: "FATAL", errorDoc: errDoc} }
+	errDoc := fetchtest.Gzip([]byte(`{"errorDetails":"Report generation failed: the requested range has too much data"}`))
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+		return fetchtest.Report{Polls: 1, Final: "FATAL", ErrorDoc: errDoc}
+	})
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	res, err := f.Run(context.Background(), t0)
 	rr := res.Reports[0]
@@ -214,11 +219,13 @@ func TestFatalReportReportsItsErrorDocument(t *testing.T) {
 		t.Errorf("the error document reached the inbox: %v", h.inboxNames())
 	}
 
-	h.amz.plan = func(s createSpec) fakeReport { return fakeReport{final: "DONE", doc: allOrders(us, 1)} }
-	h.amz.setNow(t0.Add(time.Hour))
+	h.amz.SetPlan(func(s fetchtest.CreateSpec) fetchtest.Report {
+		return fetchtest.Report{Final: "DONE", Doc: fetchtest.AllOrders(us, 1)}
+	})
+	h.amz.SetNow(t0.Add(time.Hour))
 	rr = mustRun(t, f, t0.Add(time.Hour)).Reports[0]
-	specs := h.amz.createdSpecs()
-	if len(specs) != 2 || !specs[1].start().Equal(t0.Add(time.Hour-30*24*time.Hour)) {
+	specs := h.amz.Creates()
+	if len(specs) != 2 || !specs[1].Start().Equal(t0.Add(time.Hour-30*24*time.Hour)) {
 		t.Errorf("after FATAL the next run asked for %+v, want a new report over the whole window", specs)
 	}
 	if st := h.load(rr.Key); st.LastError != "" || st.Failures != 0 || rr.Outcome != fetch.Ingested {
@@ -228,13 +235,13 @@ func TestFatalReportReportsItsErrorDocument(t *testing.T) {
 
 func TestFatalReportWithoutErrorDocument(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "FATAL"} }
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report { return fetchtest.Report{Final: "FATAL"} })
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	_, err := f.Run(context.Background(), t0)
 	if !errors.Is(err, fetch.ErrReportFatal) || !strings.Contains(err.Error(), "no error document") {
 		t.Errorf("Run = %v", err)
 	}
-	if h.amz.count("getReportDocument") != 0 {
+	if h.amz.Count("getReportDocument") != 0 {
 		t.Error("asked for a document FATAL did not name")
 	}
 }
@@ -243,14 +250,16 @@ func TestFatalReportWithoutErrorDocument(t *testing.T) {
 // the operation's steady rate, backs off, and gets through.
 func TestTooManyRequestsStorm(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.throttle = map[string]int{"createReport": 3, "getReport": 4, "getReportDocument": 2}
+	h.amz.Throttle("createReport", 3)
+	h.amz.Throttle("getReport", 4)
+	h.amz.Throttle("getReportDocument", 2)
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	before := h.clock.Now()
 	rr := mustRun(t, f, t0).Reports[0]
 	if rr.Outcome != fetch.Ingested {
 		t.Fatalf("%+v", rr)
 	}
-	if c, g, d := h.amz.count("createReport"), h.amz.count("getReport"), h.amz.count("getReportDocument"); c != 4 || g != 3+4 || d != 3 {
+	if c, g, d := h.amz.Count("createReport"), h.amz.Count("getReport"), h.amz.Count("getReportDocument"); c != 4 || g != 3+4 || d != 3 {
 		t.Errorf("calls: createReport %d getReport %d getReportDocument %d; want 4, 7, 3", c, g, d)
 	}
 	// After a 429 the bucket is empty: the next call waits for a token at
@@ -288,7 +297,7 @@ func TestTooManyRequestsStorm(t *testing.T) {
 // status; the next run tries again and gets through.
 func TestTooManyRequestsStormOutlastsTheRetries(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.throttle = map[string]int{"createReport": 100}
+	h.amz.Throttle("createReport", 100)
 	cfg := h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us})
 	cfg.MaxRetries = 2
 	f := h.fetcher(cfg)
@@ -296,17 +305,15 @@ func TestTooManyRequestsStormOutlastsTheRetries(t *testing.T) {
 	if !errors.Is(err, fetch.ErrTransient) || res.Reports[0].Outcome != fetch.Failed {
 		t.Fatalf("Run = %v, %+v", err, res.Reports[0])
 	}
-	if n := h.amz.count("createReport"); n != 3 {
+	if n := h.amz.Count("createReport"); n != 3 {
 		t.Errorf("createReport called %d times, want 3 (1 + 2 retries)", n)
 	}
 	st := h.load(key(fetch.AllOrdersByLastUpdate, us))
 	if !strings.Contains(st.LastError, "QuotaExceeded") || st.Failures != 1 || st.Pending != nil {
 		t.Errorf("state: %+v", st)
 	}
-	h.amz.mu.Lock()
-	h.amz.throttle = map[string]int{}
-	h.amz.mu.Unlock()
-	h.amz.setNow(t0.Add(4 * time.Hour))
+	h.amz.Throttle("createReport", 0)
+	h.amz.SetNow(t0.Add(4 * time.Hour))
 	if rr := mustRun(t, f, t0.Add(4*time.Hour)).Reports[0]; rr.Outcome != fetch.Ingested {
 		t.Errorf("next run: %+v", rr)
 	}
@@ -316,13 +323,13 @@ func TestTooManyRequestsStormOutlastsTheRetries(t *testing.T) {
 // asked for and the download done again.
 func TestExpiredPresignedURLIsFetchedAgain(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.failDownloads = 1
+	h.amz.FailDownloads(1)
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	rr := mustRun(t, f, t0).Reports[0]
 	if rr.Outcome != fetch.Ingested || len(h.files()) != 1 {
 		t.Fatalf("%+v", rr)
 	}
-	if d, n := h.amz.count("getReportDocument"), len(h.amz.downloads); d != 2 || n != 2 {
+	if d, n := h.amz.Count("getReportDocument"), len(h.amz.Downloads()); d != 2 || n != 2 {
 		t.Errorf("getReportDocument %d, downloads %d; want 2 and 2", d, n)
 	}
 }
@@ -332,7 +339,7 @@ func TestExpiredPresignedURLIsFetchedAgain(t *testing.T) {
 // requesting a new one.
 func TestExpiredPresignedURLEveryTime(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.failDownloads = 100
+	h.amz.FailDownloads(100)
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	res, err := f.Run(context.Background(), t0)
 	if !errors.Is(err, fetch.ErrDocument) || !strings.Contains(err.Error(), "expired") {
@@ -345,12 +352,10 @@ func TestExpiredPresignedURLEveryTime(t *testing.T) {
 	if st.Pending == nil || st.Pending.Attempts != 1 || st.Pending.Status != "DONE" {
 		t.Fatalf("state: %+v", st)
 	}
-	h.amz.mu.Lock()
-	h.amz.failDownloads = 0
-	h.amz.mu.Unlock()
+	h.amz.FailDownloads(0)
 	rr := mustRun(t, f, t0.Add(4*time.Hour)).Reports[0]
-	if rr.Outcome != fetch.Ingested || !rr.Resumed || rr.ReportID != res.Reports[0].ReportID || h.amz.count("createReport") != 1 {
-		t.Errorf("next run: %+v, %d reports created", rr, h.amz.count("createReport"))
+	if rr.Outcome != fetch.Ingested || !rr.Resumed || rr.ReportID != res.Reports[0].ReportID || h.amz.Count("createReport") != 1 {
+		t.Errorf("next run: %+v, %d reports created", rr, h.amz.Count("createReport"))
 	}
 }
 
@@ -360,10 +365,10 @@ func TestDocumentDownloadCarriesNoToken(t *testing.T) {
 	h := newHarness(t, t0)
 	f := h.fetcher(h.config(fetch.DefaultReports, []string{us}))
 	mustRun(t, f, t0)
-	if len(h.amz.downloads) != 2 {
-		t.Fatalf("%d downloads, want 2", len(h.amz.downloads))
+	if len(h.amz.Downloads()) != 2 {
+		t.Fatalf("%d downloads, want 2", len(h.amz.Downloads()))
 	}
-	for _, hd := range h.amz.downloads {
+	for _, hd := range h.amz.Downloads() {
 		if hd.Get("Authorization") != "" || hd.Get("x-amz-access-token") != "" {
 			t.Errorf("document download carried credentials: %v", hd)
 		}
@@ -371,7 +376,7 @@ func TestDocumentDownloadCarriesNoToken(t *testing.T) {
 			t.Errorf("Accept-Encoding %q: the bytes must come as stored", hd.Get("Accept-Encoding"))
 		}
 	}
-	if n := len(h.amz.tokens); n != h.amz.count("createReport")+h.amz.count("getReport")+h.amz.count("getReportDocument") {
+	if n := len(h.amz.Tokens()); n != h.amz.Count("createReport")+h.amz.Count("getReport")+h.amz.Count("getReportDocument") {
 		t.Errorf("%d API calls carried a token, want all", n)
 	}
 }
@@ -381,10 +386,10 @@ func TestDocumentDownloadCarriesNoToken(t *testing.T) {
 // fails and the report stays pending.
 func TestDamagedGzipNeverReachesTheInbox(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.plan = func(createSpec) fakeReport {
-		return fakeReport{final: "DONE", doc: gzipped(t, allOrders(us, 500)), gzip: true}
-	}
-	h.amz.cutDownloads = 3
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+		return fetchtest.Report{Final: "DONE", Doc: fetchtest.Gzip(fetchtest.AllOrders(us, 500)), Gzip: true}
+	})
+	h.amz.CutDownloads(3)
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	_, err := f.Run(context.Background(), t0)
 	if !errors.Is(err, fetch.ErrDocument) || !strings.Contains(err.Error(), "gzip") {
@@ -393,7 +398,7 @@ func TestDamagedGzipNeverReachesTheInbox(t *testing.T) {
 	if names := h.inboxNames(); len(names) != 0 || len(h.files()) != 0 {
 		t.Errorf("a damaged document reached the inbox: %v", names)
 	}
-	if n := len(h.amz.downloads); n != 3 {
+	if n := len(h.amz.Downloads()); n != 3 {
 		t.Errorf("%d downloads, want 3 (each with a fresh URL)", n)
 	}
 }
@@ -401,14 +406,16 @@ func TestDamagedGzipNeverReachesTheInbox(t *testing.T) {
 // A plain (uncompressed) document is written as .txt, a gzip one as
 // .txt.gz, each with exactly the bytes served.
 func TestPlainAndGzipDocuments(t *testing.T) {
-	plain := allOrders(us, 2)
+	plain := fetchtest.AllOrders(us, 2)
 	for _, gz := range []bool{false, true} {
 		h := newHarness(t, t0)
 		doc := plain
 		if gz {
-			doc = gzipped(t, plain)
+			doc = fetchtest.Gzip(plain)
 		}
-		h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "DONE", doc: doc, gzip: gz} }
+		h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+			return fetchtest.Report{Final: "DONE", Doc: doc, Gzip: gz}
+		})
 		f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 		rr := mustRun(t, f, t0).Reports[0]
 		files := h.files()
@@ -429,7 +436,9 @@ func TestPlainAndGzipDocuments(t *testing.T) {
 // of creating another.
 func TestRestartMidPollPicksUpTheSameReport(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{polls: 5, final: "DONE", doc: allOrders(us, 2)} }
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+		return fetchtest.Report{Polls: 5, Final: "DONE", Doc: fetchtest.AllOrders(us, 2)}
+	})
 	ctx, stop := context.WithCancel(context.Background())
 	h.clock.onSleep = func(n int) {
 		if n == 2 {
@@ -450,8 +459,8 @@ func TestRestartMidPollPicksUpTheSameReport(t *testing.T) {
 	h.clock.onSleep = nil
 	restarted := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	rr := mustRun(t, restarted, t0.Add(10*time.Minute)).Reports[0]
-	if h.amz.count("createReport") != 1 {
-		t.Errorf("createReport called %d times, want 1: the restart must poll the same report", h.amz.count("createReport"))
+	if h.amz.Count("createReport") != 1 {
+		t.Errorf("createReport called %d times, want 1: the restart must poll the same report", h.amz.Count("createReport"))
 	}
 	if rr.Outcome != fetch.Ingested || !rr.Resumed || rr.ReportID != first.ReportID || rr.Range != first.Range {
 		t.Errorf("after restart: %+v, want report %s ingested", rr, first.ReportID)
@@ -465,7 +474,9 @@ func TestRestartMidPollPicksUpTheSameReport(t *testing.T) {
 // the next run polls it again.
 func TestPollTimeoutLeavesTheReportPending(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{polls: 6, final: "DONE", doc: allOrders(us, 1)} }
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+		return fetchtest.Report{Polls: 6, Final: "DONE", Doc: fetchtest.AllOrders(us, 1)}
+	})
 	cfg := h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us})
 	cfg.PollTimeout = 2 * time.Minute
 	f := h.fetcher(cfg)
@@ -473,7 +484,7 @@ func TestPollTimeoutLeavesTheReportPending(t *testing.T) {
 	if !errors.Is(err, fetch.ErrNotReady) || res.Reports[0].Outcome != fetch.Waiting {
 		t.Fatalf("Run = %v, %+v", err, res.Reports[0])
 	}
-	if rr := mustRun(t, f, t0.Add(4*time.Hour)).Reports[0]; !rr.Resumed || rr.Outcome != fetch.Ingested || h.amz.count("createReport") != 1 {
+	if rr := mustRun(t, f, t0.Add(4*time.Hour)).Reports[0]; !rr.Resumed || rr.Outcome != fetch.Ingested || h.amz.Count("createReport") != 1 {
 		t.Errorf("next run: %+v", rr)
 	}
 }
@@ -488,10 +499,10 @@ func TestUnknownOrStalePendingReportIsReplaced(t *testing.T) {
 		h.state.Save(context.Background(), fetch.ReportState{Key: k, Pending: &fetch.Pending{ReportID: "1", Range: old, RequestedAt: t0.Add(-age)}})
 		f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 		rr := mustRun(t, f, t0).Reports[0]
-		if rr.Outcome != fetch.Ingested || rr.ReportID == "1" || h.amz.count("createReport") != 1 {
+		if rr.Outcome != fetch.Ingested || rr.ReportID == "1" || h.amz.Count("createReport") != 1 {
 			t.Errorf("pending %s old: %+v", age, rr)
 		}
-		polledOld := h.amz.count("getReport") == 4 // 3 for the new report, 1 (404) for the old
+		polledOld := h.amz.Count("getReport") == 4 // 3 for the new report, 1 (404) for the old
 		if polledOld != (age == time.Hour) {
 			t.Errorf("pending %s old: polled the old report: %v", age, polledOld)
 		}
@@ -517,7 +528,7 @@ func TestIngestFailureKeepsTheReportPending(t *testing.T) {
 	h.ingestErr = nil
 	h.mu.Unlock()
 	rr := mustRun(t, f, t0.Add(time.Hour)).Reports[0]
-	if !rr.Resumed || rr.Outcome != fetch.Ingested || h.amz.count("createReport") != 1 || len(h.files()) != 1 {
+	if !rr.Resumed || rr.Outcome != fetch.Ingested || h.amz.Count("createReport") != 1 || len(h.files()) != 1 {
 		t.Errorf("next run: %+v", rr)
 	}
 
@@ -526,14 +537,14 @@ func TestIngestFailureKeepsTheReportPending(t *testing.T) {
 	h.mu.Unlock()
 	for i := range 3 {
 		at := t0.Add(time.Duration(2+i) * time.Hour)
-		h.amz.setNow(at)
+		h.amz.SetNow(at)
 		f.Run(context.Background(), at)
 	}
 	st := h.load(k)
 	if st.Pending != nil || !strings.Contains(st.LastError, "given up") || st.Failures != 3 {
 		t.Errorf("after three refusals: %+v", st)
 	}
-	if n := h.amz.count("createReport"); n != 2 {
+	if n := h.amz.Count("createReport"); n != 2 {
 		t.Errorf("createReport called %d times, want 2", n)
 	}
 }
@@ -542,7 +553,7 @@ func TestIngestFailureKeepsTheReportPending(t *testing.T) {
 // a fresh one; a refusal of the fresh one is an authorisation error.
 func TestRefusedTokenIsReplacedOnce(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.refuseToken["Atza|token-1"] = true
+	h.amz.RefuseToken("Atza|token-1")
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	if rr := mustRun(t, f, t0).Reports[0]; rr.Outcome != fetch.Ingested {
 		t.Fatalf("%+v", rr)
@@ -553,14 +564,14 @@ func TestRefusedTokenIsReplacedOnce(t *testing.T) {
 
 	h2 := newHarness(t, t0)
 	for i := range 10 {
-		h2.amz.refuseToken["Atza|token-"+string(rune('1'+i))] = true
+		h2.amz.RefuseToken("Atza|token-" + string(rune('1'+i)))
 	}
 	f2 := h2.fetcher(h2.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	_, err := f2.Run(context.Background(), t0)
 	if !errors.Is(err, fetch.ErrAuth) || !strings.Contains(err.Error(), "Access to requested resource is denied") {
 		t.Errorf("Run = %v, want ErrAuth with Amazon's message", err)
 	}
-	if n := h2.amz.count("createReport"); n != 2 {
+	if n := h2.amz.Count("createReport"); n != 2 {
 		t.Errorf("createReport called %d times with refused tokens, want 2", n)
 	}
 }
@@ -607,7 +618,7 @@ func TestMissingInbox(t *testing.T) {
 	cfg := h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us})
 	cfg.InboxDir = h.inbox + "-missing"
 	f := h.fetcher(cfg)
-	if _, err := f.Run(context.Background(), t0); err == nil || !strings.Contains(err.Error(), "inbox") || h.amz.count("createReport") != 0 {
-		t.Errorf("Run = %v after %d requests", err, h.amz.count("createReport"))
+	if _, err := f.Run(context.Background(), t0); err == nil || !strings.Contains(err.Error(), "inbox") || h.amz.Count("createReport") != 0 {
+		t.Errorf("Run = %v after %d requests", err, h.amz.Count("createReport"))
 	}
 }

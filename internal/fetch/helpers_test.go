@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"campaignd/internal/fetch"
+	"campaignd/internal/fetch/fetchtest"
 )
 
 // The marketplaces the tests fetch.
@@ -28,7 +29,7 @@ const (
 // hook reads each file as the inbox would and moves it to processed/.
 type harness struct {
 	t         *testing.T
-	amz       *amazon
+	amz       *fetchtest.Server
 	state     *fetch.MemState
 	inbox     string
 	processed string
@@ -83,7 +84,7 @@ type ingestedFile struct {
 func newHarness(t *testing.T, now time.Time) *harness {
 	dir := t.TempDir()
 	h := &harness{
-		t: t, amz: newAmazon(t, now), state: &fetch.MemState{},
+		t: t, amz: fetchtest.New(t, now), state: &fetch.MemState{},
 		inbox: filepath.Join(dir, "inbox"), processed: filepath.Join(dir, "processed"),
 		clock: newClock(), tokens: &tokenSource{},
 	}
@@ -98,7 +99,7 @@ func newHarness(t *testing.T, now time.Time) *harness {
 // config returns a Config for reports × marketplaces against the harness.
 func (h *harness) config(reports, marketplaces []string) fetch.Config {
 	return fetch.Config{
-		Endpoint: h.amz.api.URL, Tokens: h.tokens, State: h.state, Ingest: h.ingest,
+		Endpoint: h.amz.API.URL, Tokens: h.tokens, State: h.state, Ingest: h.ingest,
 		InboxDir: h.inbox, Reports: reports, MarketplaceIDs: marketplaces,
 		UserAgent: "campaignd/test (Language=Go; Platform=Linux)",
 		Clock:     h.clock.Now, Sleep: h.clock.Sleep,
@@ -212,12 +213,6 @@ func mustTime(s string) time.Time {
 }
 
 func key(rt, m string) fetch.Key { return fetch.Key{ReportType: rt, MarketplaceID: m} }
-
-// fbaReturns is an FBA customer returns report with one return.
-func fbaReturns() []byte {
-	return []byte("return-date\torder-id\tsku\tasin\tfnsku\tproduct-name\tquantity\tfulfillment-center-id\tdetailed-disposition\treason\tstatus\tlicense-plate-number\tcustomer-comments\n" +
-		"2026-11-12T08:00:00+00:00\t111-0000002-0000002\tSKU-1\tB000000001\tX001\tMug\t1\tCMH1\tSELLABLE\tUNWANTED_ITEM\tUnit returned to inventory\tLPN1\t\n")
-}
 
 func noPart(t *testing.T, names []string) {
 	t.Helper()

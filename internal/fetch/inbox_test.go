@@ -79,7 +79,7 @@ func TestIngestThroughTheInbox(t *testing.T) {
 	}
 
 	reject = true
-	h.amz.setNow(t0.Add(4 * time.Hour))
+	h.amz.SetNow(t0.Add(4 * time.Hour))
 	res2, err := f.Run(context.Background(), t0.Add(4*time.Hour))
 	if !errors.Is(err, fetch.ErrIngest) || !strings.Contains(err.Error(), "unrecognised report") {
 		t.Fatalf("Run = %v", err)

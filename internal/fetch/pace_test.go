@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"campaignd/internal/fetch"
+	"campaignd/internal/fetch/fetchtest"
 )
 
 // getReport keeps to its published plan (2/s, burst 15) on the pacing
@@ -22,8 +23,10 @@ func TestGetReportKeepsToItsUsagePlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		h := newHarness(t, t0)
-		h.amz.plan = func(createSpec) fakeReport { return fakeReport{polls: 30, final: "DONE", doc: allOrders(us, 1)} }
-		h.amz.rateLimit["getReport"] = tt.header
+		h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+			return fetchtest.Report{Polls: 30, Final: "DONE", Doc: fetchtest.AllOrders(us, 1)}
+		})
+		h.amz.SetRateLimit("getReport", tt.header)
 		cfg := h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us})
 		cfg.PollFirst, cfg.PollMax = time.Millisecond, time.Millisecond
 		f := h.fetcher(cfg)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"campaignd/internal/fetch"
+	"campaignd/internal/fetch/fetchtest"
 )
 
 // The ledger stores a ReportState as JSON: it must come back the same, with
@@ -93,7 +94,7 @@ func TestReportTypes(t *testing.T) {
 // and why the last fetch failed.
 func TestSummary(t *testing.T) {
 	h := newHarness(t, t0)
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "FATAL"} }
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report { return fetchtest.Report{Final: "FATAL"} })
 	f := h.fetcher(h.config([]string{fetch.AllOrdersByLastUpdate}, []string{us}))
 	f.Run(context.Background(), t0)
 	states, err := f.States(context.Background())
@@ -106,7 +107,9 @@ func TestSummary(t *testing.T) {
 			t.Errorf("Summary %q lacks %q", got, want)
 		}
 	}
-	h.amz.plan = func(createSpec) fakeReport { return fakeReport{final: "DONE", doc: allOrders(us, 1)} }
+	h.amz.SetPlan(func(fetchtest.CreateSpec) fetchtest.Report {
+		return fetchtest.Report{Final: "DONE", Doc: fetchtest.AllOrders(us, 1)}
+	})
 	mustRun(t, f, t0)
 	states, _ = f.States(context.Background())
 	if got := states[0].Summary(); got != fetch.AllOrdersByLastUpdate+"/"+us+": fetched to 2026-11-20T11:59:00Z, last success 2026-11-20T12:00:00Z" {
