@@ -68,4 +68,7 @@
 // Tokens come from the Tokens interface (satisfied by *lwa.Source, shared
 // with the spapi channel). Nothing here logs report contents, buyer data or
 // secrets; logs name report types, marketplaces, report ids and files.
+//
+// Package fetchtest is a local Amazon that follows the Reports API model,
+// for tests of this package and of the campaignd binary.
 package fetch

@@ -48,7 +48,7 @@ type Pending struct {
 	// IN_PROGRESS, DONE...); empty before the first poll.
 	Status string `json:"status,omitempty"`
 	// Attempts counts failed downloads or ingests of this report's
-	// document; after maxReportAttempts the report is given up and a new
+	// document; after three the report is given up and a new
 	// one is requested for the same range.
 	Attempts int `json:"attempts,omitempty"`
 }
