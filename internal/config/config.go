@@ -71,6 +71,7 @@ type Config struct {
 	Generic    GenericConfig    `toml:"generic"`
 	Campaigns  []CampaignConfig `toml:"campaign"`
 	Channel    ChannelConfig    `toml:"channel"`
+	Fetch      FetchConfig      `toml:"fetch"`
 }
 
 // LedgerConfig places the bbolt ledger.
@@ -215,6 +216,7 @@ func Default() *Config {
 		},
 		Control: ControlConfig{Socket: "/run/campaignd/campaignd.sock"},
 		Log:     LogConfig{Level: "info", Format: "auto"},
+		Fetch:   defaultFetch(),
 		Channel: ChannelConfig{
 			Outbox: OutboxConfig{Dir: "/var/lib/campaignd/outbox"},
 			SMTP:   SMTPConfig{Port: 587, TLS: "starttls", Timeout: Duration{30 * time.Second}},
@@ -390,6 +392,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateCampaigns()...)
 	errs = append(errs, c.validateChannels()...)
+	errs = append(errs, c.validateFetch()...)
 	return errors.Join(errs...)
 }
 
