@@ -6,8 +6,11 @@
 //   - smtp mails the rendered template to the buyer's anonymised Amazon
 //     relay address (…@marketplace.amazon.<tld>) over one reused connection;
 //   - spapi calls Amazon's Solicitations API (getSolicitationActionsForOrder,
-//     then createProductReviewAndSellerFeedbackSolicitation) with an LWA
-//     access token; Amazon writes the email itself.
+//     then createProductReviewAndSellerFeedbackSolicitation) with an access
+//     token from the account's lwa.Source; Amazon writes the email itself.
+//     Requests are paced by golang.org/x/time/rate on the monotonic clock,
+//     a little below the usage plan (and below a lower
+//     x-amzn-RateLimit-Limit), and a 429 empties the bucket.
 //
 // Every Sender error wraps exactly one sentinel of errors.go (ErrInDoubt is
 // a refinement of ErrPermanent), so the scheduler decides with errors.Is

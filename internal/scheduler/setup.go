@@ -10,6 +10,7 @@ import (
 	"campaignd/internal/channel"
 	"campaignd/internal/config"
 	"campaignd/internal/ledger"
+	"campaignd/internal/lwa"
 	"campaignd/internal/marketplace"
 	"campaignd/internal/orders"
 	"campaignd/internal/policy"
@@ -28,6 +29,9 @@ type Setup struct {
 	Templates map[string]*policy.Template // by campaign name
 	Senders   map[string]channel.Sender   // by channel name
 	Parse     orders.Options
+	// Tokens is the account's LWA token source when a campaign uses spapi:
+	// every SP-API client of the account shares it, and so one token.
+	Tokens *lwa.Source
 }
 
 // TemplateError carries every problem found in the configured templates.
@@ -146,13 +150,18 @@ func (s *Setup) openSenders(now func() time.Time) error {
 		if err != nil {
 			return fmt.Errorf("channel.spapi.refresh_token_file: %w", err)
 		}
-		api, err := channel.NewSPAPI(channel.SPAPIConfig{
-			Endpoint: sp.Endpoint, TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
-			ClientSecret: secret, RefreshToken: refresh, Now: now,
-		})
+		// Token expiry and request pacing are Amazon's real time, never the
+		// pass's clock (which `run --at` sets): both clocks default to time.Now.
+		tokens, err := lwa.New(lwa.Config{TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
+			ClientSecret: secret, RefreshToken: refresh, UserAgent: channel.DefaultSPAPIUserAgent})
 		if err != nil {
 			return fmt.Errorf("channel.spapi: %w", err)
 		}
+		api, err := channel.NewSPAPI(channel.SPAPIConfig{Endpoint: sp.Endpoint, Tokens: tokens})
+		if err != nil {
+			return fmt.Errorf("channel.spapi: %w", err)
+		}
+		s.Tokens = tokens
 		s.Senders["spapi"] = api
 	}
 	return nil
