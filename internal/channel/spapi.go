@@ -507,7 +507,9 @@ func backoff(base time.Duration, attempt int) time.Duration {
 // next requests must wait for it to refill instead of spending a burst.
 func (s *SPAPI) drain() {
 	now := time.Now()
-	if n := int(s.lim.TokensAt(now)); n > 0 {
+	// Rounded up: a fraction of a token left behind would let the next
+	// request go almost at once.
+	if n := int(math.Ceil(s.lim.TokensAt(now))); n > 0 {
 		s.lim.ReserveN(now, n)
 	}
 }

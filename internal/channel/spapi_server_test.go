@@ -171,7 +171,9 @@ func (f *fakeSPAPI) answer(w http.ResponseWriter, r *http.Request, body []byte, 
 	if q := f.forced[r.Method]; len(q) > 0 {
 		f.forced[r.Method] = q[1:]
 		if q[0].drain && f.quota != nil {
-			f.quota.AllowN(at, int(f.quota.TokensAt(at)))
+			// A fresh bucket is full; taking all of it leaves exactly none.
+			f.quota = rate.NewLimiter(f.quota.Limit(), f.quota.Burst())
+			f.quota.AllowN(at, f.quota.Burst())
 		}
 		for k, v := range q[0].headers {
 			w.Header().Set(k, v)
