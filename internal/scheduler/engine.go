@@ -183,6 +183,11 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
+	r.Message.PointOfNoReturn = func() error {
+		// Durable before the channel goes on: a crash before this commit
+		// leaves the order claimed without it, which reconciliation retries.
+		return e.Ledger.MarkDelivering(rec.Key, e.instant(now))
+	}
 	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendMargin)
 	defer cancel()
 	sendErr := snd.Send(sendCtx, r.Message)
@@ -204,9 +209,12 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 	var err error
 	switch {
 	case sendErr == nil:
+		// Recorded before anything else: until this commit, a crash leaves
+		// the order in doubt.
 		st.Sent++
-		log.Info("review request sent")
-		err = e.Ledger.MarkSent(k, now, "sent through "+snd.Name())
+		if err = e.Ledger.MarkSent(k, now, "sent through "+snd.Name()); err == nil {
+			log.Info("review request sent")
+		}
 	case errors.Is(sendErr, channel.ErrInDoubt):
 		// The whole message was handed over but no answer came: it may have
 		// gone. Never retried automatically; an operator resolves it.
@@ -255,7 +263,9 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // Reconcile settles orders a crash left claimed: the channel says whether
 // the request went; when it cannot know, the order becomes in_doubt and
-// waits for an operator. It runs once at start-up, before any pass.
+// waits for an operator. An order whose send never reached the channel's
+// point of no return (no DeliveringAt) is one the smtp channel knows did
+// not go: it is sent again. It runs once at start-up, before any pass.
 func (e *Engine) Reconcile(ctx context.Context, now time.Time) (PassStats, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
@@ -283,7 +293,8 @@ func (e *Engine) Reconcile(ctx context.Context, now time.Time) (PassStats, error
 }
 
 func channelMessage(rec ledger.Record, now time.Time) channel.Message {
-	m := channel.Message{Account: rec.Key.Account, OrderID: rec.Key.OrderID, Marketplace: rec.Order.Marketplace, Date: now}
+	m := channel.Message{Account: rec.Key.Account, OrderID: rec.Key.OrderID, Marketplace: rec.Order.Marketplace, Date: now,
+		BeforePointOfNoReturn: rec.DeliveringAt.IsZero()}
 	if r, ok := marketplace.Lookup(rec.Order.Marketplace); ok {
 		m.MarketplaceID = r.ID
 	}

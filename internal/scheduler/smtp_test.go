@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	smtpd "github.com/emersion/go-smtp"
 
@@ -19,6 +20,9 @@ import (
 type mailServer struct {
 	mu   sync.Mutex
 	msgs []mailMsg
+	// onData, when set, is called as a message arrives, before the server
+	// answers it.
+	onData func(to []string)
 }
 
 type mailMsg struct {
@@ -48,6 +52,9 @@ func (s *mailSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	if s.m.onData != nil {
+		s.m.onData(s.to)
+	}
 	s.m.mu.Lock()
 	s.m.msgs = append(s.m.msgs, mailMsg{to: s.to, data: string(b)})
 	s.m.mu.Unlock()
@@ -73,6 +80,91 @@ func startMailServer(t *testing.T) (*mailServer, int) {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return m, ln.Addr().(*net.TCPAddr).Port
+}
+
+// smtpEnv opens an env whose Amazon.com campaign mails through mail, and
+// ingests a shipments report with one order per id, each with a relay
+// address.
+func smtpEnv(t *testing.T, port int, ids ...string) *env {
+	t.Helper()
+	e := openEnv(t, fmt.Sprintf(`[[campaign]]
+name = "en"
+sales_channels = ["Amazon.com"]
+template = %q
+channel = "smtp"
+[channel.smtp]
+host = "127.0.0.1"
+port = %d
+from = "orders@example.com"
+tls = "none"
+`, enTemplate(t), port))
+	var rows strings.Builder
+	rows.WriteString("amazon-order-id\tshipment-id\tpurchase-date\tshipment-date\tbuyer-email\tbuyer-name\tsku\tproduct-name\testimated-arrival-date\tsales-channel\n")
+	for i, id := range ids {
+		fmt.Fprintf(&rows, "%s\tS%d\t2026-11-01T10:00:00-08:00\t2026-11-02T10:00:00-08:00\tbuyer%d@marketplace.amazon.com\tJane Buyer\tSKU1\tWater Bottle\t2026-11-05T10:00:00-08:00\tAmazon.com\n", id, i, i)
+	}
+	e.ingest("shipments.txt", rows.String(), at("2026-11-03T00:00:00Z"))
+	return e
+}
+
+// TestSMTPPointOfNoReturnIsDurableBeforeData: when the message reaches the
+// server, the ledger already holds the order's point of no return.
+func TestSMTPPointOfNoReturnIsDurableBeforeData(t *testing.T) {
+	mail, port := startMailServer(t)
+	const id = "111-0000001-0000001"
+	e := smtpEnv(t, port, id)
+	var atData ledger.Record
+	mail.onData = func([]string) { atData, _, _ = e.ledger.Get(ledger.Key{OrderID: id}) }
+	if st := e.pass(at("2026-11-11T00:00:00Z")); st.Sent != 1 {
+		t.Fatalf("pass = %+v", st)
+	}
+	if atData.State != ledger.Claimed || atData.DeliveringAt.IsZero() {
+		t.Fatalf("as the message arrived the order was %s with DeliveringAt %v, want claimed with it set", atData.State, atData.DeliveringAt)
+	}
+	if rec := e.state(id); rec.State != ledger.Sent {
+		t.Fatalf("after the pass: %s", rec.State)
+	}
+}
+
+// TestReconcileClaimedSMTP: after a crash, an order whose send had not
+// reached the point of no return is sent again (once); one that had is in
+// doubt and never sent again automatically.
+func TestReconcileClaimedSMTP(t *testing.T) {
+	mail, port := startMailServer(t)
+	const before, during = "111-0000001-0000001", "111-0000002-0000002"
+	e := smtpEnv(t, port, before, during)
+	now := at("2026-11-11T00:00:00Z")
+	for _, id := range []string{before, during} {
+		if _, err := e.ledger.Claim(ledger.Key{OrderID: id}, "smtp", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.ledger.MarkDelivering(ledger.Key{OrderID: during}, now); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.engine.Reconcile(context.Background(), now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Retried != 1 || st.InDoubt != 1 {
+		t.Fatalf("reconcile = %+v, want 1 retried and 1 in doubt", st)
+	}
+	if rec := e.state(before); rec.State != ledger.Scheduled {
+		t.Errorf("claimed before the point of no return: %s (%s), want scheduled", rec.State, rec.Reason)
+	}
+	if rec := e.state(during); rec.State != ledger.InDoubt {
+		t.Errorf("claimed past the point of no return: %s, want in_doubt", rec.State)
+	}
+	if st := e.pass(now.Add(2 * time.Minute)); st.Sent != 1 {
+		t.Fatalf("pass after reconcile = %+v, want the retried order sent", st)
+	}
+	got := mail.received()
+	if len(got) != 1 || !strings.Contains(got[0].data, before) {
+		t.Fatalf("server received %d messages, want one for %s", len(got), before)
+	}
+	if rec := e.state(before); rec.State != ledger.Sent {
+		t.Errorf("retried order: %s, want sent", rec.State)
+	}
 }
 
 // TestSMTPChannel sends through a real SMTP server: the relay address from an
