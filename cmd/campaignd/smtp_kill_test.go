@@ -46,6 +46,21 @@ type relay struct {
 	killTx int
 	tx     int         // transactions (MAIL FROM) the victim started
 	killed chan string // the order being sent at the kill ("" when the server cannot tell yet)
+
+	// stallAt, when set, is the step ("rcpt" or "end") at which every
+	// session stops answering until the test ends; stalled is told the order.
+	stallAt string
+	stalled chan string
+	release chan struct{}
+}
+
+// stall blocks a session that reached the planned stall step.
+func (r *relay) stall(step, order string) {
+	if r.stallAt != step {
+		return
+	}
+	r.stalled <- order
+	<-r.release
 }
 
 // plan arms a kill of p at step of its transaction tx.
@@ -101,6 +116,7 @@ func (s *relaySession) Rcpt(to string, _ *smtpd.RcptOptions) error {
 	if s.r.maybeKill("rcpt", s.order) {
 		return errKilled
 	}
+	s.r.stall("rcpt", s.order)
 	return nil
 }
 
@@ -120,6 +136,7 @@ func (s *relaySession) Data(rd io.Reader) error {
 	s.r.count[id]++ // accepted: the answer may never reach the sender
 	s.r.mu.Unlock()
 	s.r.maybeKill("end", id)
+	s.r.stall("end", id)
 	select {
 	case s.r.got <- id:
 	default:
@@ -142,6 +159,7 @@ func startRelay(t *testing.T, r *relay) int {
 	t.Helper()
 	r.count, r.orders = map[string]int{}, map[string]string{}
 	r.got, r.killed = make(chan string, 1), make(chan string, 1)
+	r.stalled, r.release = make(chan string, 10), make(chan struct{})
 	srv := smtpd.NewServer(r)
 	srv.Domain = "localhost"
 	srv.ErrorLog = log.New(io.Discard, "", 0)
@@ -150,7 +168,10 @@ func startRelay(t *testing.T, r *relay) int {
 		t.Fatal(err)
 	}
 	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		close(r.release)
+		srv.Close()
+	})
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -247,6 +268,7 @@ const killAt = "2026-11-20T00:00:00Z" // the pass's clock in every run
 // step before it must be sent again, exactly once, and only an order killed
 // after it may be in doubt: a quarter of the kills here.
 func TestSMTPKills(t *testing.T) {
+	t.Parallel()
 	steps := []string{"connect", "mail", "rcpt", "end"}
 	kills := *smtpKillRounds * len(steps)
 	dir := t.TempDir()

@@ -310,6 +310,10 @@ func (s *SMTP) deliver(ctx context.Context, m Message, msg *gomail.Msg) error {
 			return fmt.Errorf("smtp: order %s: not sent: record the point of no return: %w: %w", m.OrderID, ErrTransient, err)
 		}
 	}
+	if ctx.Err() != nil {
+		s.drop()
+		return fmt.Errorf("smtp: order %s: not sent: %w: cancelled before the end of the message: %w", m.OrderID, ErrTransient, context.Cause(ctx))
+	}
 	s.line.extend(s.timeout)
 	if err := w.Close(); err != nil {
 		return s.failed(ctx, m, "end of message", err, true)

@@ -13,6 +13,7 @@ import (
 	smtpd "github.com/emersion/go-smtp"
 
 	"campaignd/internal/ledger"
+	"campaignd/internal/scheduler"
 )
 
 // mailServer is a real SMTP server (emersion/go-smtp) that records what it
@@ -21,8 +22,9 @@ type mailServer struct {
 	mu   sync.Mutex
 	msgs []mailMsg
 	// onData, when set, is called as a message arrives, before the server
-	// answers it.
+	// answers it; onRcpt as a recipient arrives, before it is answered.
 	onData func(to []string)
+	onRcpt func(to string)
 }
 
 type mailMsg struct {
@@ -43,6 +45,9 @@ func (s *mailSession) Mail(string, *smtpd.MailOptions) error { return nil }
 func (s *mailSession) Rcpt(to string, _ *smtpd.RcptOptions) error {
 	if strings.HasPrefix(to, "reject") {
 		return &smtpd.SMTPError{Code: 550, EnhancedCode: smtpd.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
+	if s.m.onRcpt != nil {
+		s.m.onRcpt(to)
 	}
 	s.to = append(s.to, to)
 	return nil
@@ -219,5 +224,81 @@ tls = "none"
 	}
 	if st, _ := eng.Pass(context.Background(), at("2026-11-12T00:00:00Z")); st.Sent != 0 || len(mail.received()) != 1 {
 		t.Fatalf("second pass sent again: %+v", st)
+	}
+}
+
+// TestStopSends: stopping cancels a send that has not reached its point of
+// no return at once (the order goes again at the next pass, with no
+// back-off and no problem recorded), gives one whose message is out a grace
+// period for the server's answer (then it is in doubt), and lets no later
+// send start.
+func TestStopSends(t *testing.T) {
+	tests := []struct {
+		name      string
+		stallRcpt bool
+		answer    bool // the server answers within the grace period
+		want      ledger.State
+	}{
+		{"stalled before the point of no return", true, false, ledger.Scheduled},
+		{"message out, no answer", false, false, ledger.InDoubt},
+		{"message out, answer within the grace", false, true, ledger.Sent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mail, port := startMailServer(t)
+			const id, later = "111-0000001-0000001", "111-0000002-0000002"
+			e := smtpEnv(t, port, id, later)
+			stalled, release := make(chan struct{}), make(chan struct{})
+			t.Cleanup(func() { close(release) })
+			stall := func() {
+				close(stalled)
+				<-release
+			}
+			stopped := make(chan struct{})
+			switch {
+			case tt.stallRcpt:
+				mail.onRcpt = func(string) { stall() }
+			case tt.answer:
+				mail.onData = func([]string) { close(stalled); <-stopped }
+			default:
+				mail.onData = func([]string) { stall() }
+			}
+			now := at("2026-11-11T00:00:00Z")
+			ctx, cancel := context.WithCancel(context.Background())
+			passDone := make(chan scheduler.PassStats, 1)
+			go func() {
+				st, err := e.engine.Pass(ctx, now)
+				if err != nil {
+					t.Error(err)
+				}
+				passDone <- st
+			}()
+			<-stalled
+			cancel() // the pass takes no new work ...
+			e.engine.StopSends(200 * time.Millisecond)
+			close(stopped) // ... and a server that answers now does so within the grace
+			select {
+			case <-passDone:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the pass did not end after StopSends")
+			}
+			rec := e.state(id)
+			if rec.State != tt.want {
+				t.Fatalf("the order in flight is %s (%s), want %s", rec.State, rec.Reason, tt.want)
+			}
+			if tt.want == ledger.Scheduled && (!rec.SendAt.Equal(now) || rec.LastError != "") {
+				t.Errorf("cancelled before the point of no return: send at %s, last error %q; want again at %s, no problem", rec.SendAt, rec.LastError, now)
+			}
+			if later := e.state(later); later.State != ledger.Scheduled || later.Attempts != 0 {
+				t.Errorf("the next order was touched: %s after %d attempts", later.State, later.Attempts)
+			}
+			// Once stopping, no send starts, even from a pass not told to stop.
+			mail.onRcpt, mail.onData = nil, nil
+			before := len(mail.received())
+			e.engine.Pass(context.Background(), now)
+			if n := len(mail.received()); n != before {
+				t.Errorf("%d messages went after StopSends", n-before)
+			}
+		})
 	}
 }
