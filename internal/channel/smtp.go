@@ -227,6 +227,10 @@ func (s *SMTP) Reconcile(ctx context.Context, m Message) (Verdict, error) {
 	return Unknown, nil
 }
 
+// quitTimeout bounds the polite QUIT of Close, which runs when the daemon
+// stops or reloads: a server that does not answer it must not hold either up.
+const quitTimeout = 5 * time.Second
+
 // Close ends the connection with QUIT.
 func (s *SMTP) Close() error {
 	s.mu.Lock()
@@ -234,7 +238,7 @@ func (s *SMTP) Close() error {
 	if s.session == nil {
 		return nil
 	}
-	s.line.extend(s.timeout)
+	s.line.extend(min(s.timeout, quitTimeout))
 	err := s.session.Quit()
 	s.drop()
 	if err != nil {

@@ -657,3 +657,66 @@ func TestSMTPCancelStalledSend(t *testing.T) {
 		})
 	}
 }
+
+// quietProxy forwards a TCP connection to addr until the client says QUIT,
+// and from then on swallows what the client sends: a server that never
+// answers QUIT.
+func quietProxy(t *testing.T, addr string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				return
+			}
+			t.Cleanup(func() { c.Close(); up.Close() })
+			go io.Copy(c, up)
+			go func() {
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					if bytes.Contains(bytes.ToUpper(buf[:n]), []byte("QUIT")) {
+						io.Copy(io.Discard, c)
+						return
+					}
+					up.Write(buf[:n])
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestSMTPCloseDoesNotWaitForQuit: Close, which runs when the daemon stops
+// or reloads, gives a server that does not answer QUIT a few seconds, not
+// the whole command timeout.
+func TestSMTPCloseDoesNotWaitForQuit(t *testing.T) {
+	t.Parallel()
+	be := &smtpBackend{}
+	port, _ := startSMTP(t, be, SMTPNoTLS)
+	s := newTestSMTP(t, quietProxy(t, fmt.Sprintf("127.0.0.1:%d", port)), SMTPNoTLS, nil, func(c *SMTPConfig) { c.Timeout = time.Hour })
+	if err := s.Send(context.Background(), smtpMessage(orderA, "abc@marketplace.amazon.de")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := s.Close()
+	if took := time.Since(start); took > quitTimeout+time.Second {
+		t.Fatalf("Close took %s with a server that does not answer QUIT, want about %s", took, quitTimeout)
+	}
+	if err == nil {
+		t.Error("Close reported no error although QUIT got no answer")
+	}
+}
