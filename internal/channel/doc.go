@@ -17,7 +17,12 @@
 // whether to retry, give up, look again tomorrow or record the order as
 // sent. After a crash left an order claimed, Reconcile says whether the
 // request went: outbox looks for the file, spapi asks Amazon whether the
-// action is still offered, smtp cannot know.
+// action is still offered, smtp knows only that a send which never reached
+// its point of no return (Message.PointOfNoReturn, just before the final
+// "." of the message) did not go.
+//
+// Cancelling the context of a Send cuts it short at once; the error says
+// whether anything may have gone (ErrInDoubt) or certainly not.
 //
 // The package keeps no package-level mutable state, takes the clock (Now,
 // Sleep) as configuration, and keeps buyer addresses, passwords, client
