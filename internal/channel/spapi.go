@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -147,31 +148,24 @@ func NewSPAPI(cfg SPAPIConfig) (*SPAPI, error) {
 			return nil, fmt.Errorf("spapi: %w", err)
 		}
 	}
-	if s.userAgent == "" {
-		s.userAgent = DefaultSPAPIUserAgent
-	}
+	s.defaults()
+	burst := cmp.Or(cfg.Burst, DefaultSPAPIBurst)
+	s.lim = rate.NewLimiter(rate.Limit(s.rate*paceHeadroom), max(burst-1, 1))
+	return s, nil
+}
+
+// defaults fills in what the configuration left unset.
+func (s *SPAPI) defaults() {
+	s.userAgent = cmp.Or(s.userAgent, DefaultSPAPIUserAgent)
+	s.rate = cmp.Or(s.rate, DefaultSPAPIRate)
+	s.maxRetries = max(cmp.Or(s.maxRetries, DefaultSPAPIMaxRetries), 0)
+	s.backoff = cmp.Or(s.backoff, DefaultSPAPIBackoff)
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.sleep == nil {
 		s.sleep = sleepCtx
 	}
-	if s.rate == 0 {
-		s.rate = DefaultSPAPIRate
-	}
-	burst := cfg.Burst
-	if burst == 0 {
-		burst = DefaultSPAPIBurst
-	}
-	if s.maxRetries == 0 {
-		s.maxRetries = DefaultSPAPIMaxRetries
-	}
-	s.maxRetries = max(s.maxRetries, 0)
-	if s.backoff == 0 {
-		s.backoff = DefaultSPAPIBackoff
-	}
-	s.lim = rate.NewLimiter(rate.Limit(s.rate*paceHeadroom), max(burst-1, 1))
-	return s, nil
 }
 
 // sleepCtx waits d or until ctx is done.

@@ -200,9 +200,15 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
+	return e.send(ctx, snd, rec, r.Message, now, st, log)
+}
+
+// send hands the claimed order's message to its channel and records the
+// outcome.
+func (e *Engine) send(ctx context.Context, snd channel.Sender, rec ledger.Record, msg channel.Message, now time.Time, st *PassStats, log *slog.Logger) error {
 	sendCtx, f, done := e.startSend(ctx)
 	defer done()
-	r.Message.PointOfNoReturn = func() error {
+	msg.PointOfNoReturn = func() error {
 		if err := e.passNoReturn(f); err != nil {
 			return err
 		}
@@ -210,11 +216,11 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		// leaves the order claimed without it, which reconciliation retries.
 		return e.Ledger.MarkDelivering(rec.Key, e.instant(now))
 	}
-	sendErr := snd.Send(sendCtx, r.Message)
+	sendErr := snd.Send(sendCtx, msg)
 	if sendErr != nil && errors.Is(context.Cause(sendCtx), ErrStopping) && !errors.Is(sendErr, ErrStopping) {
 		sendErr = fmt.Errorf("%w (%w)", sendErr, ErrStopping)
 	}
-	return e.record(sendCtx, snd, rec, r.Message, sendErr, e.instant(now), st, log)
+	return e.record(sendCtx, snd, rec, msg, sendErr, e.instant(now), st, log)
 }
 
 // startSend registers a send under way and returns its context, bounded by
