@@ -22,9 +22,15 @@ import (
 	"campaignd/internal/sdnotify"
 )
 
-// shutdownGrace is how long shutdown waits for an in-flight pass; it stays
-// below the unit's TimeoutStopSec.
-const shutdownGrace = 20 * time.Second
+// The stop sequence keeps well inside the unit's TimeoutStopSec (30 s):
+// a send whose message is already out gets sendGrace to receive its answer
+// before it is cancelled (any other send is cancelled at once), and the
+// pass gets shutdownGrace in all to record its outcome and end before the
+// ledger is closed.
+const (
+	sendGrace     = 10 * time.Second
+	shutdownGrace = 20 * time.Second
+)
 
 // daemon is the running `campaignd run`: it owns the ledger, and answers
 // the other commands on the control socket.
@@ -129,8 +135,13 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 }
 
 // once ingests every file in the inbox as it is (no settling: nothing is
-// expected to be writing) and runs one pass.
+// expected to be writing) and runs one pass. A signal stops it as it stops
+// the daemon: no new work, the send in flight cancelled (see StopSends).
 func (d *daemon) once(ctx context.Context) error {
+	defer context.AfterFunc(ctx, func() {
+		d.logger.Info("stopping: no new work; cancelling the send in flight")
+		d.engine.StopSends(sendGrace)
+	})()
 	entries, err := os.ReadDir(d.watcher.Dir)
 	if err != nil {
 		return fmt.Errorf("read inbox: %w", err)
@@ -212,22 +223,34 @@ func (d *daemon) serve(ctx context.Context, a *app) error {
 			}
 			watchDone = nil
 		case <-ctx.Done():
-			d.notify.Send(sdnotify.Stopping)
-			d.logger.Info("stopping: finishing the pass in flight")
-			stopWatch()
-			grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-			d.mu.Lock()
-			r := d.runner
-			d.mu.Unlock()
-			r.Stop(grace)
-			cancel()
-			if watchDone != nil {
-				<-watchDone
-			}
-			d.logger.Info("stopped")
+			d.stop(stopWatch, watchDone)
 			return nil
 		}
 	}
+}
+
+// stop is the daemon's stop sequence: take no new work (the inbox watcher
+// and the schedule stop, the pass takes no further order), cancel the send
+// in flight (see StopSends), wait for the pass to record its outcome, and
+// return; the caller then closes the ledger.
+func (d *daemon) stop(stopWatch func(), watchDone <-chan error) {
+	d.notify.Send(sdnotify.Stopping)
+	d.logger.Info("stopping: no new work; cancelling the send in flight")
+	stopWatch()
+	d.engine.StopSends(sendGrace)
+	grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	d.mu.Lock()
+	r := d.runner
+	d.mu.Unlock()
+	if err := r.Stop(grace); err != nil {
+		d.logger.Error("the send pass did not end in time; an order it left claimed is reconciled at the next start",
+			"waited", shutdownGrace.String())
+	}
+	if watchDone != nil {
+		<-watchDone
+	}
+	d.logger.Info("stopped")
 }
 
 func (d *daemon) startRunner(cfg *config.Config) error {

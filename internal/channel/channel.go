@@ -16,6 +16,18 @@ type Message struct {
 	Subject, Body string // plain text, already policy-checked by the caller
 	Language      string
 	Date          time.Time // the send instant (the caller's clock; used for the Date header)
+
+	// PointOfNoReturn, if set, is called by a channel that cannot ask its
+	// peer afterwards whether a request went (smtp) at the last moment the
+	// send can still be abandoned without a trace: the server accepted the
+	// recipient and holds the message, but for the "." that ends it. The
+	// caller records it durably. If it returns an error the send is
+	// abandoned, and certainly did not go.
+	PointOfNoReturn func() error
+	// BeforePointOfNoReturn is set by a caller of Reconcile that recorded
+	// that the interrupted send never reached PointOfNoReturn: a channel
+	// that calls PointOfNoReturn then knows the request did not go.
+	BeforePointOfNoReturn bool
 }
 
 // Sender sends review requests over one channel.

@@ -47,6 +47,9 @@ type smtpBackend struct {
 	authBad  int
 	msgs     []received
 	conns    []*smtpd.Conn
+	rcpts    int           // recipients accepted
+	stall    chan struct{} // recipients "stallrcpt…" and "stalldata…" wait for it to close
+	stalled  chan string   // told "rcpt" or "data" when a session starts to stall
 }
 
 func (b *smtpBackend) NewSession(c *smtpd.Conn) (smtpd.Session, error) {
@@ -97,9 +100,20 @@ func (s *smtpSession) Rcpt(to string, _ *smtpd.RcptOptions) error {
 		return &smtpd.SMTPError{Code: 451, EnhancedCode: smtpd.EnhancedCode{4, 3, 0}, Message: "Mailbox " + to + " busy, try again later"}
 	case strings.HasPrefix(to, "reject"):
 		return &smtpd.SMTPError{Code: 550, EnhancedCode: smtpd.EnhancedCode{5, 1, 1}, Message: "Recipient " + to + " rejected"}
+	case strings.HasPrefix(to, "stallrcpt"):
+		s.b.stallHere("rcpt")
 	}
+	s.b.mu.Lock()
+	s.b.rcpts++
+	s.b.mu.Unlock()
 	s.to = append(s.to, to)
 	return nil
+}
+
+// stallHere blocks the session, without answering, until the test ends.
+func (b *smtpBackend) stallHere(where string) {
+	b.stalled <- where
+	<-b.stall
 }
 
 func (s *smtpSession) Data(r io.Reader) error {
@@ -108,6 +122,9 @@ func (s *smtpSession) Data(r io.Reader) error {
 		return err
 	}
 	_, isTLS := s.c.TLSConnectionState()
+	if len(s.to) > 0 && strings.HasPrefix(s.to[0], "stalldata") {
+		s.b.stallHere("data") // the whole message is here; the answer never comes
+	}
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()
 	s.b.msgs = append(s.b.msgs, received{From: s.from, To: append([]string(nil), s.to...), Data: data, TLS: isTLS, User: s.user})
@@ -521,7 +538,185 @@ func TestSMTPInDoubt(t *testing.T) {
 	if n := be.sessionCount(); n != 2 {
 		t.Errorf("connections = %d, want 2", n)
 	}
-	if err := classifySend(errors.New("write tcp: broken pipe")); !errors.Is(err, ErrTransient) {
-		t.Errorf("network error = %v, want ErrTransient", err)
+}
+
+// TestSMTPPointOfNoReturn: the hook runs once the server accepted the
+// recipient, before the message is complete at the server; a hook that
+// fails abandons the send, and the server discards the unterminated
+// message.
+func TestSMTPPointOfNoReturn(t *testing.T) {
+	be := &smtpBackend{}
+	port, _ := startSMTP(t, be, SMTPNoTLS)
+	s := newTestSMTP(t, port, SMTPNoTLS, nil, nil)
+	ctx := context.Background()
+
+	calls := 0
+	m := smtpMessage(orderA, "abc@marketplace.amazon.de")
+	m.PointOfNoReturn = func() error {
+		calls++
+		be.mu.Lock()
+		defer be.mu.Unlock()
+		if be.rcpts != 1 || len(be.msgs) != 0 {
+			t.Errorf("at the point of no return the server accepted %d recipients and holds %d messages, want 1 and 0", be.rcpts, len(be.msgs))
+		}
+		return nil
+	}
+	if err := s.Send(ctx, m); err != nil || calls != 1 || len(be.messages()) != 1 {
+		t.Fatalf("Send = %v with %d hook calls and %d messages at the server, want nil, 1, 1", err, calls, len(be.messages()))
+	}
+
+	// A refused recipient never reaches the point of no return.
+	refused := smtpMessage(orderB, "reject-abc@marketplace.amazon.de")
+	refused.PointOfNoReturn = func() error { t.Error("hook called for a refused recipient"); return nil }
+	if err := s.Send(ctx, refused); !errors.Is(err, ErrPermanent) {
+		t.Fatalf("refused recipient: %v", err)
+	}
+
+	// A hook that cannot record the point of no return stops the send.
+	failing := smtpMessage("111-1111111-1111111", "def@marketplace.amazon.de")
+	failing.PointOfNoReturn = func() error { return errors.New("ledger: disk full") }
+	err := s.Send(ctx, failing)
+	if !errors.Is(err, ErrTransient) || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("failing hook: Send = %v, want ErrTransient naming the cause", err)
+	}
+	if n := len(be.messages()); n != 1 {
+		t.Fatalf("server holds %d messages after a failed hook, want 1", n)
+	}
+	// The connection was dropped with the message unterminated; the next
+	// send dials again.
+	if err := s.Send(ctx, smtpMessage("222-2222222-2222222", "ghi@marketplace.amazon.de")); err != nil {
+		t.Fatal(err)
+	}
+	if n, sessions := len(be.messages()), be.sessionCount(); n != 2 || sessions != 2 {
+		t.Errorf("messages = %d, connections = %d; want 2 and 2", n, sessions)
+	}
+}
+
+func TestSMTPReconcileKnowsBeforePointOfNoReturn(t *testing.T) {
+	s := newTestSMTP(t, 25, SMTPNoTLS, nil, func(c *SMTPConfig) { c.Host = "127.0.0.1" })
+	m := smtpMessage(orderA, "abc@marketplace.amazon.de")
+	if v, err := s.Reconcile(context.Background(), m); v != Unknown || err != nil {
+		t.Errorf("Reconcile without a record = %v, %v; want unknown", v, err)
+	}
+	m.BeforePointOfNoReturn = true
+	if v, err := s.Reconcile(context.Background(), m); v != NotSent || err != nil {
+		t.Errorf("Reconcile before the point of no return = %v, %v; want not_sent", v, err)
+	}
+}
+
+// TestSMTPCancelStalledSend: a server that stops answering does not hold a
+// send beyond its context: before the point of no return the send is a safe
+// retry, after the whole message went it is in doubt. Either way the next
+// send dials a fresh connection.
+func TestSMTPCancelStalledSend(t *testing.T) {
+	tests := []struct {
+		to, where string
+		want      error
+		hook      int
+	}{
+		{"stallrcpt-abc@marketplace.amazon.de", "rcpt", ErrTransient, 0},
+		{"stalldata-abc@marketplace.amazon.de", "data", ErrInDoubt, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.where, func(t *testing.T) {
+			be := &smtpBackend{stall: make(chan struct{}), stalled: make(chan string, 1)}
+			port, _ := startSMTP(t, be, SMTPNoTLS)
+			t.Cleanup(func() { close(be.stall) })
+			// The configured timeout is far away: only the cancellation ends the send.
+			s := newTestSMTP(t, port, SMTPNoTLS, nil, func(c *SMTPConfig) { c.Timeout = time.Hour })
+			ctx, cancel := context.WithCancel(context.Background())
+			m := smtpMessage(orderA, tt.to)
+			hook := 0
+			m.PointOfNoReturn = func() error { hook++; return nil }
+			done := make(chan error, 1)
+			go func() { done <- s.Send(ctx, m) }()
+			if got := <-be.stalled; got != tt.where {
+				t.Fatalf("server stalled at %s, want %s", got, tt.where)
+			}
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, tt.want) || !errors.Is(err, context.Canceled) {
+					t.Fatalf("Send = %v, want %v wrapping context.Canceled", err, tt.want)
+				}
+				if tt.want == ErrTransient && errors.Is(err, ErrPermanent) {
+					t.Errorf("a send cancelled before the point of no return is not a safe retry: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Send did not return after its context was cancelled")
+			}
+			if hook != tt.hook {
+				t.Errorf("hook calls = %d, want %d", hook, tt.hook)
+			}
+			if err := s.Send(context.Background(), smtpMessage(orderB, "ok@marketplace.amazon.de")); err != nil {
+				t.Fatalf("send after the cancelled one: %v", err)
+			}
+			if n := be.sessionCount(); n != 2 {
+				t.Errorf("connections = %d, want 2 (the cut one and a fresh one)", n)
+			}
+		})
+	}
+}
+
+// quietProxy forwards a TCP connection to addr until the client says QUIT,
+// and from then on swallows what the client sends: a server that never
+// answers QUIT.
+func quietProxy(t *testing.T, addr string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", addr)
+			if err != nil {
+				c.Close()
+				return
+			}
+			t.Cleanup(func() { c.Close(); up.Close() })
+			go io.Copy(c, up)
+			go func() {
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if err != nil {
+						return
+					}
+					if bytes.Contains(bytes.ToUpper(buf[:n]), []byte("QUIT")) {
+						io.Copy(io.Discard, c)
+						return
+					}
+					up.Write(buf[:n])
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestSMTPCloseDoesNotWaitForQuit: Close, which runs when the daemon stops
+// or reloads, gives a server that does not answer QUIT a few seconds, not
+// the whole command timeout.
+func TestSMTPCloseDoesNotWaitForQuit(t *testing.T) {
+	t.Parallel()
+	be := &smtpBackend{}
+	port, _ := startSMTP(t, be, SMTPNoTLS)
+	s := newTestSMTP(t, quietProxy(t, fmt.Sprintf("127.0.0.1:%d", port)), SMTPNoTLS, nil, func(c *SMTPConfig) { c.Timeout = time.Hour })
+	if err := s.Send(context.Background(), smtpMessage(orderA, "abc@marketplace.amazon.de")); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err := s.Close()
+	if took := time.Since(start); took > quitTimeout+time.Second {
+		t.Fatalf("Close took %s with a server that does not answer QUIT, want about %s", took, quitTimeout)
+	}
+	if err == nil {
+		t.Error("Close reported no error although QUIT got no answer")
 	}
 }

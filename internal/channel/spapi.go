@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"campaignd/internal/lwa"
 )
 
 // The Solicitations API action campaignd sends.
@@ -24,23 +29,33 @@ const (
 	DefaultSPAPIRate       = 1.0 // requests per second (Solicitations usage plan)
 	DefaultSPAPIBurst      = 5
 	DefaultSPAPIMaxRetries = 3
+	DefaultSPAPIBackoff    = time.Second
 	DefaultSPAPIUserAgent  = "campaignd/dev (Language=Go; Platform=Linux)"
-	// tokenEarly is how long before its expiry an access token is refreshed.
-	tokenEarly = 60 * time.Second
-	// backoffBase is the first retry delay after a 429 or 5xx; it doubles per retry.
-	backoffBase = time.Second
-	backoffMax  = 60 * time.Second
-	maxBody     = 1 << 20
+	// backoffMax caps the retry delay, which doubles per retry.
+	backoffMax = 60 * time.Second
+	maxBody    = 1 << 20
 )
+
+// paceHeadroom is the share of the allowed rate campaignd uses. Amazon
+// counts a request when it arrives, and network delay bunches requests up
+// on the way: pacing at 95 % of the rate, with one request less of burst,
+// leaves room for up to one interval of jitter, and never a 429 of our own
+// making.
+const paceHeadroom = 0.95
 
 // marketplaceIDPattern is what an SP-API marketplace id looks like.
 var marketplaceIDPattern = regexp.MustCompile(`^[A-Z0-9]{5,20}$`)
 
-// SPAPIConfig configures the spapi channel. Endpoint, TokenEndpoint,
-// ClientID, ClientSecret and RefreshToken are required.
+// SPAPIConfig configures the spapi channel. Endpoint is required, and
+// either Tokens or all of TokenEndpoint, ClientID, ClientSecret and
+// RefreshToken.
 type SPAPIConfig struct {
 	// Endpoint is the regional SP-API base URL, e.g. "https://sellingpartnerapi-eu.amazon.com".
 	Endpoint string
+	// Tokens is the account's LWA token source, shared with the other
+	// SP-API clients of the account. When nil, NewSPAPI builds one from
+	// the four fields below.
+	Tokens *lwa.Source
 	// TokenEndpoint is the LWA token URL, "https://api.amazon.com/auth/o2/token".
 	TokenEndpoint string
 	// ClientID, ClientSecret and RefreshToken are the LWA credentials. They
@@ -51,19 +66,24 @@ type SPAPIConfig struct {
 	// UserAgent is sent on every request; Amazon requires
 	// "AppName/Version (Language=Go; Platform=Linux)". Defaults to DefaultSPAPIUserAgent.
 	UserAgent string
-	// Now defaults to time.Now.
+	// Now stamps x-amz-date; it defaults to time.Now. Pacing never reads
+	// it: the rate limiter runs on the monotonic clock.
 	Now func() time.Time
-	// Sleep waits d or until ctx is done; it is used by the rate limiter and
-	// the retry backoff. Defaults to a real timer.
+	// Sleep waits d or until ctx is done between retries. Defaults to a
+	// real timer.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Rate is the request rate in requests per second (default 1). An
-	// x-amzn-RateLimit-Limit answer lower than Rate lowers it.
+	// Rate is the allowed request rate in requests per second (default 1,
+	// Amazon's usage plan). An x-amzn-RateLimit-Limit answer lower than Rate
+	// lowers it. Requests are paced a little below it (see paceHeadroom).
 	Rate float64
-	// Burst is the token bucket's size (default 5).
+	// Burst is the allowed burst (default 5); campaignd bursts one less.
 	Burst int
 	// MaxRetries is how often a request answered with 429 or 5xx, or lost
 	// to a network error, is retried (default 3; negative: never).
 	MaxRetries int
+	// Backoff is the first retry delay; it doubles per retry up to a
+	// minute (default 1 s).
+	Backoff time.Duration
 }
 
 // String describes the configuration without the client secret and the
@@ -75,8 +95,8 @@ func (c SPAPIConfig) String() string {
 		}
 		return "[redacted]"
 	}
-	return fmt.Sprintf("{Endpoint:%s TokenEndpoint:%s ClientID:%s ClientSecret:%s RefreshToken:%s UserAgent:%s Rate:%v Burst:%d MaxRetries:%d}",
-		c.Endpoint, c.TokenEndpoint, c.ClientID, red(c.ClientSecret), red(c.RefreshToken), c.UserAgent, c.Rate, c.Burst, c.MaxRetries)
+	return fmt.Sprintf("{Endpoint:%s TokenEndpoint:%s ClientID:%s ClientSecret:%s RefreshToken:%s UserAgent:%s Rate:%v Burst:%d MaxRetries:%d Backoff:%s}",
+		c.Endpoint, c.TokenEndpoint, c.ClientID, red(c.ClientSecret), red(c.RefreshToken), c.UserAgent, c.Rate, c.Burst, c.MaxRetries, c.Backoff)
 }
 
 // GoString is String, so that %#v does not print the secrets either.
@@ -85,94 +105,67 @@ func (c SPAPIConfig) GoString() string { return "channel.SPAPIConfig" + c.String
 // SPAPI sends review requests through Amazon's Solicitations API: for each
 // order it asks which solicitation actions are offered and, if
 // productReviewAndSellerFeedback is, creates it. Amazon writes the email.
-// Requests of one SPAPI share one token bucket; build one per account.
+// Requests of one SPAPI share one rate limiter; build one per account.
 type SPAPI struct {
 	endpoint   *url.URL
-	tokenURL   string
-	clientID   string
-	secret     string
-	refresh    string
+	tokens     *lwa.Source
 	client     *http.Client
 	userAgent  string
 	now        func() time.Time
 	sleep      func(context.Context, time.Duration) error
 	maxRetries int
+	backoff    time.Duration
 
-	tokenMu sync.Mutex
-	token   string
-	expiry  time.Time
-
-	limitMu sync.Mutex
-	rate    float64
-	burst   float64
-	tokens  float64
-	last    time.Time
+	// lim paces requests. golang.org/x/time/rate reads time.Now, whose
+	// monotonic reading is immune to the pass's clock (run --at) and to
+	// the wall clock being set.
+	lim    *rate.Limiter
+	rateMu sync.Mutex
+	rate   float64 // the allowed rate; lim runs at paceHeadroom of it
 }
 
 // NewSPAPI returns an spapi channel for one account.
 func NewSPAPI(cfg SPAPIConfig) (*SPAPI, error) {
-	var missing []string
-	for _, f := range []struct{ name, v string }{
-		{"endpoint", cfg.Endpoint}, {"token_endpoint", cfg.TokenEndpoint}, {"client_id", cfg.ClientID},
-		{"client_secret", cfg.ClientSecret}, {"refresh_token", cfg.RefreshToken},
-	} {
-		if f.v == "" {
-			missing = append(missing, f.name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("spapi: missing %s", strings.Join(missing, ", "))
+	if cfg.Endpoint == "" {
+		return nil, errors.New("spapi: missing endpoint")
 	}
 	ep, err := url.Parse(strings.TrimRight(cfg.Endpoint, "/"))
 	if err != nil || (ep.Scheme != "https" && ep.Scheme != "http") || ep.Host == "" {
 		return nil, fmt.Errorf("spapi: endpoint %q is not an http(s) URL", cfg.Endpoint)
 	}
-	if tu, err := url.Parse(cfg.TokenEndpoint); err != nil || (tu.Scheme != "https" && tu.Scheme != "http") || tu.Host == "" {
-		return nil, fmt.Errorf("spapi: token endpoint %q is not an http(s) URL", cfg.TokenEndpoint)
+	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) || cfg.Burst < 0 || cfg.Backoff < 0 {
+		return nil, fmt.Errorf("spapi: rate %v, burst %d and backoff %s must not be negative", cfg.Rate, cfg.Burst, cfg.Backoff)
 	}
-	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) || cfg.Burst < 0 {
-		return nil, fmt.Errorf("spapi: rate %v and burst %d must not be negative", cfg.Rate, cfg.Burst)
-	}
-	s := &SPAPI{
-		endpoint:   ep,
-		tokenURL:   cfg.TokenEndpoint,
-		clientID:   cfg.ClientID,
-		secret:     cfg.ClientSecret,
-		refresh:    cfg.RefreshToken,
-		client:     cfg.HTTPClient,
-		userAgent:  cfg.UserAgent,
-		now:        cfg.Now,
-		sleep:      cfg.Sleep,
-		maxRetries: cfg.MaxRetries,
-		rate:       cfg.Rate,
-		burst:      float64(cfg.Burst),
-	}
+	s := &SPAPI{endpoint: ep, tokens: cfg.Tokens, client: cfg.HTTPClient, userAgent: cfg.UserAgent, now: cfg.Now,
+		sleep: cfg.Sleep, maxRetries: cfg.MaxRetries, backoff: cfg.Backoff, rate: cfg.Rate}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: 30 * time.Second}
 	}
-	if s.userAgent == "" {
-		s.userAgent = DefaultSPAPIUserAgent
+	if s.tokens == nil {
+		s.tokens, err = lwa.New(lwa.Config{TokenEndpoint: cfg.TokenEndpoint, ClientID: cfg.ClientID,
+			ClientSecret: cfg.ClientSecret, RefreshToken: cfg.RefreshToken, HTTPClient: s.client, UserAgent: cfg.UserAgent})
+		if err != nil {
+			return nil, fmt.Errorf("spapi: %w", err)
+		}
 	}
+	s.defaults()
+	burst := cmp.Or(cfg.Burst, DefaultSPAPIBurst)
+	s.lim = rate.NewLimiter(rate.Limit(s.rate*paceHeadroom), max(burst-1, 1))
+	return s, nil
+}
+
+// defaults fills in what the configuration left unset.
+func (s *SPAPI) defaults() {
+	s.userAgent = cmp.Or(s.userAgent, DefaultSPAPIUserAgent)
+	s.rate = cmp.Or(s.rate, DefaultSPAPIRate)
+	s.maxRetries = max(cmp.Or(s.maxRetries, DefaultSPAPIMaxRetries), 0)
+	s.backoff = cmp.Or(s.backoff, DefaultSPAPIBackoff)
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.sleep == nil {
 		s.sleep = sleepCtx
 	}
-	if s.rate == 0 {
-		s.rate = DefaultSPAPIRate
-	}
-	if s.burst == 0 {
-		s.burst = DefaultSPAPIBurst
-	}
-	if s.maxRetries == 0 {
-		s.maxRetries = DefaultSPAPIMaxRetries
-	}
-	if s.maxRetries < 0 {
-		s.maxRetries = 0
-	}
-	s.tokens = s.burst
-	return s, nil
 }
 
 // sleepCtx waits d or until ctx is done.
@@ -205,11 +198,11 @@ func (s *SPAPI) Close() error {
 	return nil
 }
 
-// Rate returns the request rate currently applied, after any lowering by an
-// x-amzn-RateLimit-Limit answer.
+// Rate returns the allowed request rate, after any lowering by an
+// x-amzn-RateLimit-Limit answer. Requests go at paceHeadroom of it.
 func (s *SPAPI) Rate() float64 {
-	s.limitMu.Lock()
-	defer s.limitMu.Unlock()
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
 	return s.rate
 }
 
@@ -404,62 +397,78 @@ func (s *SPAPI) do(ctx context.Context, method, path, marketplaceID string) (*re
 	u.RawPath = ""
 	u.RawQuery = url.Values{"marketplaceIds": {marketplaceID}}.Encode()
 	target := u.String()
-
 	for attempt := 0; ; attempt++ {
-		if err := s.wait(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrTransient, err)
-		}
-		token, err := s.accessToken(ctx)
-		if err != nil {
+		r, retryErr, err := s.attempt(ctx, method, path, target)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		req, err := http.NewRequestWithContext(ctx, method, target, http.NoBody)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrPermanent, err)
-		}
-		req.Header.Set("x-amz-access-token", token)
-		req.Header.Set("user-agent", s.userAgent)
-		req.Header.Set("x-amz-date", s.now().UTC().Format("20060102T150405Z"))
-		req.Header.Set("accept", "application/hal+json, application/json")
-
-		resp, err := s.client.Do(req)
-		var r *response
-		var retryErr error
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w: %w", ErrTransient, ctx.Err())
-			}
-			retryErr = fmt.Errorf("%w: %s %s: %w", ErrTransient, method, path, stripURLError(err))
-		} else {
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-			resp.Body.Close()
-			s.observeRateLimit(resp.Header.Get("x-amzn-RateLimit-Limit"))
-			r = &response{status: resp.StatusCode, body: body, requestID: resp.Header.Get("x-amzn-RequestId")}
-			switch {
-			case rerr != nil:
-				retryErr = fmt.Errorf("%w: %s %s: read answer: %w", ErrTransient, method, path, rerr)
-				r = nil
-			case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-				retryErr = r.classify()
-			case resp.StatusCode == http.StatusForbidden && isTokenProblem(r):
-				// The cached token may have been revoked or expired early: drop it
-				// so the next request asks LWA for a new one.
-				s.dropToken(token)
-				return r, nil
-			default:
-				return r, nil
-			}
-		}
-		if attempt >= s.maxRetries {
-			if r != nil {
-				return r, nil
-			}
+		case retryErr == nil:
+			return r, nil
+		case attempt >= s.maxRetries && r != nil:
+			return r, nil
+		case attempt >= s.maxRetries:
 			return nil, retryErr
 		}
-		if err := s.sleep(ctx, backoff(attempt)); err != nil {
+		if err := s.sleep(ctx, backoff(s.backoff, attempt)); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTransient, err)
 		}
 	}
+}
+
+// attempt sends one request and reads the answer. retryErr is set when the
+// request may be retried (a 429, a 5xx, a network error; r keeps the answer
+// if there was one), err when it must not be (no token, a cancelled
+// context).
+func (s *SPAPI) attempt(ctx context.Context, method, path, target string) (r *response, retryErr, err error) {
+	if err := s.lim.Wait(ctx); err != nil {
+		return nil, nil, fmt.Errorf("%w: wait for the rate limit: %w", ErrTransient, err)
+	}
+	token, err := s.tokens.Token(ctx)
+	if err != nil {
+		return nil, nil, tokenError(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, http.NoBody)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	req.Header.Set("x-amz-access-token", token)
+	req.Header.Set("user-agent", s.userAgent)
+	req.Header.Set("x-amz-date", s.now().UTC().Format("20060102T150405Z"))
+	req.Header.Set("accept", "application/hal+json, application/json")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrTransient, ctx.Err())
+		}
+		return nil, fmt.Errorf("%w: %s %s: %w", ErrTransient, method, path, stripURLError(err)), nil
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	resp.Body.Close()
+	s.observeRateLimit(resp.Header.Get("x-amzn-RateLimit-Limit"))
+	if rerr != nil {
+		return nil, fmt.Errorf("%w: %s %s: read answer: %w", ErrTransient, method, path, rerr), nil
+	}
+	r = &response{status: resp.StatusCode, body: body, requestID: resp.Header.Get("x-amzn-RequestId")}
+	switch {
+	case r.status == http.StatusTooManyRequests:
+		s.drain()
+		return r, r.classify(), nil
+	case r.status >= 500:
+		return r, r.classify(), nil
+	case r.status == http.StatusForbidden && isTokenProblem(r):
+		// The cached token may have been revoked or expired early: drop it
+		// so the next request asks LWA for a new one.
+		s.tokens.Invalidate(token)
+	}
+	return r, nil, nil
+}
+
+// tokenError maps an LWA failure to the channel's sentinels.
+func tokenError(err error) error {
+	if errors.Is(err, lwa.ErrAuth) {
+		return fmt.Errorf("%w: %w", ErrAuth, err)
+	}
+	return fmt.Errorf("%w: %w", ErrTransient, err)
 }
 
 // stripURLError drops the URL from a *url.Error (the query is harmless, but
@@ -477,37 +486,26 @@ func isTokenProblem(r *response) bool {
 	return errors.Is(err, ErrAuth)
 }
 
-// backoff is the delay before retry attempt+1: 1 s, 2 s, 4 s … capped.
-func backoff(attempt int) time.Duration {
-	d := backoffBase << attempt
+// backoff is the delay before retry attempt+1: base, then doubled per
+// retry, capped at a minute.
+func backoff(base time.Duration, attempt int) time.Duration {
+	d := base << attempt
 	if d > backoffMax || d <= 0 {
 		return backoffMax
 	}
 	return d
 }
 
-// wait takes one token from the bucket, sleeping (through s.sleep) until it
-// is there. A token is reserved before sleeping, so concurrent callers queue
-// up behind each other.
-func (s *SPAPI) wait(ctx context.Context) error {
-	s.limitMu.Lock()
-	now := s.now()
-	if !s.last.IsZero() && now.After(s.last) {
-		s.tokens = math.Min(s.burst, s.tokens+now.Sub(s.last).Seconds()*s.rate)
+// drain empties the bucket after a 429. Amazon's bucket for the account is
+// empty (another application of the seller's may share the quota), so the
+// next requests must wait for it to refill instead of spending a burst.
+func (s *SPAPI) drain() {
+	now := time.Now()
+	// Rounded up: a fraction of a token left behind would let the next
+	// request go almost at once.
+	if n := int(math.Ceil(s.lim.TokensAt(now))); n > 0 {
+		s.lim.ReserveN(now, n)
 	}
-	if s.last.IsZero() || now.After(s.last) {
-		s.last = now
-	}
-	s.tokens--
-	var d time.Duration
-	if s.tokens < 0 {
-		d = time.Duration(math.Ceil(-s.tokens / s.rate * float64(time.Second)))
-	}
-	s.limitMu.Unlock()
-	if d <= 0 {
-		return ctx.Err()
-	}
-	return s.sleep(ctx, d)
 }
 
 // observeRateLimit lowers the rate to what Amazon says applies. It never
@@ -520,102 +518,10 @@ func (s *SPAPI) observeRateLimit(v string) {
 	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
 		return
 	}
-	s.limitMu.Lock()
-	defer s.limitMu.Unlock()
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
 	if r < s.rate {
 		s.rate = r
+		s.lim.SetLimit(rate.Limit(r * paceHeadroom))
 	}
-}
-
-// tokenResponse is LWA's answer to a refresh_token grant, or its error.
-type tokenResponse struct {
-	AccessToken      string `json:"access_token"`
-	TokenType        string `json:"token_type"`
-	ExpiresIn        int64  `json:"expires_in"`
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description"`
-}
-
-// accessToken returns a cached LWA access token or fetches a new one with
-// the refresh token. A token is used until 60 s before it expires.
-func (s *SPAPI) accessToken(ctx context.Context) (string, error) {
-	s.tokenMu.Lock()
-	defer s.tokenMu.Unlock()
-	now := s.now()
-	if s.token != "" && now.Before(s.expiry) {
-		return s.token, nil
-	}
-	form := url.Values{
-		"grant_type":    {"refresh_token"},
-		"refresh_token": {s.refresh},
-		"client_id":     {s.clientID},
-		"client_secret": {s.secret},
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", fmt.Errorf("lwa token: %w: %w", ErrPermanent, err)
-	}
-	req.Header.Set("content-type", "application/x-www-form-urlencoded;charset=UTF-8")
-	req.Header.Set("user-agent", s.userAgent)
-	req.Header.Set("accept", "application/json")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("lwa token: %w: %w", ErrTransient, stripURLError(err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return "", fmt.Errorf("lwa token: read answer: %w: %w", ErrTransient, err)
-	}
-	var tr tokenResponse
-	jerr := json.Unmarshal(body, &tr)
-	if resp.StatusCode != http.StatusOK {
-		desc := tr.Error
-		if tr.ErrorDescription != "" {
-			desc += ": " + tr.ErrorDescription
-		}
-		desc = s.redact(desc)
-		if desc == "" {
-			desc = "no error code"
-		}
-		switch {
-		case tr.Error == "invalid_grant":
-			return "", fmt.Errorf("lwa token: http %d: %s: the refresh token is invalid, expired or revoked; authorize the application again in Seller Central: %w",
-				resp.StatusCode, desc, ErrAuth)
-		case tr.Error == "invalid_client" || tr.Error == "unauthorized_client" || resp.StatusCode == http.StatusUnauthorized:
-			return "", fmt.Errorf("lwa token: http %d: %s: the client id or client secret is wrong: %w", resp.StatusCode, desc, ErrAuth)
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			return "", fmt.Errorf("lwa token: http %d: %s: %w", resp.StatusCode, desc, ErrTransient)
-		default:
-			return "", fmt.Errorf("lwa token: http %d: %s: %w", resp.StatusCode, desc, ErrAuth)
-		}
-	}
-	if jerr != nil || tr.AccessToken == "" {
-		return "", fmt.Errorf("lwa token: answer has no access token: %w", ErrTransient)
-	}
-	s.token = tr.AccessToken
-	s.expiry = now.Add(time.Duration(tr.ExpiresIn)*time.Second - tokenEarly)
-	return s.token, nil
-}
-
-// dropToken forgets token if it is still the cached one.
-func (s *SPAPI) dropToken(token string) {
-	s.tokenMu.Lock()
-	defer s.tokenMu.Unlock()
-	if s.token == token {
-		s.token = ""
-	}
-}
-
-// redact removes the credentials from text that came back from LWA.
-func (s *SPAPI) redact(text string) string {
-	for _, secret := range []string{s.secret, s.refresh} {
-		if secret != "" {
-			text = strings.ReplaceAll(text, secret, "[redacted]")
-		}
-	}
-	if len(text) > 300 {
-		text = text[:300] + "…"
-	}
-	return text
 }

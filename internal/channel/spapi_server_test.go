@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // The 403 messages Amazon answers with (amazon-api-and-policy.md §1).
@@ -34,6 +36,7 @@ type canned struct {
 	status  int
 	headers map[string]string
 	body    string
+	drain   bool // empty the quota bucket (another application used it up)
 }
 
 // loggedRequest is what the fake SP-API saw.
@@ -42,6 +45,8 @@ type loggedRequest struct {
 	Token, UserAgent, Date string
 	Body                   string
 	ContentType            string
+	At                     time.Time // arrival, on the monotonic clock
+	Status                 int
 }
 
 // fakeSPAPI follows solicitations.json: the two paths, the single
@@ -55,6 +60,7 @@ type fakeSPAPI struct {
 	log       []loggedRequest
 	forced    map[string][]canned // by method
 	rateLimit string              // x-amzn-RateLimit-Limit on normal answers
+	quota     *rate.Limiter       // when set, Amazon's token bucket: 429 QuotaExceeded when empty
 	reqID     int
 	srv       *httptest.Server
 }
@@ -65,7 +71,7 @@ var (
 )
 
 func newFakeSPAPI(t *testing.T) *fakeSPAPI {
-	f := &fakeSPAPI{t: t, orders: map[string]*fakeOrder{}, tokens: map[string]bool{}, forced: map[string][]canned{}, rateLimit: "1.0"}
+	f := &fakeSPAPI{t: t, orders: map[string]*fakeOrder{}, tokens: map[string]bool{}, forced: map[string][]canned{}, rateLimit: "100"}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -82,6 +88,27 @@ func (f *fakeSPAPI) force(method string, c canned) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.forced[method] = append(f.forced[method], c)
+}
+
+// setQuota makes the fake enforce a usage plan of r requests per second
+// with burst b, answering 429 QuotaExceeded to a request that finds the
+// bucket empty, as Amazon does. It also advertises r in x-amzn-RateLimit-Limit.
+func (f *fakeSPAPI) setQuota(r float64, b int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.quota = rate.NewLimiter(rate.Limit(r), b)
+	f.rateLimit = fmt.Sprint(r)
+}
+
+// statuses counts the answers by status.
+func (f *fakeSPAPI) statuses() map[int]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[int]int{}
+	for _, r := range f.log {
+		out[r.Status]++
+	}
+	return out
 }
 
 func (f *fakeSPAPI) requests() []loggedRequest {
@@ -106,6 +133,7 @@ func (f *fakeSPAPI) writeErrors(w http.ResponseWriter, status int, code, message
 }
 
 func (f *fakeSPAPI) serve(w http.ResponseWriter, r *http.Request) {
+	at := time.Now()
 	body, _ := io.ReadAll(r.Body)
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -114,16 +142,49 @@ func (f *fakeSPAPI) serve(w http.ResponseWriter, r *http.Request) {
 	f.log = append(f.log, loggedRequest{
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 		Token: r.Header.Get("x-amz-access-token"), UserAgent: r.Header.Get("User-Agent"),
-		Date: r.Header.Get("x-amz-date"), Body: string(body), ContentType: r.Header.Get("Content-Type"),
+		Date: r.Header.Get("x-amz-date"), Body: string(body), ContentType: r.Header.Get("Content-Type"), At: at,
 	})
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() { f.log[len(f.log)-1].Status = sw.status }()
+	f.answer(sw, r, body, at)
+}
+
+// statusWriter remembers the status an answer was sent with.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (f *fakeSPAPI) answer(w http.ResponseWriter, r *http.Request, body []byte, at time.Time) {
 	if q := f.forced[r.Method]; len(q) > 0 {
 		f.forced[r.Method] = q[1:]
+		if q[0].drain && f.quota != nil {
+			// A fresh bucket is full; taking all of it leaves exactly none.
+			f.quota = rate.NewLimiter(f.quota.Limit(), f.quota.Burst())
+			f.quota.AllowN(at, f.quota.Burst())
+		}
 		for k, v := range q[0].headers {
 			w.Header().Set(k, v)
 		}
 		w.Header().Set("Content-Type", "application/hal+json")
 		w.WriteHeader(q[0].status)
 		io.WriteString(w, q[0].body)
+		return
+	}
+	if f.quota != nil && !f.quota.AllowN(at, 1) {
+		f.writeErrors(w, http.StatusTooManyRequests, "QuotaExceeded", "You exceeded your quota for the requested resource.")
 		return
 	}
 	if !f.tokens[r.Header.Get("x-amz-access-token")] {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"campaignd/internal/lwa"
 )
 
 // fakeClock is a clock whose Sleep advances it instead of waiting.
@@ -75,9 +77,22 @@ func newSPAPIFixture(t *testing.T, mutate func(*SPAPIConfig)) *spapiFixture {
 		UserAgent:     "campaignd/test (Language=Go; Platform=Linux)",
 		Now:           f.clock.Now,
 		Sleep:         f.clock.Sleep,
+		// Tests not about pacing run against a fast usage plan (the fake
+		// advertises 100 req/s) so that the real-time limiter stays out of
+		// their way.
+		Rate: 100,
 	}
 	if mutate != nil {
 		mutate(&cfg)
+	}
+	if cfg.Tokens == nil {
+		// The token cache expires on the fixture's clock.
+		tokens, err := lwa.New(lwa.Config{TokenEndpoint: cfg.TokenEndpoint, ClientID: cfg.ClientID,
+			ClientSecret: cfg.ClientSecret, RefreshToken: cfg.RefreshToken, Now: f.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Tokens = tokens
 	}
 	s, err := NewSPAPI(cfg)
 	if err != nil {
@@ -347,59 +362,6 @@ func TestSPAPIRetry(t *testing.T) {
 				t.Errorf("sent = %v", sent)
 			}
 		})
-	}
-}
-
-func TestSPAPIRateLimiter(t *testing.T) {
-	f := newSPAPIFixture(t, nil)
-	f.api.addOrder(orderA, mpDE, fakeOrder{eligible: true})
-	ctx := context.Background()
-	for range 7 {
-		if _, err := f.s.Reconcile(ctx, spapiMessage(orderA)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Burst 5 at 1 req/s: five requests at once, then one per second.
-	if got, want := f.clock.Sleeps(), []time.Duration{time.Second, time.Second}; !reflect.DeepEqual(got, want) {
-		t.Errorf("sleeps = %v, want %v", got, want)
-	}
-	// After a quiet 10 s the bucket is full again (5, not 10).
-	f.clock.Advance(10 * time.Second)
-	for range 6 {
-		if _, err := f.s.Reconcile(ctx, spapiMessage(orderA)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got, want := f.clock.Sleeps(), []time.Duration{time.Second, time.Second, time.Second}; !reflect.DeepEqual(got, want) {
-		t.Errorf("sleeps after refill = %v, want %v", got, want)
-	}
-}
-
-func TestSPAPIRateLimitHeader(t *testing.T) {
-	f := newSPAPIFixture(t, func(c *SPAPIConfig) { c.Burst = 1 })
-	f.api.addOrder(orderA, mpDE, fakeOrder{eligible: true})
-	f.api.mu.Lock()
-	f.api.rateLimit = "0.5"
-	f.api.mu.Unlock()
-	if err := f.s.Send(context.Background(), spapiMessage(orderA)); err != nil {
-		t.Fatal(err)
-	}
-	// GET at once, then Amazon said 0.5 req/s: the POST waits 2 s, not 1 s.
-	if got, want := f.clock.Sleeps(), []time.Duration{2 * time.Second}; !reflect.DeepEqual(got, want) {
-		t.Errorf("sleeps = %v, want %v", got, want)
-	}
-	if r := f.s.Rate(); r != 0.5 {
-		t.Errorf("Rate = %v, want 0.5", r)
-	}
-	// A higher limit never raises the configured rate.
-	f.api.mu.Lock()
-	f.api.rateLimit = "10"
-	f.api.mu.Unlock()
-	if _, err := f.s.Reconcile(context.Background(), spapiMessage(orderA)); err != nil {
-		t.Fatal(err)
-	}
-	if r := f.s.Rate(); r != 0.5 {
-		t.Errorf("Rate after a higher limit = %v, want 0.5", r)
 	}
 }
 

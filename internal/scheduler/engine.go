@@ -30,7 +30,24 @@ type Engine struct {
 	setup     atomic.Pointer[Setup]
 	passMu    sync.Mutex
 	lastPurge time.Time // guarded by passMu
+
+	stopMu   sync.Mutex
+	stopping bool      // StopSends was called
+	inflight *inflight // the send under way, if any
 }
+
+// inflight is one send under way.
+type inflight struct {
+	cancel context.CancelCauseFunc
+	// past is set when the channel reaches its point of no return: from
+	// then on the message may be out, and stopping gives the send a grace
+	// period to get its answer instead of cutting it at once.
+	past bool
+}
+
+// ErrStopping is the cause of a send cancelled because campaignd is
+// stopping (Engine.StopSends).
+var ErrStopping = errors.New("campaignd is stopping")
 
 // purgeEvery is how often a pass sweeps the whole ledger for personal data
 // past its time. Sends, exclusions and expiry purge as they happen; the
@@ -40,9 +57,9 @@ const purgeEvery = 24 * time.Hour
 
 // SendMargin bounds one send, and an order is claimed only while the whole
 // of it fits before the deadline: a send that takes all its time still ends
-// before purchase + 30 days. The send runs on a context that shutdown does
-// not cancel, so a stopping daemon finishes the send in flight cleanly
-// instead of leaving it half done; the pass then takes no new work.
+// before purchase + 30 days. The send runs on a context of its own: the
+// pass's context ending stops the pass from taking new work, and only
+// StopSends cuts the send in flight short.
 const SendMargin = 2 * time.Minute
 
 // instant is the time a send in a pass started at now happens at.
@@ -183,10 +200,86 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), SendMargin)
-	defer cancel()
-	sendErr := snd.Send(sendCtx, r.Message)
-	return e.record(sendCtx, snd, rec, r.Message, sendErr, e.instant(now), st, log)
+	return e.send(ctx, snd, rec, r.Message, now, st, log)
+}
+
+// send hands the claimed order's message to its channel and records the
+// outcome.
+func (e *Engine) send(ctx context.Context, snd channel.Sender, rec ledger.Record, msg channel.Message, now time.Time, st *PassStats, log *slog.Logger) error {
+	sendCtx, f, done := e.startSend(ctx)
+	defer done()
+	msg.PointOfNoReturn = func() error {
+		if err := e.passNoReturn(f); err != nil {
+			return err
+		}
+		// Durable before the channel goes on: a crash before this commit
+		// leaves the order claimed without it, which reconciliation retries.
+		return e.Ledger.MarkDelivering(rec.Key, e.instant(now))
+	}
+	sendErr := snd.Send(sendCtx, msg)
+	if sendErr != nil && errors.Is(context.Cause(sendCtx), ErrStopping) && !errors.Is(sendErr, ErrStopping) {
+		sendErr = fmt.Errorf("%w (%w)", sendErr, ErrStopping)
+	}
+	return e.record(sendCtx, snd, rec, msg, sendErr, e.instant(now), st, log)
+}
+
+// startSend registers a send under way and returns its context, bounded by
+// SendMargin and cancelled by StopSends (at once when stopping already),
+// and the function that ends it.
+func (e *Engine) startSend(ctx context.Context) (context.Context, *inflight, func()) {
+	bounded, cancelTimeout := context.WithTimeout(context.WithoutCancel(ctx), SendMargin)
+	sendCtx, cancel := context.WithCancelCause(bounded)
+	f := &inflight{cancel: cancel}
+	e.stopMu.Lock()
+	e.inflight = f
+	if e.stopping {
+		cancel(ErrStopping)
+	}
+	e.stopMu.Unlock()
+	return sendCtx, f, func() {
+		e.stopMu.Lock()
+		e.inflight = nil
+		e.stopMu.Unlock()
+		cancel(nil)
+		cancelTimeout()
+	}
+}
+
+// passNoReturn lets send f pass its point of no return, unless campaignd is
+// stopping: then the send is abandoned while that is still safe.
+func (e *Engine) passNoReturn(f *inflight) error {
+	e.stopMu.Lock()
+	defer e.stopMu.Unlock()
+	if e.stopping {
+		return ErrStopping
+	}
+	f.past = true
+	return nil
+}
+
+// StopSends is for shutdown: it cancels the send in flight at once if it
+// has not reached its point of no return (it is then a safe retry), and
+// after grace if it has, so that a message already out gets its answer if
+// one comes (otherwise the order is in doubt). Later sends are cancelled as
+// they start, and none passes its point of no return. The outcome of the
+// cancelled send is recorded as usual; wait for the pass to end before
+// closing the ledger.
+func (e *Engine) StopSends(grace time.Duration) {
+	e.stopMu.Lock()
+	defer e.stopMu.Unlock()
+	if e.stopping {
+		return
+	}
+	e.stopping = true
+	f := e.inflight
+	switch {
+	case f == nil:
+	case !f.past:
+		f.cancel(ErrStopping)
+	default:
+		time.AfterFunc(grace, func() { f.cancel(ErrStopping) })
+		e.Logger.Info("stopping: the send in flight has its message out; waiting for the server's answer", "grace", grace.String())
+	}
 }
 
 // refusal summarises the policy violations of a rendered message.
@@ -204,9 +297,12 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 	var err error
 	switch {
 	case sendErr == nil:
+		// Recorded before anything else: until this commit, a crash leaves
+		// the order in doubt.
 		st.Sent++
-		log.Info("review request sent")
-		err = e.Ledger.MarkSent(k, now, "sent through "+snd.Name())
+		if err = e.Ledger.MarkSent(k, now, "sent through "+snd.Name()); err == nil {
+			log.Info("review request sent")
+		}
 	case errors.Is(sendErr, channel.ErrInDoubt):
 		// The whole message was handed over but no answer came: it may have
 		// gone. Never retried automatically; an operator resolves it.
@@ -217,6 +313,11 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		st.Sent++
 		log.Warn("channel reports the request already went; recorded as sent", "reason", sendErr.Error())
 		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
+	case errors.Is(sendErr, ErrStopping) && errors.Is(sendErr, channel.ErrTransient):
+		// Cut short before anything went: not a problem, and no back-off.
+		st.Retried++
+		log.Info("send cancelled before the request went: campaignd is stopping; it goes at the next pass")
+		err = e.Ledger.Postpone(k, now, now, "campaignd stopped before the request went; it goes at the next pass")
 	case errors.Is(sendErr, channel.ErrNotOffered):
 		st.Retried++
 		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
@@ -255,7 +356,9 @@ func backoff(base time.Duration, attempt int) time.Duration {
 
 // Reconcile settles orders a crash left claimed: the channel says whether
 // the request went; when it cannot know, the order becomes in_doubt and
-// waits for an operator. It runs once at start-up, before any pass.
+// waits for an operator. An order whose send never reached the channel's
+// point of no return (no DeliveringAt) is one the smtp channel knows did
+// not go: it is sent again. It runs once at start-up, before any pass.
 func (e *Engine) Reconcile(ctx context.Context, now time.Time) (PassStats, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
@@ -283,7 +386,8 @@ func (e *Engine) Reconcile(ctx context.Context, now time.Time) (PassStats, error
 }
 
 func channelMessage(rec ledger.Record, now time.Time) channel.Message {
-	m := channel.Message{Account: rec.Key.Account, OrderID: rec.Key.OrderID, Marketplace: rec.Order.Marketplace, Date: now}
+	m := channel.Message{Account: rec.Key.Account, OrderID: rec.Key.OrderID, Marketplace: rec.Order.Marketplace, Date: now,
+		BeforePointOfNoReturn: rec.DeliveringAt.IsZero()}
 	if r, ok := marketplace.Lookup(rec.Order.Marketplace); ok {
 		m.MarketplaceID = r.ID
 	}

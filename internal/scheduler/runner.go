@@ -130,13 +130,14 @@ func (r *Runner) NextPass() time.Time {
 }
 
 // Stop stops the schedule and waits for a running pass to finish or for
-// ctx to end, whichever comes first.
-func (r *Runner) Stop(ctx context.Context) {
+// ctx to end, whichever comes first. It returns ctx's error when it gave up
+// on a pass that is still running.
+func (r *Runner) Stop(ctx context.Context) error {
 	r.mu.Lock()
 	c := r.cron
 	r.mu.Unlock()
 	if c == nil {
-		return
+		return nil
 	}
 	done := make(chan struct{})
 	go func() {
@@ -146,6 +147,8 @@ func (r *Runner) Stop(ctx context.Context) {
 	}()
 	select {
 	case <-done:
+		return nil
 	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

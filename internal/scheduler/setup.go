@@ -10,6 +10,7 @@ import (
 	"campaignd/internal/channel"
 	"campaignd/internal/config"
 	"campaignd/internal/ledger"
+	"campaignd/internal/lwa"
 	"campaignd/internal/marketplace"
 	"campaignd/internal/orders"
 	"campaignd/internal/policy"
@@ -28,6 +29,9 @@ type Setup struct {
 	Templates map[string]*policy.Template // by campaign name
 	Senders   map[string]channel.Sender   // by channel name
 	Parse     orders.Options
+	// Tokens is the account's LWA token source when a campaign uses spapi:
+	// every SP-API client of the account shares it, and so one token.
+	Tokens *lwa.Source
 }
 
 // TemplateError carries every problem found in the configured templates.
@@ -137,24 +141,35 @@ func (s *Setup) openSenders(now func() time.Time) error {
 		s.Senders["smtp"] = sm
 	}
 	if c.Uses("spapi") {
-		sp := c.Channel.SPAPI
-		secret, err := config.ReadSecret(sp.ClientSecret, sp.ClientSecretFile)
-		if err != nil {
-			return fmt.Errorf("channel.spapi.client_secret_file: %w", err)
-		}
-		refresh, err := config.ReadSecret(sp.RefreshToken, sp.RefreshTokenFile)
-		if err != nil {
-			return fmt.Errorf("channel.spapi.refresh_token_file: %w", err)
-		}
-		api, err := channel.NewSPAPI(channel.SPAPIConfig{
-			Endpoint: sp.Endpoint, TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
-			ClientSecret: secret, RefreshToken: refresh, Now: now,
-		})
-		if err != nil {
-			return fmt.Errorf("channel.spapi: %w", err)
-		}
-		s.Senders["spapi"] = api
+		return s.openSPAPI()
 	}
+	return nil
+}
+
+// openSPAPI builds the account's LWA token source and the spapi channel on it.
+func (s *Setup) openSPAPI() error {
+	sp := s.Config.Channel.SPAPI
+	secret, err := config.ReadSecret(sp.ClientSecret, sp.ClientSecretFile)
+	if err != nil {
+		return fmt.Errorf("channel.spapi.client_secret_file: %w", err)
+	}
+	refresh, err := config.ReadSecret(sp.RefreshToken, sp.RefreshTokenFile)
+	if err != nil {
+		return fmt.Errorf("channel.spapi.refresh_token_file: %w", err)
+	}
+	// Token expiry and request pacing are Amazon's real time, never the
+	// pass's clock (which `run --at` sets): both clocks default to time.Now.
+	tokens, err := lwa.New(lwa.Config{TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
+		ClientSecret: secret, RefreshToken: refresh, UserAgent: channel.DefaultSPAPIUserAgent})
+	if err != nil {
+		return fmt.Errorf("channel.spapi: %w", err)
+	}
+	api, err := channel.NewSPAPI(channel.SPAPIConfig{Endpoint: sp.Endpoint, Tokens: tokens})
+	if err != nil {
+		return fmt.Errorf("channel.spapi: %w", err)
+	}
+	s.Tokens = tokens
+	s.Senders["spapi"] = api
 	return nil
 }
 
