@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"campaignd/internal/config"
@@ -85,7 +86,13 @@ type report struct {
 func openReports(names []string) ([]report, error) {
 	var out []report
 	for _, n := range names {
-		f, err := os.Open(n)
+		if fi, err := os.Stat(n); err != nil {
+			return out, usagef("%v", err)
+		} else if !fi.Mode().IsRegular() {
+			return out, usagef("%s is not a regular file", n)
+		}
+		// O_NONBLOCK: a name swapped for a pipe since must not hang the open.
+		f, err := os.OpenFile(n, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			return out, usagef("%v", err)
 		}

@@ -163,7 +163,9 @@ func (d *daemon) serve(ctx context.Context, a *app) error {
 	if err := os.MkdirAll(filepath.Dir(d.cfg.Control.Socket), 0o750); err != nil {
 		return fmt.Errorf("create control socket folder: %w", err)
 	}
-	if err := srv.Listen(); err != nil {
+	if err := srv.Listen(); errors.Is(err, control.ErrNotSocket) {
+		return invalid(err) // a config problem: systemd must not restart into it
+	} else if err != nil {
 		return err
 	}
 	go srv.Serve()

@@ -40,8 +40,8 @@ func TestScanTemporaryFailureNeverRejects(t *testing.T) {
 	assertContents(t, f.processed, map[string]string{"orders.txt": "rows"})
 	assertContents(t, f.rejected, map[string]string{})
 	assertContents(t, f.dir, map[string]string{})
-	// Backoff: 1 s, 2 s, 4 s ... 256 s, then 300 s (the cap) three times:
-	// 13 tries in an hour, not 3,600.
+	// Backoff: 0.25 s, 0.5 s, 1 s ... 256 s, then 300 s (the cap): 13 tries
+	// in an hour, not 3,600.
 	if n := len(f.rec.Calls()); n != failures+1 {
 		t.Fatalf("handler called %d times in an hour, want %d (one per backoff step)", n, failures+1)
 	}
@@ -51,7 +51,7 @@ func TestScanTemporaryFailureNeverRejects(t *testing.T) {
 // reported as settling (Pending) but as retrying, with the last failure and
 // when the next try is.
 func TestRetryingShowsReasonAndNextTry(t *testing.T) {
-	f := newFixture(t)
+	f := newFixture(t, func(w *inbox.Watcher) { w.RetryBackoff = time.Second })
 	f.rec.answer("orders.txt", diskFull, diskFull, inbox.Result{})
 	writeFile(t, filepath.Join(f.dir, "orders.txt"), "rows")
 	f.scan(t, 0)

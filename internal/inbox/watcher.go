@@ -21,7 +21,7 @@ const (
 	DefaultSettle       = 2 * time.Second
 	DefaultRescan       = time.Minute
 	DefaultMaxAttempts  = 5
-	DefaultRetryBackoff = time.Second
+	DefaultRetryBackoff = 250 * time.Millisecond
 	DefaultMaxBackoff   = 5 * time.Minute
 )
 
@@ -77,7 +77,7 @@ type Watcher struct {
 	Settle       time.Duration // how long size and mtime must hold still; default 2s
 	Rescan       time.Duration // periodic rescan in Run; default 1m
 	MaxAttempts  int           // handler crashes on the same content before the file is rejected; default 5
-	RetryBackoff time.Duration // wait after a first failure, doubled after each further one; default 1s
+	RetryBackoff time.Duration // wait after a first failure, doubled after each further one; default 250ms
 	MaxBackoff   time.Duration // longest wait between two tries; default 5m
 
 	Handle Handler
