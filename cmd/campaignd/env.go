@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"campaignd/internal/config"
@@ -156,9 +158,45 @@ func (d *daemon) serveRequest(ctx context.Context, req *control.Request, stdout,
 		fmt.Fprintf(stderr, "campaignd: the daemon serves only status, plan, preview, ingest, ledger and reload on its socket; run other commands yourself\n")
 		return exitUsage
 	}
-	d.logger.Info("control request", "who", who, "command", req.Args[0], "files", len(req.FileList))
+	level := slog.LevelDebug // looking is routine; changes are worth a line each
+	if changes(req.Args) {
+		level = slog.LevelInfo
+	}
+	d.logger.Log(ctx, level, "control request", "who", who, "command", strings.Join(commandWords(req.Args), " "), "files", len(req.FileList))
 	sub := &app{stdout: stdout, stderr: stderr, daemon: d, clock: d.now, files: req.FileList, who: who}
 	return sub.dispatch(ctx, req.Args)
+}
+
+// commandWords are the command and, for ledger, its subcommand: the first
+// positional argument after the flags.
+func commandWords(args []string) []string {
+	if len(args) == 0 || args[0] != "ledger" {
+		return args[:min(len(args), 1)]
+	}
+	for i, a := range args[1:] {
+		if a == "--" && i+2 < len(args) {
+			return []string{"ledger", args[i+2]}
+		}
+		if !strings.HasPrefix(a, "-") {
+			return []string{"ledger", a}
+		}
+	}
+	return args[:1]
+}
+
+// changes reports whether a request may change something (ingest, reload,
+// a correction, a backup) rather than only look.
+func changes(args []string) bool {
+	w := commandWords(args)
+	switch {
+	case len(w) == 0:
+		return false
+	case w[0] == "ingest" || w[0] == "reload":
+		return true
+	case w[0] == "ledger":
+		return len(w) < 2 || (w[1] != "show" && w[1] != "export")
+	}
+	return false
 }
 
 // operator names who runs a command, for the audit trail: the socket's

@@ -385,9 +385,11 @@ func TestOversizedRequestIsCut(t *testing.T) {
 	if sent >= 200<<20 {
 		t.Fatalf("the daemon read a %d MiB request", sent>>20)
 	}
-	if grown := rss(t, d.cmd.Process.Pid) - before; grown > 32<<20 {
+	grown := rss(t, d.cmd.Process.Pid) - before
+	if grown > 32<<20 {
 		t.Fatalf("the daemon grew by %d MiB reading a request", grown>>20)
 	}
+	t.Logf("the daemon cut the request after %d MiB were sent; its RSS grew by %d KiB", sent>>20, grown>>10)
 	if st := status(t, cfg); st.Daemon == nil {
 		t.Fatal("the daemon stopped answering")
 	}
