@@ -55,14 +55,6 @@ func (c Client) Call(ctx context.Context, args []string, files ...*os.File) (Res
 }
 
 func (c Client) exchange(ctx context.Context, conn *net.UnixConn, timeout time.Duration, args []string, files []*os.File) (Response, error) {
-	line, err := json.Marshal(Request{Args: args, Files: len(files)})
-	if err != nil {
-		return Response{}, err
-	}
-	line = append(line, '\n')
-	if len(line) > MaxRequest {
-		return Response{}, fmt.Errorf("request to the daemon on %s is larger than %d bytes", c.Path, MaxRequest)
-	}
 	// deadline sets the next deadline unless ctx is already cancelled
 	// (whose wake-up it would otherwise undo).
 	deadline := func() error {
@@ -72,20 +64,7 @@ func (c Client) exchange(ctx context.Context, conn *net.UnixConn, timeout time.D
 	if err := deadline(); err != nil {
 		return Response{}, err
 	}
-	var oob []byte
-	if len(files) > 0 {
-		fds := make([]int, len(files))
-		for i, f := range files {
-			fds[i] = int(f.Fd())
-		}
-		oob = syscall.UnixRights(fds...)
-	}
-	n, _, err := conn.WriteMsgUnix(line, oob, nil)
-	runtime.KeepAlive(files)
-	if err == nil && n < len(line) {
-		_, err = conn.Write(line[n:])
-	}
-	if err != nil {
+	if err := c.send(conn, args, files); err != nil {
 		return Response{}, c.ioError("send the request", timeout, err)
 	}
 	dec := json.NewDecoder(conn)
@@ -101,6 +80,32 @@ func (c Client) exchange(ctx context.Context, conn *net.UnixConn, timeout time.D
 			return r, nil
 		}
 	}
+}
+
+// send writes the request line with the files' descriptors attached.
+func (c Client) send(conn *net.UnixConn, args []string, files []*os.File) error {
+	line, err := json.Marshal(Request{Args: args, Files: len(files)})
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	if len(line) > MaxRequest {
+		return fmt.Errorf("the request is larger than %d bytes", MaxRequest)
+	}
+	var oob []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		oob = syscall.UnixRights(fds...)
+	}
+	n, _, err := conn.WriteMsgUnix(line, oob, nil)
+	runtime.KeepAlive(files)
+	if err == nil && n < len(line) {
+		_, err = conn.Write(line[n:])
+	}
+	return err
 }
 
 func (c Client) dialError(ctx context.Context, err error) error {

@@ -270,11 +270,11 @@ func TestClientTimeout(t *testing.T) {
 // client's Timeout is not cut off while the daemon says it is working.
 func TestHeartbeatKeepsLongCommandAlive(t *testing.T) {
 	srv := serve(t, func(ctx context.Context, req *control.Request, stdout, stderr io.Writer) int {
-		<-time.After(600 * time.Millisecond) // the command's own work
+		<-time.After(1500 * time.Millisecond) // the command's own work
 		fmt.Fprint(stdout, "done")
 		return 0
-	}, func(s *control.Server) { s.Heartbeat = 20 * time.Millisecond })
-	resp, err := control.Client{Path: srv.Path, Timeout: 200 * time.Millisecond}.Call(context.Background(), []string{"ingest"})
+	}, func(s *control.Server) { s.Heartbeat = 10 * time.Millisecond })
+	resp, err := control.Client{Path: srv.Path, Timeout: 500 * time.Millisecond}.Call(context.Background(), []string{"ingest"})
 	if err != nil || resp.Stdout != "done" {
 		t.Fatalf("resp = %+v, %v", resp, err)
 	}

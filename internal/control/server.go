@@ -138,14 +138,7 @@ func (s *Server) Serve() {
 		conn, err := s.ln.AcceptUnix()
 		if err != nil {
 			<-slots
-			if errors.Is(err, net.ErrClosed) || s.ctx.Err() != nil {
-				return
-			}
-			if delay == 0 {
-				s.Logger.Error("control socket cannot accept connections; retrying", "socket", s.Path, "err", err.Error())
-			}
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			if !s.sleep(delay) {
+			if delay = s.acceptFailed(err, delay); delay < 0 {
 				return
 			}
 			continue
@@ -164,6 +157,23 @@ func (s *Server) Serve() {
 			s.serve(conn)
 		}()
 	}
+}
+
+// acceptFailed backs off after a failed accept (the process is out of
+// descriptors, say): it logs the first failure of a run, waits, and returns
+// the next delay, or -1 when the server is closing.
+func (s *Server) acceptFailed(err error, delay time.Duration) time.Duration {
+	if errors.Is(err, net.ErrClosed) || s.ctx.Err() != nil {
+		return -1
+	}
+	if delay == 0 {
+		s.Logger.Error("control socket cannot accept connections; retrying", "socket", s.Path, "err", err.Error())
+	}
+	delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+	if !s.sleep(delay) {
+		return -1
+	}
+	return delay
 }
 
 // track counts a request in flight, unless the server is closing.
