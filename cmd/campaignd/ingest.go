@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,7 +268,9 @@ func (in *inboxFolder) importFile(ctx context.Context, f *os.File, name string) 
 	if !fi.Mode().IsRegular() {
 		return ingestedReport{}, inbox.Outcome{}, errors.New("not a regular file")
 	}
-	path, cleanup, err := in.watcher.Stage(ctx, f, name)
+	// Read from the start with pread: the descriptor's offset is the
+	// client's, whatever it is.
+	path, cleanup, err := in.watcher.Stage(ctx, io.NewSectionReader(f, 0, math.MaxInt64), name)
 	if err != nil {
 		return ingestedReport{}, inbox.Outcome{}, err
 	}
