@@ -222,7 +222,22 @@ func (a *app) backupForClient() error {
 	if !fi.Mode().IsRegular() || fi.Size() != 0 {
 		return usagef("ledger backup writes only into a new, empty regular file")
 	}
-	if _, err := a.daemon.ledger.WriteTo(f); err != nil {
+	// The copy is taken into a private file first, so that the ledger's read
+	// transaction never waits on the client's file (a slow or stuck
+	// filesystem would hold back every write that needs the ledger to grow).
+	tmp, err := os.CreateTemp(filepath.Dir(a.daemon.ledger.Path()), ".backup-*.tmp")
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	os.Remove(tmp.Name())
+	defer tmp.Close()
+	if _, err := a.daemon.ledger.WriteTo(tmp); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := io.Copy(f, tmp); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	if err := f.Sync(); err != nil {

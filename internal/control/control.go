@@ -45,6 +45,7 @@ const (
 	DefaultWriteTimeout   = 30 * time.Second
 	DefaultHeartbeat      = 2 * time.Second
 	DefaultTimeout        = 30 * time.Second
+	DefaultCloseWait      = 5 * time.Second
 )
 
 // ErrNoDaemon is returned by Call when no daemon listens on the socket.

@@ -310,3 +310,37 @@ func TestRequestFileCountChecked(t *testing.T) {
 		t.Fatalf("resp = %+v, %v, handler called %v", resp, err, called)
 	}
 }
+
+// TestCloseDoesNotWaitForeverOnAStuckRequest: a request stuck on a client's
+// file (a filesystem that never answers) does not hold the daemon's
+// shutdown beyond CloseWait; Close still removes the socket.
+func TestCloseDoesNotWaitForeverOnAStuckRequest(t *testing.T) {
+	stuck := make(chan struct{})
+	defer close(stuck)
+	started := make(chan struct{})
+	srv := &control.Server{Path: filepath.Join(t.TempDir(), "c.sock"), CloseWait: 100 * time.Millisecond,
+		Handler: func(ctx context.Context, req *control.Request, stdout, stderr io.Writer) int {
+			close(started)
+			<-stuck // ignores ctx, as a read from a hung filesystem would
+			return 0
+		}}
+	if err := srv.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	go control.Client{Path: srv.Path, Timeout: time.Minute}.Call(context.Background(), []string{"ingest"})
+	<-started
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close waits for a stuck request")
+	}
+	if _, err := os.Stat(srv.Path); !os.IsNotExist(err) {
+		t.Fatalf("socket left behind: %v", err)
+	}
+}

@@ -32,6 +32,7 @@ type Server struct {
 	RequestTimeout time.Duration // how long a client may take to send its request
 	WriteTimeout   time.Duration // how long one answer line may take to go out
 	Heartbeat      time.Duration // how often a running command says it is working
+	CloseWait      time.Duration // how long Close waits for running requests
 
 	ln      *net.UnixListener
 	wg      sync.WaitGroup // requests in flight
@@ -76,6 +77,9 @@ func (s *Server) defaults() {
 	}
 	if s.Heartbeat <= 0 {
 		s.Heartbeat = DefaultHeartbeat
+	}
+	if s.CloseWait <= 0 {
+		s.CloseWait = DefaultCloseWait
 	}
 }
 
@@ -339,8 +343,9 @@ func (s *Server) write(conn *net.UnixConn, r Response) error {
 	return err
 }
 
-// Close stops accepting, cancels running requests, waits for them and
-// removes the socket.
+// Close stops accepting, cancels running requests, waits for them (at most
+// CloseWait: a request stuck on a client's file, on a filesystem that does
+// not answer, must not hold the daemon's shutdown) and removes the socket.
 func (s *Server) Close() error {
 	if s.ln == nil {
 		return nil
@@ -351,7 +356,18 @@ func (s *Server) Close() error {
 	err := s.ln.Close()
 	s.cancel()
 	s.serving.Wait()
-	s.wg.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(s.CloseWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.Logger.Error("control requests still running at shutdown; not waiting for them", "waited", s.CloseWait.String())
+	}
 	os.Remove(s.Path)
 	return err
 }
