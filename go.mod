@@ -11,11 +11,9 @@ require (
 	github.com/robfig/cron/v3 v3.0.1
 	github.com/wneessen/go-mail v0.8.1
 	go.etcd.io/bbolt v1.5.0
+	golang.org/x/sys v0.47.0
 	golang.org/x/text v0.44.0
 	golang.org/x/time v0.16.0
 )
 
-require (
-	golang.org/x/crypto v0.54.0 // indirect
-	golang.org/x/sys v0.47.0 // indirect
-)
+require golang.org/x/crypto v0.54.0 // indirect

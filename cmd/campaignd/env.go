@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,8 +32,17 @@ func newFlags(name, synopsis, about string, a *app) *flag.FlagSet {
 	return fs
 }
 
-func configFlag(fs *flag.FlagSet) *string {
-	return fs.String("config", defaultConfig, "config `FILE`")
+// configFlag defines --config. Inside the daemon (a request from the
+// control socket) the flag exists only to refuse it: the daemon uses its own
+// config, and never reads a file a client names.
+func (a *app) configFlag(fs *flag.FlagSet) *string {
+	if a.daemon == nil {
+		return fs.String("config", defaultConfig, "config `FILE`")
+	}
+	fs.Func("config", "not accepted on the control socket", func(string) error {
+		return errors.New("the daemon uses its own config; --config is never taken from a socket client")
+	})
+	return new(string)
 }
 
 // parse parses flags that may come before, between or after the
@@ -93,19 +104,26 @@ func (a *app) config(path string) (*config.Config, error) {
 	return loadConfig(path)
 }
 
-// forward sends the command to the running daemon, if one answers on the
-// config's socket. done is false when no daemon runs and the caller should
-// do the work itself.
-func (a *app) forward(ctx context.Context, cfg *config.Config, args []string) (done bool, err error) {
+// client is the control-socket client for cfg's daemon.
+func client(cfg *config.Config) control.Client {
+	return control.Client{Path: cfg.Control.Socket, Timeout: cfg.Control.Timeout.Duration}
+}
+
+// forward sends the command parsed into fs to the running daemon, if one
+// answers on the config's socket, with files as open descriptors, and prints
+// its answer. done is false when no daemon runs and the caller should do the
+// work itself. Any other failure to reach the daemon (permission denied, no
+// answer) is an error: the caller must not work around a running daemon.
+func (a *app) forward(ctx context.Context, cfg *config.Config, fs *flag.FlagSet, files ...*os.File) (done bool, err error) {
 	if a.daemon != nil {
 		return false, nil // already inside the daemon
 	}
-	resp, err := control.Call(ctx, cfg.Control.Socket, args)
+	resp, err := client(cfg).Call(ctx, forwardArgs(fs), files...)
 	if errors.Is(err, control.ErrNoDaemon) {
 		return false, nil
 	}
 	if err != nil {
-		return true, fmt.Errorf("ask the daemon: %w", err)
+		return true, err
 	}
 	fmt.Fprint(a.stdout, resp.Stdout)
 	fmt.Fprint(a.stderr, resp.Stderr)
@@ -113,6 +131,81 @@ func (a *app) forward(ctx context.Context, cfg *config.Config, args []string) (d
 		return true, silent(resp.Code)
 	}
 	return true, nil
+}
+
+// forwardArgs rebuilds a parsed command line for the daemon: the flags that
+// were set (never --config), then "--" and the positional arguments.
+func forwardArgs(fs *flag.FlagSet) []string {
+	args := []string{fs.Name()}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "config" {
+			args = append(args, "--"+f.Name+"="+f.Value.String())
+		}
+	})
+	return append(append(args, "--"), fs.Args()...)
+}
+
+// socketCommands are the commands the daemon serves on its control socket.
+// The others (run, lint, version) never go to the daemon: they would act
+// with the daemon's rights, not the caller's.
+var socketCommands = map[string]bool{"status": true, "plan": true, "preview": true, "ingest": true, "ledger": true, "reload": true}
+
+// serveRequest runs one request from the control socket inside the daemon.
+func (d *daemon) serveRequest(ctx context.Context, req *control.Request, stdout, stderr io.Writer) int {
+	who := req.Peer.String()
+	if len(req.Args) == 0 || !socketCommands[req.Args[0]] {
+		d.logger.Warn("control request refused", "who", who, "args", fmt.Sprintf("%q", req.Args))
+		fmt.Fprintf(stderr, "campaignd: the daemon serves only status, plan, preview, ingest, ledger and reload on its socket; run other commands yourself\n")
+		return exitUsage
+	}
+	level := slog.LevelDebug // looking is routine; changes are worth a line each
+	if changes(req.Args) {
+		level = slog.LevelInfo
+	}
+	d.logger.Log(ctx, level, "control request", "who", who, "command", strings.Join(commandWords(req.Args), " "), "files", len(req.FileList))
+	sub := &app{stdout: stdout, stderr: stderr, daemon: d, clock: d.now, files: req.FileList, who: who}
+	return sub.dispatch(ctx, req.Args)
+}
+
+// commandWords are the command and, for ledger, its subcommand: the first
+// positional argument after the flags.
+func commandWords(args []string) []string {
+	if len(args) == 0 || args[0] != "ledger" {
+		return args[:min(len(args), 1)]
+	}
+	for i, a := range args[1:] {
+		if a == "--" && i+2 < len(args) {
+			return []string{"ledger", args[i+2]}
+		}
+		if !strings.HasPrefix(a, "-") {
+			return []string{"ledger", a}
+		}
+	}
+	return args[:1]
+}
+
+// changes reports whether a request may change something (ingest, reload,
+// a correction, a backup) rather than only look.
+func changes(args []string) bool {
+	w := commandWords(args)
+	switch {
+	case len(w) == 0:
+		return false
+	case w[0] == "ingest" || w[0] == "reload":
+		return true
+	case w[0] == "ledger":
+		return len(w) < 2 || (w[1] != "show" && w[1] != "export")
+	}
+	return false
+}
+
+// operator names who runs a command, for the audit trail: the socket's
+// peer inside the daemon, the current user otherwise.
+func (a *app) operator() string {
+	if a.who != "" {
+		return a.who
+	}
+	return control.Who(uint32(os.Getuid()))
 }
 
 // withLedger runs fn with the daemon's ledger, or opens the file itself
@@ -153,24 +246,6 @@ func (a *app) prepare(cfg *config.Config) (*scheduler.Setup, func(), error) {
 		return nil, nil, invalid(fmt.Errorf("%s: %w", cfg.Path, err))
 	}
 	return s, func() { s.Close() }, nil
-}
-
-// absArgs makes file arguments absolute before they go to the daemon,
-// whose working directory is not ours.
-func absArgs(args []string) []string {
-	out := make([]string, len(args))
-	for i, p := range args {
-		if strings.HasPrefix(p, "-") {
-			out[i] = p
-			continue
-		}
-		if abs, err := filepath.Abs(p); err == nil {
-			out[i] = abs
-		} else {
-			out[i] = p
-		}
-	}
-	return out
 }
 
 // stamp formats a time for people: UTC, to the second.

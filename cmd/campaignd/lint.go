@@ -15,7 +15,7 @@ import (
 
 func cmdLint(_ context.Context, a *app, args []string) error {
 	fs := newFlags("lint", "[FILE...]", "Check template files against the Amazon policy rules and print one line per\nviolation: FILE:LINE:COL: RULE: message. With no FILE, check every template\nthe config uses, for the marketplaces of the campaigns that use it.\nExit 0 when all pass, 1 when any rule fails, 2 on usage errors.", a)
-	cfgPath := configFlag(fs)
+	cfgPath := a.configFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -64,11 +64,14 @@ func invalid(err error) error { return &exitError{exitUsage, err} }
 func silent(code int) error { return &exitError{code, nil} }
 
 // app is what a subcommand runs with: where to print, and (inside the daemon)
-// the daemon whose ledger and engine it uses.
+// the daemon whose ledger and engine it uses, and the client's descriptors
+// and identity.
 type app struct {
 	stdout, stderr io.Writer
 	daemon         *daemon
 	clock          func() time.Time
+	files          []*os.File // inside the daemon: the descriptors the client passed
+	who            string     // inside the daemon: the client, for the audit trail
 }
 
 type command struct {

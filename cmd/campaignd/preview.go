@@ -10,7 +10,7 @@ import (
 
 func cmdPreview(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("preview", "ORDER-ID", "Render the message one order would get, exactly as the buyer would see it,\nwith the policy checker's verdict. Exit 1 when the message would be refused.", a)
-	cfgPath := configFlag(fs)
+	cfgPath := a.configFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if done, err := a.forward(ctx, cfg, append([]string{"preview"}, args...)); done {
+	if done, err := a.forward(ctx, cfg, fs); done {
 		return err
 	}
 	setup, done, err := a.prepare(cfg)
@@ -50,9 +50,9 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "order %s: %s", id, rec.State)
 	if rec.Reason != "" {
-		fmt.Fprintf(a.stdout, " (%s)", rec.Reason)
+		fmt.Fprintf(a.stdout, " (%s)", clean(rec.Reason))
 	}
-	fmt.Fprintf(a.stdout, "\ncampaign %s, channel %s, send at %s, deadline %s\n\n", orDash(rec.Campaign), orDash(rec.Channel), stamp(rec.SendAt), stamp(rec.Deadline))
+	fmt.Fprintf(a.stdout, "\ncampaign %s, channel %s, send at %s, deadline %s\n\n", clean(orDash(rec.Campaign)), clean(orDash(rec.Channel)), stamp(rec.SendAt), stamp(rec.Deadline))
 	if rec.Campaign == "" {
 		fmt.Fprintln(a.stdout, "no campaign applies to this order, so there is no message to preview")
 		return nil
@@ -62,17 +62,17 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if r.Amazon {
-		fmt.Fprintf(a.stdout, "channel %s: Amazon writes this message itself (Request a Review); nothing to render\n", rec.Channel)
+		fmt.Fprintf(a.stdout, "channel %s: Amazon writes this message itself (Request a Review); nothing to render\n", clean(rec.Channel))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "Subject: %s\nLanguage: %s\n\n%s\n", r.Message.Subject, r.Message.Language, r.Message.Body)
+	fmt.Fprintf(a.stdout, "Subject: %s\nLanguage: %s\n\n%s\n", clean(r.Message.Subject), clean(r.Message.Language), cleanText(r.Message.Body))
 	if len(r.Violations) == 0 {
 		fmt.Fprintln(a.stdout, "\nverdict: passes every policy check")
 		return nil
 	}
 	fmt.Fprintln(a.stdout, "\nverdict: REFUSED, this message would not be sent:")
 	for _, v := range r.Violations {
-		fmt.Fprintf(a.stdout, "  %s\n", v)
+		fmt.Fprintf(a.stdout, "  %s\n", clean(v.String()))
 	}
 	return silent(exitProblem)
 }

@@ -7,7 +7,7 @@ import (
 
 func cmdReload(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("reload", "", "Ask the running daemon to reload its config and templates, and wait for the\nanswer. A config or template that fails validation is refused: the daemon\nkeeps the old one, and this command prints why and exits 2.", a)
-	cfgPath := configFlag(fs)
+	cfgPath := a.configFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func cmdReload(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if done, err := a.forward(ctx, cfg, append([]string{"reload"}, args...)); done {
+	if done, err := a.forward(ctx, cfg, fs); done {
 		return err
 	}
 	return fmt.Errorf("no daemon answers on %s", cfg.Control.Socket)

@@ -57,7 +57,7 @@ type daemon struct {
 
 func cmdRun(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("run", "", "Run the daemon: watch the inbox, and on every tick of schedule.tick send the\nreview requests that are due. With --once, do one full pass (scan the inbox,\ningest, send what is due) and exit.", a)
-	cfgPath := configFlag(fs)
+	cfgPath := a.configFlag(fs)
 	once := fs.Bool("once", false, "do one pass and exit")
 	at := fs.String("at", "", "set the clock to `TIME` (RFC 3339) for dry runs and tests; the daemon's clock then runs on from it")
 	if err := parse(fs, args); err != nil {
@@ -170,15 +170,13 @@ func (d *daemon) once(ctx context.Context) error {
 // serve runs the daemon until ctx ends.
 func (d *daemon) serve(ctx context.Context, a *app) error {
 	d.ctx = ctx
-	srv := &control.Server{Path: d.cfg.Control.Socket, Logger: d.logger.With(keyComponent, "control"),
-		Handler: func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-			sub := &app{stdout: stdout, stderr: stderr, daemon: d, clock: d.now}
-			return sub.dispatch(ctx, args)
-		}}
+	srv := &control.Server{Path: d.cfg.Control.Socket, Logger: d.logger.With(keyComponent, "control"), Handler: d.serveRequest}
 	if err := os.MkdirAll(filepath.Dir(d.cfg.Control.Socket), 0o750); err != nil {
 		return fmt.Errorf("create control socket folder: %w", err)
 	}
-	if err := srv.Listen(); err != nil {
+	if err := srv.Listen(); errors.Is(err, control.ErrNotSocket) {
+		return invalid(err) // a config problem: systemd must not restart into it
+	} else if err != nil {
 		return err
 	}
 	go srv.Serve()
@@ -355,6 +353,7 @@ func (d *daemon) info() *scheduler.Daemon {
 	}
 	if d.watcher != nil {
 		info.Pending = d.watcher.Pending()
+		info.Retrying = d.watcher.Retrying()
 	}
 	return info
 }

@@ -5,15 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
+	"campaignd/internal/inbox"
 	"campaignd/internal/ledger"
 	"campaignd/internal/scheduler"
 )
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("status", "", "Show the ledger: orders by state, next sends, recent files, recent problems and\norders in doubt. Works while the daemon runs (it answers on the control socket).", a)
-	cfgPath := configFlag(fs)
+	cfgPath := a.configFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -25,7 +28,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if done, err := a.forward(ctx, cfg, append([]string{"status"}, args...)); done {
+	if done, err := a.forward(ctx, cfg, fs); done {
 		return err
 	}
 	var st scheduler.Status
@@ -40,6 +43,9 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if a.daemon != nil {
 		st.Daemon = a.daemon.info()
 	}
+	if st.InboxSkipped, err = inbox.Skipped(cfg.Inbox.Dir); err != nil {
+		return fmt.Errorf("read the inbox: %w", err)
+	}
 	if *asJSON {
 		return writeJSON(a.stdout, st)
 	}
@@ -53,17 +59,17 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// printStatus prints the status for people. Everything that comes from data
+// (file names, marketplaces, reasons) is escaped for the terminal.
 func printStatus(w io.Writer, st scheduler.Status) {
 	if d := st.Daemon; d != nil {
-		fmt.Fprintf(w, "daemon:    running, pid %d, version %s, since %s\n", d.PID, d.Version, stamp(d.Started))
+		fmt.Fprintf(w, "daemon:    running, pid %d, version %s, since %s\n", d.PID, clean(d.Version), stamp(d.Started))
 		fmt.Fprintf(w, "passes:    last %s, next %s\n", stamp(d.LastPass), stamp(d.NextPass))
-		if len(d.Pending) > 0 {
-			fmt.Fprintf(w, "inbox:     %d file(s) waiting to settle: %v\n", len(d.Pending), d.Pending)
-		}
 	} else {
 		fmt.Fprintln(w, "daemon:    not running (read the ledger file directly)")
 	}
-	fmt.Fprintf(w, "ledger:    %s\n", st.Ledger)
+	printInbox(w, st)
+	fmt.Fprintf(w, "ledger:    %s\n", clean(st.Ledger))
 	o := st.Orders
 	fmt.Fprintf(w, "orders:    %d total\n", o.Total)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -77,37 +83,21 @@ func printStatus(w io.Writer, st scheduler.Status) {
 	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, s := range st.NextSends {
-		line := fmt.Sprintf("  %s\t%s\t%s\tdeadline %s\t%s", s.OrderID, s.Marketplace, stamp(s.SendAt), stamp(s.Deadline), s.Channel)
+		line := fmt.Sprintf("  %s\t%s\t%s\tdeadline %s\t%s", clean(s.OrderID), clean(s.Marketplace), stamp(s.SendAt), stamp(s.Deadline), clean(s.Channel))
 		if s.Refusal != "" {
-			line += "\tREFUSED: " + s.Refusal
+			line += "\tREFUSED: " + clean(s.Refusal)
 		}
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-
-	fmt.Fprintln(w, "\nrecent files:")
-	if len(st.RecentFiles) == 0 {
-		fmt.Fprintln(w, "  none ingested yet")
-	}
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, f := range st.RecentFiles {
-		line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s\t%s\t%s rejected", stamp(f.IngestedAt), f.Name, f.Outcome, f.Kind, count(f.Rows, "row"), count(f.Orders, "order"), count(f.Rejected, "row"))
-		if f.Error != "" {
-			line += "\t" + f.Error
-		}
-		fmt.Fprintln(tw, line)
-		for _, re := range f.RowErrors {
-			fmt.Fprintf(tw, "    %s\n", re)
-		}
-	}
-	tw.Flush()
+	printRecentFiles(w, st.RecentFiles)
 
 	fmt.Fprintln(w, "\nrecent problems:")
 	if len(st.Problems) == 0 {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, e := range st.Problems {
-		fmt.Fprintf(w, "  %s  %s  %s -> %s  %s\n", stamp(e.Time), e.OrderID, e.From, e.To, e.Reason)
+		fmt.Fprintf(w, "  %s  %s  %s -> %s  %s\n", stamp(e.Time), clean(e.OrderID), e.From, e.To, clean(e.Reason))
 	}
 
 	fmt.Fprintln(w, "\nin doubt (resolve with `campaignd ledger resolve ORDER --sent|--retry`):")
@@ -115,6 +105,45 @@ func printStatus(w io.Writer, st scheduler.Status) {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, h := range st.InDoubt {
-		fmt.Fprintf(w, "  %s  %s\n", h.OrderID, h.Reason)
+		fmt.Fprintf(w, "  %s  %s\n", clean(h.OrderID), clean(h.Reason))
 	}
+}
+
+// printInbox prints the inbox files that wait (to settle, or for a retry)
+// and the entries that are never read, each with why.
+func printInbox(w io.Writer, st scheduler.Status) {
+	if d := st.Daemon; d != nil {
+		if len(d.Pending) > 0 {
+			names := make([]string, len(d.Pending))
+			for i, p := range d.Pending {
+				names[i] = clean(filepath.Base(p))
+			}
+			fmt.Fprintf(w, "inbox:     %d file(s) waiting to settle: %s\n", len(d.Pending), strings.Join(names, ", "))
+		}
+		for _, r := range d.Retrying {
+			fmt.Fprintf(w, "inbox:     %s not ingested yet (%s), next try %s: %s\n", clean(r.Name), count(r.Failures, "failed try"), stamp(r.Next), clean(r.Reason))
+		}
+	}
+	for _, s := range st.InboxSkipped {
+		fmt.Fprintf(w, "inbox:     %s skipped: %s\n", clean(s.Name), clean(s.Reason))
+	}
+}
+
+func printRecentFiles(w io.Writer, files []scheduler.FileLine) {
+	fmt.Fprintln(w, "\nrecent files:")
+	if len(files) == 0 {
+		fmt.Fprintln(w, "  none ingested yet")
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range files {
+		line := fmt.Sprintf("  %s\t%s\t%s\t%s\t%s\t%s\t%s rejected", stamp(f.IngestedAt), clean(f.Name), clean(f.Outcome), clean(f.Kind), count(f.Rows, "row"), count(f.Orders, "order"), count(f.Rejected, "row"))
+		if f.Error != "" {
+			line += "\t" + clean(f.Error)
+		}
+		fmt.Fprintln(tw, line)
+		for _, re := range f.RowErrors {
+			fmt.Fprintf(tw, "    %s\n", clean(re))
+		}
+	}
+	tw.Flush()
 }

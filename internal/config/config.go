@@ -108,6 +108,9 @@ type ScheduleConfig struct {
 // ControlConfig is the daemon's unix socket for status, reload and ledger commands.
 type ControlConfig struct {
 	Socket string `toml:"socket"`
+	// Timeout is how long a command waits for the daemon to say anything
+	// (it says it is working every 2 seconds while a command runs).
+	Timeout Duration `toml:"timeout"`
 }
 
 // LogConfig sets logging.
@@ -214,7 +217,7 @@ func Default() *Config {
 			BatchSize:      500,
 			PurgeAfterDays: 30,
 		},
-		Control: ControlConfig{Socket: "/run/campaignd/campaignd.sock"},
+		Control: ControlConfig{Socket: "/run/campaignd/campaignd.sock", Timeout: Duration{30 * time.Second}},
 		Log:     LogConfig{Level: "info", Format: "auto"},
 		Fetch:   defaultFetch(),
 		Channel: ChannelConfig{
@@ -244,7 +247,7 @@ func Parse(path string, b []byte) (*Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, fmt.Errorf("%w: %s:%d: %s", ErrInvalid, path, perr.Position.Line, perr.Message)
+			return nil, fmt.Errorf("%w: %s:%d: %s", ErrInvalid, path, perr.Position.Line, parseMessage(perr, b))
 		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
 	}
@@ -334,6 +337,9 @@ func (c *Config) Validate() error {
 	if c.Inbox.Dir != "" && (c.Inbox.Dir == c.Inbox.ProcessedDir || c.Inbox.Dir == c.Inbox.RejectedDir) {
 		add(fieldError("inbox.processed_dir", "must differ from inbox.dir"))
 	}
+	if c.Control.Timeout.Duration <= 0 {
+		add(fieldError("control.timeout", "must be positive, got %s", c.Control.Timeout))
+	}
 	if c.Ledger.LockTimeout.Duration <= 0 {
 		add(fieldError("ledger.lock_timeout", "must be positive, got %s", c.Ledger.LockTimeout))
 	}
@@ -390,6 +396,8 @@ func (c *Config) Validate() error {
 	if len(c.Generic.Columns) > 0 && (c.Generic.Columns["order_id"] == "" || c.Generic.Columns["purchase_date"] == "") {
 		add(fieldError("generic.columns", "must map order_id and purchase_date"))
 	}
+	errs = append(errs, c.validateSocket()...)
+	errs = append(errs, c.validateEndpoints()...)
 	errs = append(errs, c.validateCampaigns()...)
 	errs = append(errs, c.validateChannels()...)
 	errs = append(errs, c.validateFetch()...)
@@ -492,6 +500,24 @@ func (c *Config) validateChannels() []error {
 		}
 		errs = append(errs, secretPair("channel.spapi.client_secret", s.ClientSecret, s.ClientSecretFile)...)
 		errs = append(errs, secretPair("channel.spapi.refresh_token", s.RefreshToken, s.RefreshTokenFile)...)
+	}
+	return errs
+}
+
+// validateEndpoints requires https for the SP-API and LWA endpoints, except
+// on loopback addresses, whether or not a campaign uses them now.
+func (c *Config) validateEndpoints() []error {
+	var errs []error
+	for _, e := range []struct{ key, url string }{
+		{"channel.spapi.endpoint", c.Channel.SPAPI.Endpoint},
+		{"channel.spapi.token_endpoint", c.Channel.SPAPI.TokenEndpoint},
+	} {
+		if e.url == "" {
+			continue
+		}
+		if err := checkEndpoint(e.url); err != nil {
+			errs = append(errs, fieldError(e.key, "%v", err))
+		}
 	}
 	return errs
 }

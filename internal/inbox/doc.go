@@ -26,10 +26,22 @@
 // (orders.20261126T101500Z.txt), then a counter (orders.20261126T101500Z-2.txt),
 // and the report or error file follows the chosen name.
 //
-// A Handler that cannot read a file now returns Result.Retry: the file stays
-// and is tried again at the next scan, and is rejected after MaxAttempts
-// attempts on the same content (name, size and modification time).
+// A Handler that cannot read a file now for a reason that is not the
+// file's (a full disk, an I/O error, a busy ledger) returns Result.Retry: the
+// file stays and is tried again after a backoff that doubles from
+// RetryBackoff up to MaxBackoff, for as long as the fault lasts; it is never
+// rejected for it. Only a file that is bad itself goes to rejected/: the
+// Handler says so, or the Handler crashes on it MaxAttempts times (same
+// name, size and modification time). Retrying lists the files waiting for a
+// retry with the last failure.
+//
+// Entries that are not regular files (symbolic links, named pipes, folders)
+// are never opened; the watcher logs each once, and Skipped lists them with
+// the reason.
 //
 // Process runs one file through the same path at once, for the ingest
-// command; the file may live outside the folder.
+// command. Stage first copies a report the caller opened (a descriptor
+// passed over the control socket) into a private folder inside the inbox,
+// so that the copy is what gets filed: the caller's own file is never moved
+// or removed.
 package inbox

@@ -152,8 +152,11 @@ func TestRunLeavesPartFiles(t *testing.T) {
 	}
 }
 
-func TestRunRetriesAtRescan(t *testing.T) {
-	r := startRun(t, 20*time.Millisecond, func(f *fixture) {
+// TestRunRetriesAfterBackoff: a failed file is tried again when its backoff
+// ends, without waiting for an event or the periodic rescan.
+func TestRunRetriesAfterBackoff(t *testing.T) {
+	r := startRun(t, time.Hour, func(f *fixture) {
+		f.w.RetryBackoff = 5 * time.Millisecond
 		f.rec.answer("orders.txt", inbox.Result{Retry: true, Reason: "busy"}, inbox.Result{})
 	})
 	writeFile(t, filepath.Join(r.dir, "orders.txt"), "rows")

@@ -316,16 +316,6 @@ func TestScanRetry(t *testing.T) {
 			wantRejected:  map[string]string{},
 		},
 		{
-			name:          "gives up after MaxAttempts",
-			script:        []inbox.Result{{Retry: true, Reason: "ledger busy"}, retry},
-			wantCalls:     3,
-			wantProcessed: map[string]string{},
-			wantRejected: map[string]string{
-				"orders.txt":           "rows",
-				"orders.txt.error.txt": "reason: gave up after 3 attempts: permission denied\n",
-			},
-		},
-		{
 			name:          "retry wins over rejected",
 			script:        []inbox.Result{{Retry: true, Rejected: true, Reason: "busy"}, {}},
 			wantCalls:     2,
@@ -358,26 +348,29 @@ func TestScanRetry(t *testing.T) {
 	}
 }
 
-func TestScanRetryCountResetsWhenFileChanges(t *testing.T) {
-	f := newFixture(t, func(w *inbox.Watcher) { w.MaxAttempts = 2 })
-	f.rec.answer("orders.txt", inbox.Result{Retry: true, Reason: "busy"})
+func TestScanCrashCountResetsWhenFileChanges(t *testing.T) {
+	calls := 0
+	f := newFixture(t, func(w *inbox.Watcher) {
+		w.MaxAttempts = 2
+		w.Handle = func(context.Context, string) inbox.Result { calls++; panic("parser bug") }
+	})
 	path := filepath.Join(f.dir, "orders.txt")
 	writeFile(t, path, "v1")
 	f.scan(t, 0)
-	f.scan(t, settle) // attempt 1 of v1
+	f.scan(t, settle) // crash 1 of v1
 	writeFile(t, path, "v2 longer")
 	f.scan(t, settle) // new content: observed only
-	f.scan(t, settle) // attempt 1 of v2
+	f.scan(t, settle) // crash 1 of v2
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("file rejected before MaxAttempts on its new content: %v", err)
+		t.Fatalf("file rejected before MaxAttempts crashes on its new content: %v", err)
 	}
-	f.scan(t, settle) // attempt 2 of v2: rejected
+	f.scan(t, settle) // crash 2 of v2: rejected
 	assertContents(t, f.rejected, map[string]string{
 		"orders.txt":           "v2 longer",
-		"orders.txt.error.txt": "reason: gave up after 2 attempts: busy\n",
+		"orders.txt.error.txt": "reason: gave up after 2 attempts: handler panicked: parser bug\n",
 	})
-	if n := len(f.rec.Calls()); n != 3 {
-		t.Fatalf("handler called %d times, want 3", n)
+	if calls != 3 {
+		t.Fatalf("handler called %d times, want 3", calls)
 	}
 }
 

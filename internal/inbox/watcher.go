@@ -18,9 +18,11 @@ import (
 
 // Defaults applied by Open to zero fields.
 const (
-	DefaultSettle      = 2 * time.Second
-	DefaultRescan      = time.Minute
-	DefaultMaxAttempts = 5
+	DefaultSettle       = 2 * time.Second
+	DefaultRescan       = time.Minute
+	DefaultMaxAttempts  = 5
+	DefaultRetryBackoff = 250 * time.Millisecond
+	DefaultMaxBackoff   = 5 * time.Minute
 )
 
 // Suffixes of the files written next to a filed file. Files with these
@@ -37,6 +39,8 @@ const (
 	keyAttempt  = "attempt"
 	keyError    = "error"
 	keyRejected = "rejected"
+	keyReason   = "reason"
+	keyRetryAt  = "retry_at"
 )
 
 // Result is what a Handler decided about one file.
@@ -44,7 +48,11 @@ type Result struct {
 	Rejected bool   // reject the whole file
 	Reason   string // why rejected (or why retry)
 	Report   string // rejected-row report text (file:line:column: reason lines), may be empty
-	Retry    bool   // could not handle now; try again later (up to MaxAttempts); wins over Rejected
+	// Retry means the file could not be handled now for a reason that is
+	// not the file's (a full disk, an I/O error, a busy ledger): it stays in
+	// the inbox and is tried again with backoff, and is never rejected for
+	// it. Retry wins over Rejected.
+	Retry bool
 }
 
 // Handler reads the file at path and records what it holds. It must not
@@ -66,9 +74,11 @@ type Outcome struct {
 type Watcher struct {
 	Dir, ProcessedDir, RejectedDir string
 
-	Settle      time.Duration // how long size and mtime must hold still; default 2s
-	Rescan      time.Duration // periodic rescan in Run; default 1m
-	MaxAttempts int           // Retry results before a file is rejected; default 5
+	Settle       time.Duration // how long size and mtime must hold still; default 2s
+	Rescan       time.Duration // periodic rescan in Run; default 1m
+	MaxAttempts  int           // handler crashes on the same content before the file is rejected; default 5
+	RetryBackoff time.Duration // wait after a first failure, doubled after each further one; default 250ms
+	MaxBackoff   time.Duration // longest wait between two tries; default 5m
 
 	Handle Handler
 	Logger *slog.Logger     // may be nil -> discard; logs file names, never contents
@@ -81,10 +91,11 @@ type Watcher struct {
 	// rename moves a file; nil means os.Rename. Tests replace it.
 	rename func(oldpath, newpath string) error
 
-	opened bool
-	runMu  sync.Mutex // serializes handling: one file at a time
-	mu     sync.Mutex // guards seen
-	seen   map[string]*entry
+	opened  bool
+	runMu   sync.Mutex // serializes handling: one file at a time
+	mu      sync.Mutex // guards seen and skipped
+	seen    map[string]*entry
+	skipped map[string]bool // entries already logged as skipped
 }
 
 // entry is what the watcher remembers about a candidate in Dir.
@@ -92,9 +103,15 @@ type entry struct {
 	size      int64
 	mtime     time.Time
 	firstSeen time.Time // first observation of this size and mtime
-	attempts  int       // Retry results for this size and mtime
+	crashes   int       // handler panics on this size and mtime
+	failures  int       // tries that failed, in a row (crashes included)
+	retryAt   time.Time // not tried again before
+	reason    string    // why the last try failed
 	done      *Result   // handled, but filing it failed: only the move is left
 }
+
+// failing reports whether the file waits for a retry.
+func (e *entry) failing() bool { return e.failures > 0 || e.done != nil }
 
 // Open validates the fields, applies defaults and creates the three
 // directories (0750) if they are missing.
@@ -135,6 +152,9 @@ func (w *Watcher) Open() error {
 	if w.MaxAttempts < 0 {
 		bad("max attempts %d is negative", w.MaxAttempts)
 	}
+	if w.RetryBackoff < 0 || w.MaxBackoff < 0 {
+		bad("retry backoff %s or max backoff %s is negative", w.RetryBackoff, w.MaxBackoff)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -147,6 +167,12 @@ func (w *Watcher) Open() error {
 	}
 	if w.MaxAttempts == 0 {
 		w.MaxAttempts = DefaultMaxAttempts
+	}
+	if w.RetryBackoff == 0 {
+		w.RetryBackoff = DefaultRetryBackoff
+	}
+	if w.MaxBackoff == 0 {
+		w.MaxBackoff = DefaultMaxBackoff
 	}
 	if w.Logger == nil {
 		w.Logger = slog.New(slog.DiscardHandler)
@@ -166,9 +192,11 @@ func (w *Watcher) Open() error {
 			return fmt.Errorf("%w: %s %q is not a directory", ErrInvalidConfig, d.name, d.path)
 		}
 	}
+	removeStaleStaging(w.Dir)
 	w.mu.Lock()
 	if w.seen == nil {
 		w.seen = make(map[string]*entry)
+		w.skipped = make(map[string]bool)
 	}
 	w.mu.Unlock()
 	w.opened = true
@@ -221,45 +249,7 @@ func (w *Watcher) scan(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("read inbox: %w", err)
 	}
-	var errs []error
-	type stableFile struct {
-		name  string
-		mtime time.Time
-	}
-	var stable []stableFile
-	present := make(map[string]bool, len(ents))
-
-	w.mu.Lock()
-	for _, de := range ents {
-		name := de.Name()
-		if !de.Type().IsRegular() || Ignored(name) {
-			continue
-		}
-		fi, err := de.Info()
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("stat %s: %w", name, err))
-			continue
-		}
-		present[name] = true
-		e := w.seen[name]
-		if e == nil || e.size != fi.Size() || !e.mtime.Equal(fi.ModTime()) {
-			w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
-			continue
-		}
-		if now.Sub(e.firstSeen) >= w.Settle {
-			stable = append(stable, stableFile{name, fi.ModTime()})
-		}
-	}
-	for name := range w.seen {
-		if !present[name] {
-			delete(w.seen, name)
-		}
-	}
-	w.mu.Unlock()
-
+	stable, errs := w.observe(ents, now)
 	slices.SortFunc(stable, func(a, b stableFile) int {
 		if c := a.mtime.Compare(b.mtime); c != 0 {
 			return c
@@ -283,6 +273,70 @@ func (w *Watcher) scan(ctx context.Context) (int, error) {
 	return handled, errors.Join(errs...)
 }
 
+type stableFile struct {
+	name  string
+	mtime time.Time
+}
+
+// observe records every candidate among ents at now and returns those due
+// to be handled: stable for Settle, or past their retry time. Entries that
+// are not regular files are logged once as skipped.
+func (w *Watcher) observe(ents []fs.DirEntry, now time.Time) ([]stableFile, []error) {
+	var errs []error
+	var stable []stableFile
+	present := make(map[string]bool, len(ents))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, de := range ents {
+		name := de.Name()
+		if Ignored(name) {
+			continue
+		}
+		if !de.Type().IsRegular() {
+			w.noteSkipped(name, de.Type(), present)
+			continue
+		}
+		fi, err := de.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stat %s: %w", name, err))
+			continue
+		}
+		present[name] = true
+		e := w.seen[name]
+		switch {
+		case e == nil || e.size != fi.Size() || !e.mtime.Equal(fi.ModTime()):
+			w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
+		case e.failing() && now.Before(e.retryAt):
+		case e.failing() || now.Sub(e.firstSeen) >= w.Settle:
+			stable = append(stable, stableFile{name, fi.ModTime()})
+		}
+	}
+	for name := range w.seen {
+		if !present[name] {
+			delete(w.seen, name)
+		}
+	}
+	for name := range w.skipped {
+		if !present[name] {
+			delete(w.skipped, name)
+		}
+	}
+	return stable, errs
+}
+
+// noteSkipped logs, once per entry, that name is not a file campaignd reads.
+func (w *Watcher) noteSkipped(name string, mode fs.FileMode, present map[string]bool) {
+	present[name] = true
+	if w.skipped[name] {
+		return
+	}
+	w.skipped[name] = true
+	w.Logger.Warn("inbox entry skipped", keyFile, name, keyReason, SkipReason(mode))
+}
+
 // handleInbox handles the stable candidate name and files it. It reports
 // whether the file left the inbox.
 func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (bool, error) {
@@ -298,21 +352,16 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 
 	res := e.done
 	if res == nil {
-		r := w.call(ctx, path)
+		r, crashed := w.call(ctx, path)
 		if r.Retry {
 			if ctx.Err() != nil {
 				// Shutting down: not the file's fault, not an attempt.
 				return false, nil
 			}
-			w.mu.Lock()
-			e.attempts++
-			attempts := e.attempts
-			w.mu.Unlock()
-			if attempts < w.MaxAttempts {
-				w.Logger.Warn("inbox file not handled, will retry", keyFile, name, keyAttempt, attempts)
+			var retry bool
+			if r, retry = w.failed(e, name, r, crashed, now); retry {
 				return false, nil
 			}
-			r = giveUp(r, attempts)
 		} else if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
 			// The writer was not done after all: the handler saw part of the
 			// file. Leave it, and handle it again once it is stable.
@@ -326,6 +375,7 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 	if dest == "" {
 		w.mu.Lock()
 		e.done = res
+		w.backoff(e, "filing it failed: "+errString(err), now)
 		w.mu.Unlock()
 		return false, fmt.Errorf("file %s: %w", name, err)
 	}
@@ -365,29 +415,17 @@ func (w *Watcher) forget(name string) {
 	w.mu.Unlock()
 }
 
-// giveUp turns the last Retry result into a rejection.
-func giveUp(r Result, attempts int) Result {
-	reason := r.Reason
-	if reason == "" {
-		reason = "handler asked to retry"
-	}
-	return Result{
-		Rejected: true,
-		Reason:   fmt.Sprintf("gave up after %d attempts: %s", attempts, reason),
-		Report:   r.Report,
-	}
-}
-
-// call runs the handler; a panic becomes a Retry, so a file that crashes the
-// parser is rejected after MaxAttempts instead of crash-looping the daemon.
-func (w *Watcher) call(ctx context.Context, path string) (res Result) {
+// call runs the handler; a panic becomes a Retry with crashed set, so a file
+// that crashes the parser is rejected after MaxAttempts instead of
+// crash-looping the daemon.
+func (w *Watcher) call(ctx context.Context, path string) (res Result, crashed bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			w.Logger.Error("inbox handler panicked", keyFile, filepath.Base(path), "stack", string(debug.Stack()))
-			res = Result{Retry: true, Reason: fmt.Sprintf("handler panicked: %v", v)}
+			res, crashed = Result{Retry: true, Reason: fmt.Sprintf("handler panicked: %v", v)}, true
 		}
 	}()
-	return w.Handle(ctx, path)
+	return w.Handle(ctx, path), false
 }
 
 // Process handles the file at path now, without waiting for it to settle,
@@ -408,7 +446,7 @@ func (w *Watcher) Process(ctx context.Context, path string) (Outcome, error) {
 
 	w.runMu.Lock()
 	defer w.runMu.Unlock()
-	res := w.call(ctx, path)
+	res, _ := w.call(ctx, path)
 	if res.Retry {
 		return Outcome{Retried: true, Result: res}, nil
 	}
@@ -440,7 +478,7 @@ func (w *Watcher) Pending() []string {
 	defer w.mu.Unlock()
 	var out []string
 	for name, e := range w.seen {
-		if e.attempts == 0 && e.done == nil {
+		if !e.failing() {
 			out = append(out, filepath.Join(w.Dir, name))
 		}
 	}
@@ -448,22 +486,24 @@ func (w *Watcher) Pending() []string {
 	return out
 }
 
-// nextSettle returns how long until the earliest pending file can be stable.
+// nextSettle returns how long until the earliest pending file can be
+// stable, or the earliest failed one is due for its retry.
 func (w *Watcher) nextSettle() (time.Duration, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var earliest time.Time
 	found := false
 	for _, e := range w.seen {
-		if e.attempts != 0 || e.done != nil {
-			continue
+		due := e.firstSeen.Add(w.Settle)
+		if e.failing() {
+			due = e.retryAt
 		}
-		if !found || e.firstSeen.Before(earliest) {
-			earliest, found = e.firstSeen, true
+		if !found || due.Before(earliest) {
+			earliest, found = due, true
 		}
 	}
 	if !found {
 		return 0, false
 	}
-	return earliest.Add(w.Settle).Sub(w.Now()), true
+	return earliest.Sub(w.Now()), true
 }

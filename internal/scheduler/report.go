@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"campaignd/internal/inbox"
 	"campaignd/internal/ledger"
 )
 
@@ -30,6 +31,9 @@ type Daemon struct {
 	LastPass time.Time `json:"last_pass,omitzero"`
 	NextPass time.Time `json:"next_pass,omitzero"`
 	Pending  []string  `json:"inbox_pending,omitempty"`
+	// Retrying lists inbox files whose last try failed for a reason that is
+	// not theirs (a full disk...): they stay and are tried again.
+	Retrying []inbox.Retry `json:"inbox_retrying,omitempty"`
 }
 
 // SendLine is one upcoming send.
@@ -83,6 +87,9 @@ type Status struct {
 	RecentFiles []FileLine  `json:"recent_files"`
 	Problems    []EventLine `json:"recent_problems"`
 	InDoubt     []HoldLine  `json:"in_doubt"`
+	// InboxSkipped lists the inbox entries that are never read (links,
+	// pipes, folders) and why.
+	InboxSkipped []inbox.Skip `json:"inbox_skipped,omitempty"`
 }
 
 // statusRows is how many lines each list of status holds.

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// validateSocket checks that control.socket does not collide with a path
+// the daemon keeps something else at: at start-up the daemon replaces a
+// stale socket there, and must never be led to remove a ledger or a report.
+func (c *Config) validateSocket() []error {
+	sock := filepath.Clean(c.Control.Socket)
+	if c.Control.Socket == "" {
+		return nil
+	}
+	others := []struct{ key, path string }{
+		{"ledger.path", c.Ledger.Path},
+		{"inbox.dir", c.Inbox.Dir},
+		{"inbox.processed_dir", c.Inbox.ProcessedDir},
+		{"inbox.rejected_dir", c.Inbox.RejectedDir},
+		{"channel.outbox.dir", c.Channel.Outbox.Dir},
+		{"exclude.block_list_file", c.Exclude.BlockListFile},
+		{"channel.smtp.password_file", c.Channel.SMTP.PasswordFile},
+		{"channel.spapi.client_secret_file", c.Channel.SPAPI.ClientSecretFile},
+		{"channel.spapi.refresh_token_file", c.Channel.SPAPI.RefreshTokenFile},
+	}
+	for i, cp := range c.Campaigns {
+		others = append(others, struct{ key, path string }{fmt.Sprintf("campaign[%d].template", i), cp.Template})
+	}
+	var errs []error
+	for _, o := range others {
+		if o.path != "" && filepath.Clean(o.path) == sock {
+			errs = append(errs, fieldError("control.socket", "%q is also %s: the socket needs a path of its own", c.Control.Socket, o.key))
+		}
+	}
+	if c.Inbox.Dir != "" && filepath.Dir(sock) == filepath.Clean(c.Inbox.Dir) {
+		errs = append(errs, fieldError("control.socket", "%q is inside inbox.dir: put the socket outside the watched folder", c.Control.Socket))
+	}
+	return errs
+}
+
+// checkEndpoint accepts an https URL, or plain http to a loopback address
+// (a test server on this machine): over any other http, the client secret
+// and the tokens would cross the network unencrypted. The value is not
+// repeated in the error: it may carry credentials.
+func checkEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("not a URL: want https://HOST")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("plain http to %s would send the client secret and tokens unencrypted: use https (http is accepted only for loopback addresses)", u.Hostname())
+	default:
+		return fmt.Errorf("want an https URL, got scheme %q", u.Scheme)
+	}
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
