@@ -209,12 +209,17 @@ func (a *app) operator() string {
 }
 
 // withLedger runs fn with the daemon's ledger, or opens the file itself
-// when no daemon runs (read-only when it only looks).
+// when no daemon runs (read-only when it only looks). A command that only
+// looks never creates the ledger or its folder: when there is no ledger
+// yet, it says so and looks at an empty one.
 func (a *app) withLedger(cfg *config.Config, readOnly bool, fn func(l *ledger.Ledger) error) error {
 	if a.daemon != nil {
 		return fn(a.daemon.ledger)
 	}
 	if _, err := os.Stat(cfg.Ledger.Path); errors.Is(err, os.ErrNotExist) {
+		if readOnly {
+			return a.withEmptyLedger(cfg, fn)
+		}
 		if err := os.MkdirAll(filepath.Dir(cfg.Ledger.Path), 0o750); err != nil {
 			return fmt.Errorf("create ledger folder: %w", err)
 		}
@@ -226,6 +231,25 @@ func (a *app) withLedger(cfg *config.Config, readOnly bool, fn func(l *ledger.Le
 	}
 	if err != nil {
 		return fmt.Errorf("open ledger: %w", err)
+	}
+	defer l.Close()
+	return fn(l)
+}
+
+// withEmptyLedger runs fn on an empty ledger in a private temporary folder,
+// for a command that only looks before the daemon first ran. Creating the
+// real ledger there would be wrong: made by `sudo campaignd status`, it would
+// belong to root, and the daemon (user campaignd) could not open it.
+func (a *app) withEmptyLedger(cfg *config.Config, fn func(l *ledger.Ledger) error) error {
+	fmt.Fprintf(a.stderr, "campaignd: no ledger at %s yet (the daemon creates it when it first runs); showing an empty ledger\n", cfg.Ledger.Path)
+	dir, err := os.MkdirTemp("", "campaignd-empty-")
+	if err != nil {
+		return fmt.Errorf("empty ledger: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	l, err := ledger.Open(filepath.Join(dir, "campaignd.db"), ledger.Options{})
+	if err != nil {
+		return fmt.Errorf("empty ledger: %w", err)
 	}
 	defer l.Close()
 	return fn(l)

@@ -40,6 +40,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	st.Ledger = cfg.Ledger.Path // the configured file, even when there is none yet
 	if a.daemon != nil {
 		st.Daemon = a.daemon.info()
 	}
