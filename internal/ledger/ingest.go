@@ -38,7 +38,7 @@ const maxRowErrors = 100
 func (l *Ledger) File(sha string) (FileRecord, bool, error) {
 	var f FileRecord
 	var ok bool
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.boltView(func(tx *bolt.Tx) error {
 		raw := tx.Bucket([]byte(bucketFiles)).Get([]byte(sha))
 		if raw == nil {
 			return nil
@@ -65,7 +65,7 @@ func (l *Ledger) RecordFile(f FileRecord) error {
 	if err != nil {
 		return fmt.Errorf("record file %s: %w", f.Name, err)
 	}
-	err = l.db.Update(func(tx *bolt.Tx) error {
+	err = l.boltUpdate(func(tx *bolt.Tx) error {
 		t := newTxn(tx, f.IngestedAt)
 		sha := []byte(f.SHA256)
 		if raw := t.files.Get(sha); raw != nil {
@@ -91,7 +91,7 @@ func (l *Ledger) RecordFile(f FileRecord) error {
 // RecentFiles returns up to n file records, newest first.
 func (l *Ledger) RecentFiles(n int) ([]FileRecord, error) {
 	var out []FileRecord
-	err := l.db.View(func(tx *bolt.Tx) error {
+	err := l.boltView(func(tx *bolt.Tx) error {
 		files := tx.Bucket([]byte(bucketFiles))
 		c := tx.Bucket([]byte(bucketFilesByTime)).Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
@@ -150,7 +150,7 @@ func (l *Ledger) Upsert(account string, batch []orders.Order, decide Decider, no
 		ids = append(ids, o.ID)
 	}
 	slices.Sort(ids) // key order: bbolt touches each page once
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := l.boltUpdate(func(tx *bolt.Tx) error {
 		st = UpsertStats{}
 		t := newTxn(tx, now)
 		for _, id := range ids {
@@ -235,7 +235,7 @@ func (l *Ledger) Redecide(decide Decider, now time.Time) (int, error) {
 		return 0, errors.New("redecide orders: no decider")
 	}
 	changed := 0
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := l.boltUpdate(func(tx *bolt.Tx) error {
 		changed = 0
 		t := newTxn(tx, now)
 		var keys [][]byte

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +14,6 @@ import (
 	"campaignd/internal/orders"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // schemaVersion is the layout this build reads and writes.
@@ -173,37 +170,27 @@ func allBuckets() []string {
 }
 
 // Open opens the ledger at path, creating the file, its folder and its
-// buckets if needed. It returns ErrLocked when another process holds the
-// file for longer than opt.Timeout and ErrSchema when the file was written
-// by a schema this build does not know.
+// buckets if it does not exist. An existing file is never re-created: one
+// that is empty, cut short or not a bbolt file fails with ErrDamaged. It
+// returns ErrLocked when another process holds the file for longer than
+// opt.Timeout and ErrSchema when the file was written by a schema this
+// build does not know.
 func Open(path string, opt Options) (*Ledger, error) {
-	timeout := opt.Timeout
-	if timeout <= 0 {
-		timeout = time.Second
-	}
-	if !opt.ReadOnly {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("open ledger: %w", err)
-		}
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
+	db, err := openBolt(path, opt)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("open ledger %s: %w", path, ErrLocked)
-		}
-		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum) {
-			return nil, fmt.Errorf("open ledger %s: %w: %w", path, ErrSchema, err)
-		}
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return nil, err
 	}
 	l := &Ledger{db: db, path: path}
 	if opt.ReadOnly {
-		err = db.View(checkSchema)
+		err = l.guard(func() error { return db.View(checkSchema) })
 	} else {
-		err = db.Update(initSchema)
+		err = l.guard(func() error { return db.Update(initSchema) })
 	}
 	if err != nil {
 		_ = db.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	return l, nil
@@ -263,9 +250,9 @@ func (l *Ledger) Get(k Key) (Record, bool, error) {
 	}
 	var rec Record
 	var ok bool
-	err = l.db.View(func(tx *bolt.Tx) error {
+	err = l.view(func(t *txn) error {
 		var err error
-		rec, ok, err = newTxn(tx, time.Time{}).get(kb)
+		rec, ok, err = t.get(kb)
 		return err
 	})
 	if err != nil {

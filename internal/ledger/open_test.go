@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -88,9 +87,6 @@ func TestOpenSchema(t *testing.T) {
 				_, err := tx.CreateBucket([]byte("orders"))
 				return err
 			})
-		}},
-		{"not a bolt file", func(t *testing.T, path string) {
-			must(t, os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o600))
 		}},
 	}
 	for _, tc := range tests {

@@ -10,12 +10,16 @@ import (
 
 // update runs fn in one write transaction stamped with now.
 func (l *Ledger) update(now time.Time, fn func(t *txn) error) error {
-	return l.db.Update(func(tx *bolt.Tx) error { return fn(newTxn(tx, now)) })
+	return l.guard(func() error {
+		return l.db.Update(func(tx *bolt.Tx) error { return fn(newTxn(tx, now)) })
+	})
 }
 
 // view runs fn in one read transaction.
 func (l *Ledger) view(fn func(t *txn) error) error {
-	return l.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, time.Time{})) })
+	return l.guard(func() error {
+		return l.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, time.Time{})) })
+	})
 }
 
 // records loads the orders named by keys.
@@ -342,4 +346,13 @@ func (l *Ledger) List(s State, n int) ([]Record, error) {
 // an audit event. If until is at or after the deadline the order expires.
 func (l *Ledger) Hold(k Key, until, now time.Time, reason string) error {
 	return l.moveScheduled("hold", k, until, now, "held: "+reason, false, func(_, _ *Record) bool { return true })
+}
+
+// boltView and boltUpdate are bbolt's View and Update under guard.
+func (l *Ledger) boltView(fn func(tx *bolt.Tx) error) error {
+	return l.guard(func() error { return l.db.View(fn) })
+}
+
+func (l *Ledger) boltUpdate(fn func(tx *bolt.Tx) error) error {
+	return l.guard(func() error { return l.db.Update(fn) })
 }
