@@ -172,7 +172,9 @@ func putSchema1Order(b map[string]*bolt.Bucket, i int) error {
 	}
 	seq, _ := b["events"].NextSequence()
 	ev, _ := json.Marshal(ledger.Event{Seq: seq, Time: t0, Key: key(id), To: ledger.Scheduled, Reason: "delivered", Actor: "ingest"})
-	tk := func(at time.Time) []byte { return append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())), kb...) }
+	tk := func(at time.Time) []byte {
+		return append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())), kb...)
+	}
 	puts := []struct {
 		bucket string
 		k, v   []byte
@@ -302,4 +304,3 @@ func wantSchema2(t *testing.T, path string, n int) {
 		t.Fatalf("converted ledger holds %d orders, want %d", c.Total, n)
 	}
 }
-
