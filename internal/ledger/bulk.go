@@ -42,8 +42,8 @@ import (
 // its end: sends wait for it (their claims and outcomes are writes), reads
 // do not.
 
-// Sizes of a bulk write's steps.
-const (
+// Sizes of a bulk write's steps (variables so tests can make them small).
+var (
 	factsRunBytes = 16 << 20 // facts held in memory before a run is spilled
 	opsRunBytes   = 8 << 20  // index changes held in memory before a run is spilled
 	txFactsBytes  = 12 << 20 // facts (encoded) per records transaction

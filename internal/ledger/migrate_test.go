@@ -214,9 +214,9 @@ func TestMigrateKilledChild(t *testing.T) {
 // a fraction of that size, from its creation to its end.
 func TestMigrateCrash(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds a schema-1 ledger of 20,000 orders")
+		t.Skip("builds a schema-1 ledger of 8,000 orders")
 	}
-	const n = 20_000
+	const n = 8_000
 	src := filepath.Join(t.TempDir(), "schema1.db")
 	writeSchema1(t, src, n)
 	old, err := os.ReadFile(src)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"campaignd/internal/ledger"
 	"campaignd/internal/scheduler"
@@ -146,4 +147,21 @@ func TestIngestNothingDueBeforeTheWholeFile(t *testing.T) {
 	if got := len(e.outbox()); got != 1100 {
 		t.Errorf("%d messages, want 1100", got)
 	}
+}
+
+// TestIngestFile ingests the report named by $CAMPAIGND_INGEST_FILE into a
+// new ledger (or $CAMPAIGND_INGEST_LEDGER) with the example rules, for
+// profiling by hand: go test -run TestIngestFile -cpuprofile.
+func TestIngestFile(t *testing.T) {
+	file := os.Getenv("CAMPAIGND_INGEST_FILE")
+	if file == "" {
+		t.Skip("set CAMPAIGND_INGEST_FILE")
+	}
+	e := newEnv(t)
+	start := time.Now()
+	rep, err := e.engine.Ingest(context.Background(), file, time.Now().UTC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v in %s", rep.Stats, time.Since(start))
 }
