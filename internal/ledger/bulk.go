@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -45,10 +46,10 @@ import (
 // Sizes of a bulk write's steps (variables so tests can make them small).
 var (
 	factsRunBytes = 16 << 20 // facts held in memory before a run is spilled
-	opsRunBytes   = 8 << 20  // index changes held in memory before a run is spilled
-	txFactsBytes  = 12 << 20 // facts (encoded) per records transaction
-	txMaxOrders   = 60_000   // orders per records transaction
-	txMaxOps      = 400_000  // index changes per index transaction
+	opsRunBytes   = 4 << 20  // index changes held in memory before a run is spilled
+	txFactsBytes  = 6 << 20  // facts (encoded) per records transaction
+	txMaxOrders   = 30_000   // orders per records transaction
+	txMaxOps      = 300_000  // index changes per index transaction
 )
 
 // Bulk collects the orders of one report for one account; Commit writes
@@ -132,16 +133,64 @@ type bulkWriter struct {
 	oneTx   bool
 
 	pending  *merged // the next order, read ahead
+	chunkBuf []*merged
 	done     bool    // it is exhausted
 	ops      *sorter // deferred index changes
-	txOps    []byte  // this transaction's index changes, 18 bytes each
+	txOps    []indexOp // this transaction's index changes
 	deferred bool    // the indexing mark is set
 }
 
-// merged is one order's facts, merged over every entry of its key.
+// merged is one order's facts, merged over every entry of its key, and
+// the order's number in the ledger (0: a new order).
 type merged struct {
 	kb    []byte
 	facts orders.Order
+	oid   uint64
+}
+
+// lookupChunk is how many orders have their numbers looked up with one
+// forward pass of a cursor over the id index, before any of them is
+// written (a write would invalidate the cursor).
+const lookupChunk = 4096
+
+// chunk returns up to n next orders.
+func (w *bulkWriter) chunk(n int) ([]*merged, error) {
+	out := w.chunkBuf[:0]
+	for len(out) < n {
+		m, err := w.nextOrder()
+		if err != nil {
+			return nil, err
+		}
+		if m == nil {
+			break
+		}
+		out = append(out, m)
+	}
+	w.chunkBuf = out
+	return out, nil
+}
+
+// lookup sets the number of each order of chunk (in key order) that the
+// ledger holds. The cursor steps forward over near keys and seeks to far
+// ones; an empty id index costs nothing.
+func (w *bulkWriter) lookup(t *txn, chunk []*merged) {
+	c := t.ids.Cursor()
+	var k, v []byte
+	for i, m := range chunk {
+		if i == 0 {
+			k, v = c.Seek(m.kb)
+		}
+		for step := 0; k != nil && bytes.Compare(k, m.kb) < 0; step++ {
+			if step == 4 {
+				k, v = c.Seek(m.kb)
+				break
+			}
+			k, v = c.Next()
+		}
+		if k != nil && len(v) == 8 && bytes.Equal(k, m.kb) {
+			m.oid = binary.BigEndian.Uint64(v)
+		}
+	}
 }
 
 // nextOrder returns the next order's merged facts, nil at the end.
@@ -188,15 +237,18 @@ func (w *bulkWriter) single(file *FileRecord) error {
 		*w.st = UpsertStats{}
 		index := func(op indexOp) error { return t.apply(op) }
 		for {
-			m, err := w.nextOrder()
-			if err != nil || m == nil {
+			chunk, err := w.chunk(lookupChunk)
+			if err != nil || len(chunk) == 0 {
 				if err == nil && file != nil {
 					err = t.recordFile(file)
 				}
 				return err
 			}
-			if err := w.upsertOne(t, m, index); err != nil {
-				return err
+			w.lookup(t, chunk)
+			for _, m := range chunk {
+				if err := w.upsertOne(t, m, index); err != nil {
+					return err
+				}
 			}
 		}
 	})
@@ -233,16 +285,11 @@ func (w *bulkWriter) run(ctx context.Context, file *FileRecord) error {
 func (w *bulkWriter) recordsTx() error {
 	w.txOps = w.txOps[:0]
 	before := *w.st
+	if w.txOps == nil {
+		w.txOps = make([]indexOp, 0, 3*txMaxOrders)
+	}
 	index := func(op indexOp) error {
-		var key [16]byte
-		copy(key[:], op.key)
-		w.txOps = append(w.txOps, op.bucket)
-		w.txOps = append(w.txOps, key[:]...)
-		del := byte(0)
-		if op.del {
-			del = 1
-		}
-		w.txOps = append(w.txOps, del)
+		w.txOps = append(w.txOps, op)
 		return nil
 	}
 	err := w.l.updateLocked(w.now, func(t *txn) error {
@@ -253,17 +300,21 @@ func (w *bulkWriter) recordsTx() error {
 				return err
 			}
 		}
+		t.ids.FillPercent = 1
 		size, count := 0, 0
 		for size < txFactsBytes && count < txMaxOrders {
-			m, err := w.nextOrder()
-			if err != nil || m == nil {
+			chunk, err := w.chunk(lookupChunk)
+			if err != nil || len(chunk) == 0 {
 				return err
 			}
-			if err := w.upsertOne(t, m, index); err != nil {
-				return err
+			w.lookup(t, chunk)
+			for _, m := range chunk {
+				if err := w.upsertOne(t, m, index); err != nil {
+					return err
+				}
+				size += len(m.kb) + 200
 			}
-			size += len(m.kb) + 200
-			count++
+			count += len(chunk)
 		}
 		return nil
 	})
@@ -271,8 +322,8 @@ func (w *bulkWriter) recordsTx() error {
 		return err
 	}
 	w.deferred = true
-	for i := 0; i+18 <= len(w.txOps); i += 18 {
-		if err := w.ops.add(w.txOps[i:i+17], w.txOps[i+17:i+18]); err != nil {
+	for i := range w.txOps {
+		if err := w.ops.add(w.txOps[i][:17], w.txOps[i][17:]); err != nil {
 			return err
 		}
 	}
@@ -300,10 +351,9 @@ func (w *bulkWriter) indexes(file *FileRecord) error {
 					more = false
 					break
 				}
-				op := indexOp{bucket: k[0], key: k[1:], del: v[0] == 1}
-				if op.bucket == opStates {
-					op.key = op.key[:9]
-				}
+				var op indexOp
+				copy(op[:17], k)
+				op[17] = v[0]
 				if err := t.apply(op); err != nil {
 					return err
 				}
@@ -343,7 +393,7 @@ func (w *bulkWriter) upsertOne(t *txn, m *merged, index func(indexOp) error) err
 
 func (w *bulkWriter) upsert(t *txn, m *merged, emit func(indexOp)) error {
 	k := Key{Account: w.account, OrderID: m.facts.ID}
-	oid := t.oidOf(m.kb)
+	oid := m.oid
 	if oid == 0 {
 		rec := Record{Key: k, Order: orders.Merge(orders.Order{}, m.facts)}
 		if err := applyDecision(&rec, w.decide(rec.Order, w.now), t.now); err != nil {
@@ -437,10 +487,8 @@ func (l *Ledger) repairIndexes() error {
 		counts[stateCode(rec.State)]++
 		var err error
 		indexChanges(nil, &rec, func(op indexOp) {
-			var key [16]byte
-			copy(key[:], op.key)
 			if err == nil {
-				err = w.ops.add(append([]byte{op.bucket}, key[:]...), []byte{0})
+				err = w.ops.add(op[:17], op[17:])
 			}
 		})
 		return err

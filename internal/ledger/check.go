@@ -43,7 +43,7 @@ func (l *Ledger) Check() error {
 			}
 			rec.oid = binary.BigEndian.Uint64(k)
 			counts[rec.State]++
-			indexChanges(nil, &rec, func(op indexOp) { want[op.bucket][string(op.key)] = true })
+			indexChanges(nil, &rec, func(op indexOp) { want[op.bucket()][string(op.key())] = true })
 			checkRecord(t, &rec, fail)
 		}
 		checkIDs(t, n, fail)

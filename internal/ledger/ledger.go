@@ -474,11 +474,41 @@ const (
 	opDeadlines
 )
 
-// indexOp is one change to the state, due or deadline index.
-type indexOp struct {
-	bucket byte
-	key    []byte
-	del    bool
+// indexOp is one change to the state, due or deadline index: the bucket's
+// code, the key (16 bytes; a state key's 9 are padded with zeros), and 1
+// to delete or 0 to put. Its first 17 bytes sort as the keys do.
+type indexOp [18]byte
+
+func (op *indexOp) bucket() byte { return op[0] }
+func (op *indexOp) del() bool    { return op[17] == 1 }
+
+// key returns the index key the op names.
+func (op *indexOp) key() []byte {
+	if op[0] == opStates {
+		return op[1:10]
+	}
+	return op[1:17]
+}
+
+func stateOp(s State, oid uint64, del bool) indexOp {
+	var op indexOp
+	op[0], op[1] = opStates, stateCode(s)
+	binary.BigEndian.PutUint64(op[2:10], oid)
+	if del {
+		op[17] = 1
+	}
+	return op
+}
+
+func timeOp(bucket byte, t time.Time, oid uint64, del bool) indexOp {
+	var op indexOp
+	op[0] = bucket
+	binary.BigEndian.PutUint64(op[1:9], timeNum(t))
+	binary.BigEndian.PutUint64(op[9:17], oid)
+	if del {
+		op[17] = 1
+	}
+	return op
 }
 
 // indexChanges calls emit for every index entry that must go or come when
@@ -487,37 +517,38 @@ func indexChanges(old, rec *Record, emit func(indexOp)) {
 	oid := rec.oid
 	if old == nil || old.State != rec.State {
 		if old != nil {
-			emit(indexOp{opStates, stateKey(old.State, oid), true})
+			emit(stateOp(old.State, oid, true))
 		}
-		emit(indexOp{opStates, stateKey(rec.State, oid), false})
-	}
-	moved := func(bucket byte, oldIn, newIn bool, oldAt, newAt time.Time) {
-		switch {
-		case oldIn && newIn && timeNum(oldAt) == timeNum(newAt):
-		default:
-			if oldIn {
-				emit(indexOp{bucket, timeKey(oldAt, oid), true})
-			}
-			if newIn {
-				emit(indexOp{bucket, timeKey(newAt, oid), false})
-			}
-		}
+		emit(stateOp(rec.State, oid, false))
 	}
 	var oldSend, oldDeadline time.Time
 	if old != nil {
 		oldSend, oldDeadline = old.SendAt, old.Deadline
 	}
-	moved(opDue, inDue(old), inDue(rec), oldSend, rec.SendAt)
-	moved(opDeadlines, inDeadlines(old), inDeadlines(rec), oldDeadline, rec.Deadline)
+	moved(opDue, inDue(old), inDue(rec), oldSend, rec.SendAt, oid, emit)
+	moved(opDeadlines, inDeadlines(old), inDeadlines(rec), oldDeadline, rec.Deadline, oid, emit)
+}
+
+// moved emits the change of one time index entry.
+func moved(bucket byte, oldIn, newIn bool, oldAt, newAt time.Time, oid uint64, emit func(indexOp)) {
+	if oldIn && newIn && timeNum(oldAt) == timeNum(newAt) {
+		return
+	}
+	if oldIn {
+		emit(timeOp(bucket, oldAt, oid, true))
+	}
+	if newIn {
+		emit(timeOp(bucket, newAt, oid, false))
+	}
 }
 
 // apply writes one index change.
 func (t *txn) apply(op indexOp) error {
-	b := t.indexBucket(op.bucket)
-	if op.del {
-		return b.Delete(op.key)
+	b := t.indexBucket(op.bucket())
+	if op.del() {
+		return b.Delete(op.key())
 	}
-	return b.Put(op.key, nil)
+	return b.Put(op.key(), nil)
 }
 
 func (t *txn) indexBucket(c byte) *bolt.Bucket {

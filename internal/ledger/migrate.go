@@ -213,10 +213,8 @@ func (w *bulkWriter) copyOrder1(t *txn, k, v []byte, lastEvent uint64) error {
 	}
 	t.deltas[stateCode(rec.State)]++
 	indexChanges(nil, &rec, func(op indexOp) {
-		var key [16]byte
-		copy(key[:], op.key)
 		if err == nil {
-			err = w.ops.add(append([]byte{op.bucket}, key[:]...), []byte{0})
+			err = w.ops.add(op[:17], op[17:])
 		}
 	})
 	return err

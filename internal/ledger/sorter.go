@@ -169,6 +169,7 @@ func (s *sorter) iter() (iterator, error) {
 	if err := s.spill(); err != nil {
 		return nil, err
 	}
+	s.arena, s.idx = nil, nil // the runs are on disk: free the memory
 	m := &mergeIter{}
 	for i, r := range s.runs {
 		rd := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.n), 64<<10), run: i}
