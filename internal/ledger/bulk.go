@@ -134,10 +134,10 @@ type bulkWriter struct {
 
 	pending  *merged // the next order, read ahead
 	chunkBuf []*merged
-	done     bool    // it is exhausted
-	ops      *sorter // deferred index changes
+	done     bool      // it is exhausted
+	ops      *sorter   // deferred index changes
 	txOps    []indexOp // this transaction's index changes
-	deferred bool    // the indexing mark is set
+	deferred bool      // the indexing mark is set
 }
 
 // merged is one order's facts, merged over every entry of its key, and
