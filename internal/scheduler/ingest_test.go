@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"campaignd/internal/ledger"
+	"campaignd/internal/ledger/benchgen"
 	"campaignd/internal/scheduler"
 )
 
@@ -149,9 +150,51 @@ func TestIngestNothingDueBeforeTheWholeFile(t *testing.T) {
 	}
 }
 
+// TestIngestBenchReports ingests the benchmark's reports at a small size
+// (scripts/bench ingest runs them at 1,000,000): a first report large
+// enough for several ledger transactions, then a by-last-update report of
+// its newest orders, changed, and as many new ones.
+func TestIngestBenchReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests 36,000 orders")
+	}
+	e := newEnv(t)
+	now := at("2026-11-29T12:00:00Z")
+	start := now.AddDate(0, 0, -27).Truncate(24 * time.Hour)
+	gen := func(name string, opt benchgen.Options) string {
+		opt.Start = start
+		p := filepath.Join(e.dir, name)
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := benchgen.Write(f, opt); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		return p
+	}
+	const n, m = 32_000, 2_000
+	rep, err := e.engine.Ingest(context.Background(), gen("all.txt", benchgen.Options{N: n}), now)
+	if err != nil || rep.Stats.New != n-n/1000 || rep.Summary.RejectedCount < n/1000 {
+		t.Fatalf("first report: %+v %+v, %v", rep.Stats, rep.Summary.RejectedCount, err)
+	}
+	rep, err = e.engine.Ingest(context.Background(), gen("upd.txt", benchgen.Options{First: n - m, N: 2 * m, Later: true}), now.Add(time.Hour))
+	st := rep.Stats
+	if err != nil || st.New != m-m/1000 || st.Updated+st.Unchanged+st.Frozen != m-m/1000 || st.Updated == 0 {
+		t.Fatalf("update report: %+v, %v", st, err)
+	}
+	c, err := e.ledger.Counts()
+	if err != nil || c.Total != n+m-(n+m)/1000 {
+		t.Fatalf("counts = %+v, %v", c, err)
+	}
+}
+
 // TestIngestFile ingests the report named by $CAMPAIGND_INGEST_FILE into a
-// new ledger (or $CAMPAIGND_INGEST_LEDGER) with the example rules, for
-// profiling by hand: go test -run TestIngestFile -cpuprofile.
+// new ledger with an outbox campaign, for timing and profiling by hand
+// (go test -run 'TestIngestFile$' -v -cpuprofile ...). It reads the file
+// once through the parser alone first, so the log shows the ledger's part
+// (everything after the parser's emit) apart.
 func TestIngestFile(t *testing.T) {
 	file := os.Getenv("CAMPAIGND_INGEST_FILE")
 	if file == "" {
@@ -159,9 +202,18 @@ func TestIngestFile(t *testing.T) {
 	}
 	e := newEnv(t)
 	start := time.Now()
+	sum, err := scheduler.ParseOnly(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := time.Since(start)
+	start = time.Now()
 	rep, err := e.engine.Ingest(context.Background(), file, time.Now().UTC())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%+v in %s", rep.Stats, time.Since(start))
+	all := time.Since(start)
+	t.Logf("%d orders: hash+parse %s, ingest %s, after emit %s (%.2f µs an order)", sum.Groups, parse, all, all-parse,
+		float64((all-parse).Microseconds())/float64(sum.Groups))
+	t.Logf("%+v", rep.Stats)
 }

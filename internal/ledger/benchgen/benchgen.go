@@ -1,78 +1,59 @@
-// Command benchgen writes the generated All Orders report that the ingest
-// benchmarks (scripts/bench) read: the same shape as the orders package's
+// Package benchgen writes the generated All Orders report that the ingest
+// benchmarks (scripts/bench, through its command genreport) read: the same shape as the orders package's
 // parser benchmark (every third order has two item rows, statuses vary,
 // one order in 1000 carries spreadsheet damage), 1,000,000 orders making
 // about 330 MB.
 //
-//	benchgen -n 1000000 -o all.txt            orders 0 to 999,999
-//	benchgen -first 1000000 -n 100000 -o new.txt
-//	benchgen -first 900000 -n 100000 -later -o changed.txt
+//	genreport -n 1000000 -o all.txt            orders 0 to 999,999
+//	genreport -first 1000000 -n 100000 -o new.txt
+//	genreport -first 900000 -n 100000 -later -o changed.txt
 //
-// -later writes the same orders one step further in their life: shipped
+// Later writes the same orders one step further in their life: shipped
 // orders delivered, each row's last-updated date three days on, as a
 // by-last-update report would. Purchase dates spread over the 28 days from
 // -start (default: 27 days before today), so that ingested now most orders
 // are inside their 30-day window and get send times and deadlines.
-package main
+package benchgen
 
 import (
 	"bufio"
-	"flag"
-	"fmt"
-	"os"
+	"io"
 	"strconv"
 	"time"
 )
 
-const header = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tgift-wrap-price\tgift-wrap-tax\titem-promotion-discount\tship-promotion-discount\tship-city\tship-state\tship-postal-code\tship-country\tpromotion-ids\tis-business-order\tpurchase-order-number\tprice-designation\n"
-
-// days are the 28 purchase days, then 3 more for later updates.
-var days [31]string
+// Header is the All Orders header row the report starts with.
+const Header = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\titem-tax\tshipping-price\tshipping-tax\tgift-wrap-price\tgift-wrap-tax\titem-promotion-discount\tship-promotion-discount\tship-city\tship-state\tship-postal-code\tship-country\tpromotion-ids\tis-business-order\tpurchase-order-number\tprice-designation\n"
 
 var statuses = [...]string{"Shipped", "Shipped - Delivered to Buyer", "Pending", "Cancelled", "Shipped - Returned to Seller", "Shipping"}
 
-func main() {
-	first := flag.Int("first", 0, "index of the first order")
-	n := flag.Int("n", 1_000_000, "orders to write")
-	later := flag.Bool("later", false, "write the orders' next state (delivered, updated three days later)")
-	out := flag.String("o", "", "output file (default stdout)")
-	start := flag.String("start", time.Now().UTC().AddDate(0, 0, -27).Format(time.DateOnly), "first purchase date (YYYY-MM-DD)")
-	flag.Parse()
-	base, err := time.Parse(time.DateOnly, *start)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
-	}
+// Options choose the orders written.
+type Options struct {
+	First, N int       // orders First to First+N-1
+	Later    bool      // their next state: delivered, updated three days on
+	Start    time.Time // the first purchase day (UTC midnight)
+}
+
+// Write writes the report.
+func Write(w io.Writer, opt Options) error {
+	var days [31]string
 	for d := range days {
-		days[d] = base.AddDate(0, 0, d).Format(time.DateOnly)
+		days[d] = opt.Start.AddDate(0, 0, d).Format(time.DateOnly)
 	}
-	f := os.Stdout
-	if *out != "" {
-		var err error
-		if f, err = os.Create(*out); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString(Header)
+	var b []byte
+	for i := opt.First; i < opt.First+opt.N; i++ {
+		b = appendOrder(b[:0], i, opt.Later, &days)
+		if _, err := bw.Write(b); err != nil {
+			return err
 		}
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(header)
-	var b []byte
-	for i := *first; i < *first+*n; i++ {
-		b = appendOrder(b[:0], i, *later)
-		w.Write(b)
-	}
-	if err := w.Flush(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if err := f.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	return bw.Flush()
 }
 
 // appendOrder appends the rows of order i.
-func appendOrder(b []byte, i int, later bool) []byte {
+func appendOrder(b []byte, i int, later bool, days *[31]string) []byte {
 	items := 1
 	if i%3 == 0 {
 		items = 2
