@@ -33,6 +33,14 @@ type sorter struct {
 	runs []span // runs in file
 	size int64  // bytes written to file
 	w    *bufio.Writer
+
+	// A full arena is sorted and written by a goroutine while the next
+	// one fills: busy carries its result, and the buffers it frees come
+	// back as the spare ones.
+	busy       chan error
+	nspills    int
+	spareArena []byte
+	spareIdx   []sortEntry
 }
 
 // sortEntry locates one entry of the arena. hi and lo are its key's first
@@ -52,7 +60,7 @@ func newSorter(dir string, limit int) *sorter {
 // add copies key and val into the sorter.
 func (s *sorter) add(key, val []byte) error {
 	if len(s.arena) >= s.limit {
-		if err := s.spill(); err != nil {
+		if err := s.spillAsync(); err != nil {
 			return err
 		}
 	}
@@ -79,16 +87,18 @@ func entryAt(arena []byte, off uint32) (key, val []byte) {
 	return key, b[k : k+int(n)]
 }
 
-func (s *sorter) sortArena() {
-	slices.SortFunc(s.idx, func(a, b sortEntry) int {
+func (s *sorter) sortArena() { sortRun(s.arena, s.idx) }
+
+func sortRun(arena []byte, idx []sortEntry) {
+	slices.SortFunc(idx, func(a, b sortEntry) int {
 		if c := cmp.Compare(a.hi, b.hi); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.lo, b.lo); c != 0 {
 			return c
 		}
-		ka, _ := entryAt(s.arena, a.off)
-		kb, _ := entryAt(s.arena, b.off)
+		ka, _ := entryAt(arena, a.off)
+		kb, _ := entryAt(arena, b.off)
 		if c := bytes.Compare(ka, kb); c != 0 {
 			return c
 		}
@@ -96,11 +106,51 @@ func (s *sorter) sortArena() {
 	})
 }
 
-// spill writes the arena as one sorted run to the temporary file.
+// spillAsync hands the full arena to a goroutine that sorts it and
+// writes it as one run, once the previous one is done, and goes on with
+// the spare buffers.
+func (s *sorter) spillAsync() error {
+	if err := s.wait(); err != nil {
+		return err
+	}
+	arena, idx := s.arena, s.idx
+	s.arena, s.idx = s.spareArena[:0], s.spareIdx[:0]
+	s.nspills++
+	s.busy = make(chan error, 1)
+	go func() {
+		err := s.writeRun(arena, idx)
+		s.spareArena, s.spareIdx = arena, idx
+		s.busy <- err
+	}()
+	return nil
+}
+
+// wait waits for the run being written, if any.
+func (s *sorter) wait() error {
+	if s.busy == nil {
+		return nil
+	}
+	err := <-s.busy
+	s.busy = nil
+	return err
+}
+
+// spill writes the arena as one sorted run, now.
 func (s *sorter) spill() error {
+	if err := s.wait(); err != nil {
+		return err
+	}
 	if len(s.idx) == 0 {
 		return nil
 	}
+	s.nspills++
+	err := s.writeRun(s.arena, s.idx)
+	s.arena, s.idx = s.arena[:0], s.idx[:0]
+	return err
+}
+
+// writeRun sorts one arena and appends it to the temporary file as a run.
+func (s *sorter) writeRun(arena []byte, idx []sortEntry) error {
 	if s.file == nil {
 		f, err := os.CreateTemp(s.dir, ".campaignd-sort-*.tmp")
 		if err != nil {
@@ -109,10 +159,10 @@ func (s *sorter) spill() error {
 		_ = os.Remove(f.Name())
 		s.file, s.w = f, bufio.NewWriterSize(f, 256<<10)
 	}
-	s.sortArena()
+	sortRun(arena, idx)
 	start := s.size
-	for _, e := range s.idx {
-		key, val := entryAt(s.arena, e.off)
+	for _, e := range idx {
+		key, val := entryAt(arena, e.off)
 		n, err := s.writeEntry(key, val)
 		if err != nil {
 			return fmt.Errorf("sort: spill: %w", err)
@@ -123,7 +173,6 @@ func (s *sorter) spill() error {
 		return fmt.Errorf("sort: spill: %w", err)
 	}
 	s.runs = append(s.runs, span{start, s.size - start})
-	s.arena, s.idx = s.arena[:0], s.idx[:0]
 	return nil
 }
 
@@ -146,11 +195,12 @@ func (s *sorter) writeEntry(key, val []byte) (int, error) {
 }
 
 // spilled reports whether any run went to disk.
-func (s *sorter) spilled() bool { return len(s.runs) > 0 }
+func (s *sorter) spilled() bool { return s.nspills > 0 }
 
 // close releases the temporary file.
 func (s *sorter) close() error {
-	s.arena, s.idx = nil, nil
+	_ = s.wait()
+	s.arena, s.idx, s.spareArena, s.spareIdx = nil, nil, nil, nil
 	if s.file == nil {
 		return nil
 	}
@@ -169,7 +219,8 @@ func (s *sorter) iter() (iterator, error) {
 	if err := s.spill(); err != nil {
 		return nil, err
 	}
-	s.arena, s.idx = nil, nil // the runs are on disk: free the memory
+	// the runs are on disk: free the memory
+	s.arena, s.idx, s.spareArena, s.spareIdx = nil, nil, nil, nil
 	m := &mergeIter{}
 	for i, r := range s.runs {
 		rd := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.n), 64<<10), run: i}
