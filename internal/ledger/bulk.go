@@ -132,9 +132,9 @@ type bulkWriter struct {
 	st      *UpsertStats
 	oneTx   bool
 
-	pending  *merged // the next order, read ahead
-	chunkBuf []*merged
-	done     bool      // it is exhausted
+	pending  *merged   // the next order, read ahead
+	done     bool      // it is exhausted (in run, read by the preparing goroutine only)
+	drained  bool      // every prepared chunk was written
 	ops      *sorter   // deferred index changes
 	txOps    []indexOp // this transaction's index changes
 	deferred bool      // the indexing mark is set
@@ -151,11 +151,11 @@ type merged struct {
 // lookupChunk is how many orders have their numbers looked up with one
 // forward pass of a cursor over the id index, before any of them is
 // written (a write would invalidate the cursor).
-const lookupChunk = 4096
+const lookupChunk = 1024
 
-// chunk returns up to n next orders.
+// chunk returns up to n next orders, in a new slice.
 func (w *bulkWriter) chunk(n int) ([]*merged, error) {
-	out := w.chunkBuf[:0]
+	var out []*merged
 	for len(out) < n {
 		m, err := w.nextOrder()
 		if err != nil {
@@ -166,7 +166,6 @@ func (w *bulkWriter) chunk(n int) ([]*merged, error) {
 		}
 		out = append(out, m)
 	}
-	w.chunkBuf = out
 	return out, nil
 }
 
@@ -235,7 +234,12 @@ func (w *bulkWriter) nextOrder() (*merged, error) {
 func (w *bulkWriter) single(file *FileRecord) error {
 	return w.l.updateLocked(w.now, func(t *txn) error {
 		*w.st = UpsertStats{}
-		index := func(op indexOp) error { return t.apply(op) }
+		var ierr error
+		index := func(op indexOp) {
+			if ierr == nil {
+				ierr = t.apply(op)
+			}
+		}
 		for {
 			chunk, err := w.chunk(lookupChunk)
 			if err != nil || len(chunk) == 0 {
@@ -244,11 +248,17 @@ func (w *bulkWriter) single(file *FileRecord) error {
 				}
 				return err
 			}
-			w.lookup(t, chunk)
-			for _, m := range chunk {
-				if err := w.upsertOne(t, m, index); err != nil {
+			plans, err := w.prepare(t, chunk)
+			if err != nil {
+				return err
+			}
+			for i := range plans {
+				if err := w.write(t, &plans[i], index); err != nil {
 					return err
 				}
+			}
+			if ierr != nil {
+				return ierr
 			}
 		}
 	})
@@ -259,9 +269,11 @@ func (w *bulkWriter) single(file *FileRecord) error {
 func (w *bulkWriter) run(ctx context.Context, file *FileRecord) error {
 	w.ops = newSorter(filepath.Dir(w.l.path), opsRunBytes)
 	defer w.ops.close()
+	plans, stop := w.prepareAhead()
+	defer stop()
 	var stopped error
-	for !w.done && stopped == nil {
-		if err := w.recordsTx(); err != nil {
+	for !w.drained && stopped == nil {
+		if err := w.recordsTx(plans); err != nil {
 			if w.deferred {
 				// what committed before stays; its indexes are still written
 				if ierr := w.indexes(nil); ierr != nil {
@@ -281,17 +293,60 @@ func (w *bulkWriter) run(ctx context.Context, file *FileRecord) error {
 	return stopped
 }
 
-// recordsTx writes the next records transaction.
-func (w *bulkWriter) recordsTx() error {
-	w.txOps = w.txOps[:0]
+// prepared is one chunk of orders made ready for writing, or the error
+// that stopped their preparation.
+type prepared struct {
+	plans []plan
+	err   error
+}
+
+// prepareAhead merges, looks up and decides the orders in a goroutine, a
+// chunk at a time in short read transactions, while the caller writes the
+// chunks before them: the ledger's writer lock keeps every other writer
+// out, and each order comes once, so what a chunk reads is what the bulk
+// write found. stop ends the goroutine.
+func (w *bulkWriter) prepareAhead() (<-chan prepared, func()) {
+	out := make(chan prepared, 1)
+	quit := make(chan struct{})
+	go func() {
+		defer close(out)
+		for {
+			chunk, err := w.chunk(lookupChunk)
+			var p prepared
+			if err == nil && len(chunk) == 0 {
+				return
+			}
+			if p.err = err; err == nil {
+				p.err = w.l.boltView(func(tx *bolt.Tx) error {
+					var err error
+					p.plans, err = w.prepare(newTxn(tx, w.now), chunk)
+					return err
+				})
+			}
+			select {
+			case out <- p:
+			case <-quit:
+				return
+			}
+			if p.err != nil {
+				return
+			}
+		}
+	}()
+	return out, func() {
+		close(quit)
+		for range out {
+		}
+	}
+}
+
+// recordsTx writes the next records transaction from prepared chunks.
+func (w *bulkWriter) recordsTx(plans <-chan prepared) error {
 	before := *w.st
 	if w.txOps == nil {
-		w.txOps = make([]indexOp, 0, 3*txMaxOrders)
+		w.txOps = make([]indexOp, 0, 3*txMaxOrders+3*lookupChunk)
 	}
-	index := func(op indexOp) error {
-		w.txOps = append(w.txOps, op)
-		return nil
-	}
+	index := func(op indexOp) { w.txOps = append(w.txOps, op) }
 	err := w.l.updateLocked(w.now, func(t *txn) error {
 		*w.st = before
 		w.txOps = w.txOps[:0]
@@ -303,18 +358,21 @@ func (w *bulkWriter) recordsTx() error {
 		t.ids.FillPercent = 1
 		size, count := 0, 0
 		for size < txFactsBytes && count < txMaxOrders {
-			chunk, err := w.chunk(lookupChunk)
-			if err != nil || len(chunk) == 0 {
-				return err
+			p, ok := <-plans
+			if !ok {
+				w.drained = true
+				return nil
 			}
-			w.lookup(t, chunk)
-			for _, m := range chunk {
-				if err := w.upsertOne(t, m, index); err != nil {
+			if p.err != nil {
+				return p.err
+			}
+			for i := range p.plans {
+				if err := w.write(t, &p.plans[i], index); err != nil {
 					return err
 				}
-				size += len(m.kb) + 200
+				size += len(p.plans[i].m.kb) + 200
 			}
-			count += len(chunk)
+			count += len(p.plans)
 		}
 		return nil
 	})
@@ -375,61 +433,74 @@ func (w *bulkWriter) indexes(file *FileRecord) error {
 	return nil
 }
 
-// upsertOne merges one order's facts into the ledger (see Upsert) and
-// passes its index changes to index.
-func (w *bulkWriter) upsertOne(t *txn, m *merged, index func(indexOp) error) error {
-	var ierr error
-	emit := func(op indexOp) {
-		if ierr == nil {
-			ierr = index(op)
-		}
-	}
-	err := w.upsert(t, m, emit)
-	if err == nil {
-		err = ierr
-	}
-	return err
+// plan is one order's merge and decision, made outside the write
+// transaction: what write then stores.
+type plan struct {
+	m        *merged
+	old, rec Record
+	raw      []byte // old's stored bytes; nil for a new order
+	frozen   bool   // old is in flight or final: facts only
+	decided  bool   // the decision changed: an audit event
 }
 
-func (w *bulkWriter) upsert(t *txn, m *merged, emit func(indexOp)) error {
-	k := Key{Account: w.account, OrderID: m.facts.ID}
-	oid := m.oid
-	if oid == 0 {
-		rec := Record{Key: k, Order: orders.Merge(orders.Order{}, m.facts)}
-		if err := applyDecision(&rec, w.decide(rec.Order, w.now), t.now); err != nil {
-			return err
+// prepare looks up the chunk's orders (in key order) in t, merges each
+// one's facts into what the ledger holds, and decides it (see Upsert).
+func (w *bulkWriter) prepare(t *txn, chunk []*merged) ([]plan, error) {
+	w.lookup(t, chunk)
+	plans := make([]plan, len(chunk))
+	for i, m := range chunk {
+		p := &plans[i]
+		p.m = m
+		k := Key{Account: w.account, OrderID: m.facts.ID}
+		if m.oid == 0 {
+			p.rec = Record{Key: k, Order: orders.Merge(orders.Order{}, m.facts)}
+			if err := applyDecision(&p.rec, w.decide(p.rec.Order, w.now), t.now); err != nil {
+				return nil, err
+			}
+			p.rec.first = &creation{state: p.rec.State, reason: p.rec.Reason}
+			continue
 		}
-		rec.first = &creation{state: rec.State, reason: rec.Reason}
+		raw := t.orders.Get(u64(m.oid))
+		if raw == nil {
+			return nil, fmt.Errorf("id index names order #%d for %s, which is not in the ledger", m.oid, k)
+		}
+		old, err := decodeRecord(raw)
+		if err != nil {
+			return nil, fmt.Errorf("decode order %s: %w", k, err)
+		}
+		old.oid = m.oid
+		p.old, p.raw = old, bytes.Clone(raw)
+		p.rec = old
+		p.rec.Order = orders.Merge(old.Order, m.facts)
+		if p.frozen = !old.State.decidable(); p.frozen {
+			continue
+		}
+		if err := applyDecision(&p.rec, w.decide(p.rec.Order, w.now), t.now); err != nil {
+			return nil, err
+		}
+		p.decided = decisionChanged(&p.old, &p.rec)
+	}
+	return plans, nil
+}
+
+// write stores one prepared order and passes its index changes to index.
+func (w *bulkWriter) write(t *txn, p *plan, index func(indexOp)) error {
+	switch {
+	case p.raw == nil:
 		w.st.New++
-		return t.store(nil, &rec, emit)
-	}
-	raw := t.orders.Get(u64(oid))
-	if raw == nil {
-		return fmt.Errorf("id index names order #%d for %s, which is not in the ledger", oid, k)
-	}
-	old, err := decodeRecord(raw)
-	if err != nil {
-		return fmt.Errorf("decode order %s: %w", k, err)
-	}
-	old.oid = oid
-	rec := old
-	rec.Order = orders.Merge(old.Order, m.facts)
-	if !old.State.decidable() {
+		return t.store(nil, &p.rec, index)
+	case p.frozen:
 		w.st.Frozen++
-		_, err := t.storeIfChanged(raw, &old, &rec, emit)
+		_, err := t.storeIfChanged(p.raw, &p.old, &p.rec, index)
 		return err
-	}
-	if err := applyDecision(&rec, w.decide(rec.Order, w.now), t.now); err != nil {
-		return err
-	}
-	if decisionChanged(&old, &rec) {
+	case p.decided:
 		w.st.Updated++
-		if err := t.event(&rec, old.State, rec.State, rec.Reason, "ingest", false); err != nil {
+		if err := t.event(&p.rec, p.old.State, p.rec.State, p.rec.Reason, "ingest", false); err != nil {
 			return err
 		}
-		return t.store(&old, &rec, emit)
+		return t.store(&p.old, &p.rec, index)
 	}
-	changed, err := t.storeIfChanged(raw, &old, &rec, emit)
+	changed, err := t.storeIfChanged(p.raw, &p.old, &p.rec, index)
 	if changed {
 		w.st.Updated++
 	} else {
