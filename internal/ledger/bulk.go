@@ -55,11 +55,12 @@ var (
 // Bulk collects the orders of one report for one account; Commit writes
 // them. It is not safe for concurrent use; Close releases it.
 type Bulk struct {
-	l       *Ledger
-	account string
-	facts   *sorter
-	n       int
-	kb, vb  []byte
+	l         *Ledger
+	account   string
+	facts     *sorter
+	n         int
+	kb, vb    []byte
+	committed bool
 }
 
 // Bulk starts a bulk write of orders of account. Its temporary file (only
@@ -71,6 +72,9 @@ func (l *Ledger) Bulk(account string) *Bulk {
 // Add takes one order's facts. The same order may come many times; its
 // facts are merged in the order they came.
 func (b *Bulk) Add(o orders.Order) error {
+	if b.committed {
+		return errors.New("add order: the bulk write is committed")
+	}
 	if _, err := orderKey(Key{b.account, o.ID}); err != nil {
 		return fmt.Errorf("add order: %w", err)
 	}
@@ -94,6 +98,10 @@ func (b *Bulk) Close() error { return b.facts.close() }
 // recording the file.
 func (b *Bulk) Commit(ctx context.Context, decide Decider, now time.Time, file *FileRecord) (UpsertStats, error) {
 	var st UpsertStats
+	if b.committed {
+		return st, errors.New("bulk write: committed already")
+	}
+	b.committed = true
 	if decide == nil && b.n > 0 {
 		return st, errors.New("bulk write: no decider")
 	}
