@@ -556,13 +556,22 @@ func (l *Ledger) repairIndexes() error {
 		}
 		return nil
 	})
+	if err == nil {
+		err = l.reindexAll()
+	}
 	if err != nil {
 		return fmt.Errorf("rebuild indexes: %w", err)
 	}
+	return nil
+}
+
+// reindexAll writes every order's index entries and counters into the
+// emptied index buckets, sorted, and clears the indexing mark.
+func (l *Ledger) reindexAll() error {
 	w := &bulkWriter{l: l, ops: newSorter(filepath.Dir(l.path), opsRunBytes), deferred: true}
 	defer w.ops.close()
 	var counts [9]int64
-	err = l.ForEach(func(rec Record) error {
+	err := l.ForEach(func(rec Record) error {
 		counts[stateCode(rec.State)]++
 		var err error
 		indexChanges(nil, &rec, func(op indexOp) {
@@ -581,8 +590,5 @@ func (l *Ledger) repairIndexes() error {
 	if err == nil {
 		err = w.indexes(nil)
 	}
-	if err != nil {
-		return fmt.Errorf("rebuild indexes: %w", err)
-	}
-	return nil
+	return err
 }

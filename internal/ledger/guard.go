@@ -80,20 +80,7 @@ func openBolt(path string, opt Options) (*bolt.DB, error) {
 	if want, ok := highWater(path); ok && st.Size() < want {
 		return nil, damaged(path, fmt.Sprintf("the file is %d bytes, its header says %d: it was cut short", st.Size(), want))
 	}
-	var db *bolt.DB
-	err = func() (err error) {
-		// Only bbolt runs here, and it panics on pages it cannot read.
-		defer func() {
-			if r := recover(); r != nil {
-				err = damaged(path, fmt.Sprint(r))
-			}
-		}()
-		return guardPath(path, func() error {
-			var err error
-			db, err = bolt.Open(path, 0o600, bopt)
-			return err
-		})
-	}()
+	db, err := openGuarded(path, bopt)
 	if err != nil {
 		switch {
 		case errors.Is(err, berrors.ErrTimeout):
@@ -112,6 +99,22 @@ func openBolt(path string, opt Options) (*bolt.DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// openGuarded is bolt.Open with bbolt's panics on pages it cannot read,
+// and faults past the end of the file, turned into ErrDamaged.
+func openGuarded(path string, bopt *bolt.Options) (db *bolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, damaged(path, fmt.Sprint(r))
+		}
+	}()
+	err = guardPath(path, func() error {
+		var err error
+		db, err = bolt.Open(path, 0o600, bopt)
+		return err
+	})
+	return db, err
 }
 
 // highWater reads bbolt's two meta pages and returns the file length the

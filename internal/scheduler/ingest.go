@@ -91,23 +91,13 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 	defer bulk.Close()
 	sum, err := parseHashed(f, path, info, s.Parse, bulk.Add)
 	rep.Summary = sum
-	fr := ledger.FileRecord{
-		SHA256: info.SHA256, Name: filepath.Base(path), Size: info.Size, Kind: string(sum.Kind),
-		Encoding: info.Encoding, IngestedAt: now, Rows: sum.Rows, Orders: sum.Groups,
-		Rejected: sum.RejectedCount, Outcome: "processed",
-	}
+	fr := fileRecord(path, info, sum, now)
 	switch {
 	case errors.Is(err, orders.ErrNotReport):
 		rep.Rejected, rep.Reason = true, err.Error()
 		fr.Outcome, fr.Error = "rejected", err.Error()
 	case err != nil:
 		return rep, err // nothing was written
-	}
-	for i, re := range sum.Rejected {
-		if i == maxReportedRows {
-			break
-		}
-		fr.RowErrors = append(fr.RowErrors, rowLine(fr.Name, re))
 	}
 	beforeCommit(path)
 	if rep.Rejected {
@@ -156,6 +146,22 @@ func limitMemory() (restore func()) {
 			memOurs = false
 		}
 	}
+}
+
+// fileRecord is the ledger's record of a file read whole.
+func fileRecord(path string, info orders.FileInfo, sum orders.Summary, now time.Time) ledger.FileRecord {
+	fr := ledger.FileRecord{
+		SHA256: info.SHA256, Name: filepath.Base(path), Size: info.Size, Kind: string(sum.Kind),
+		Encoding: info.Encoding, IngestedAt: now, Rows: sum.Rows, Orders: sum.Groups,
+		Rejected: sum.RejectedCount, Outcome: "processed",
+	}
+	for i, re := range sum.Rejected {
+		if i == maxReportedRows {
+			break
+		}
+		fr.RowErrors = append(fr.RowErrors, rowLine(fr.Name, re))
+	}
+	return fr
 }
 
 // parseHashed parses f from its start, hashing every byte it reads (and
