@@ -46,14 +46,12 @@ func stateOf(c byte) (State, bool) {
 
 type enc struct{ b []byte }
 
-func (e *enc) byte(c byte)       { e.b = append(e.b, c) }
-func (e *enc) uvarint(n uint64)  { e.b = binary.AppendUvarint(e.b, n) }
-func (e *enc) str(s string)      { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
-func (e *enc) bytes(s []byte)    { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
-func (e *enc) time(t time.Time)  { putTime(e, t) }
-func (e *enc) optStr(s string)   { e.str(s) }
-func (e *enc) varint(n int64)    { e.b = binary.AppendVarint(e.b, n) }
-func (e *enc) uint64be(n uint64) { e.b = binary.BigEndian.AppendUint64(e.b, n) }
+func (e *enc) byte(c byte)      { e.b = append(e.b, c) }
+func (e *enc) uvarint(n uint64) { e.b = binary.AppendUvarint(e.b, n) }
+func (e *enc) str(s string)     { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *enc) bytes(s []byte)   { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *enc) time(t time.Time) { putTime(e, t) }
+func (e *enc) varint(n int64)   { e.b = binary.AppendVarint(e.b, n) }
 
 func putTime(e *enc, t time.Time) {
 	sec, nsec := t.Unix(), int64(t.Nanosecond())
