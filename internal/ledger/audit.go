@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -22,19 +23,46 @@ type Event struct {
 	Actor  string    `json:"actor"` // "ingest", "scheduler" or "operator"
 }
 
-func (t *txn) eventAt(seq []byte) (Event, error) {
-	raw := t.events.Get(seq)
+func (t *txn) eventAt(seq uint64) (Event, uint64, error) {
+	raw := t.events.Get(u64(seq))
 	if raw == nil {
-		return Event{}, fmt.Errorf("index names unknown event %x", seq)
+		return Event{}, 0, fmt.Errorf("no event %d", seq)
 	}
-	var ev Event
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return Event{}, fmt.Errorf("decode event %x: %w", seq, err)
+	ev, prev, err := decodeEvent(seq, raw)
+	if err != nil {
+		return Event{}, 0, fmt.Errorf("decode event %d: %w", seq, err)
 	}
-	return ev, nil
+	return ev, prev, nil
 }
 
-// Events returns the history of order k, oldest first.
+// history returns rec's events, oldest first: the creation kept in the
+// record, then the log's events, followed back from the newest.
+func (t *txn) history(rec *Record) ([]Event, error) {
+	var out []Event
+	for seq := rec.lastEvent; seq != 0; {
+		ev, prev, err := t.eventAt(seq)
+		if err != nil {
+			return nil, err
+		}
+		if ev.Key != rec.Key {
+			return nil, fmt.Errorf("event %d of order %s is about order %s", seq, rec.Key, ev.Key)
+		}
+		if prev >= seq {
+			return nil, fmt.Errorf("event %d of order %s points forward to %d", seq, rec.Key, prev)
+		}
+		out = append(out, ev)
+		seq = prev
+	}
+	if rec.first != nil {
+		out = append(out, Event{Time: rec.CreatedAt, Key: rec.Key, To: rec.first.state, Reason: rec.first.reason, Actor: "ingest"})
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// Events returns the history of order k, oldest first. An order first seen
+// in a report starts with that sighting (Seq 0: it is kept with the order,
+// not in the log).
 func (l *Ledger) Events(k Key) ([]Event, error) {
 	kb, err := orderKey(k)
 	if err != nil {
@@ -42,16 +70,12 @@ func (l *Ledger) Events(k Key) ([]Event, error) {
 	}
 	var out []Event
 	err = l.view(func(t *txn) error {
-		prefix := append(kb, 0)
-		c := t.orderEvents.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			ev, err := t.eventAt(k[len(prefix):])
-			if err != nil {
-				return err
-			}
-			out = append(out, ev)
+		rec, ok, err := t.get(kb)
+		if err != nil || !ok {
+			return err
 		}
-		return nil
+		out, err = t.history(&rec)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("events of order %s: %w", k, err)
@@ -59,14 +83,15 @@ func (l *Ledger) Events(k Key) ([]Event, error) {
 	return out, nil
 }
 
-// RecentEvents returns up to n events, newest first.
+// RecentEvents returns up to n events of the log, newest first. Sightings
+// of new orders in a report are kept with the orders, not in the log.
 func (l *Ledger) RecentEvents(n int) ([]Event, error) {
 	var out []Event
 	err := l.view(func(t *txn) error {
 		c := t.events.Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			var ev Event
-			if err := json.Unmarshal(v, &ev); err != nil {
+			ev, _, err := decodeEvent(binary.BigEndian.Uint64(k), v)
+			if err != nil {
 				return fmt.Errorf("decode event %x: %w", k, err)
 			}
 			out = append(out, ev)
@@ -87,7 +112,7 @@ func (l *Ledger) RecentProblems(n int) ([]Event, error) {
 	err := l.view(func(t *txn) error {
 		c := t.problems.Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
-			ev, err := t.eventAt(k)
+			ev, _, err := t.eventAt(binary.BigEndian.Uint64(k))
 			if err != nil {
 				return err
 			}
@@ -131,7 +156,7 @@ func (l *Ledger) Counts() (Counts, error) {
 // forEachChunk is how many records ForEach reads per read transaction.
 const forEachChunk = 512
 
-// ForEach calls fn for every order in key order. It reads in chunks, each
+// ForEach calls fn for every order in the order the ledger first saw them. It reads in chunks, each
 // in its own read transaction, and calls fn outside of them, so fn may use
 // the ledger; it is not a snapshot of one instant. An error from fn stops
 // the walk and is returned as is.
@@ -149,10 +174,11 @@ func (l *Ledger) ForEach(fn func(Record) error) error {
 				}
 			}
 			for ; k != nil && len(chunk) < forEachChunk; k, v = c.Next() {
-				var rec Record
-				if err := json.Unmarshal(v, &rec); err != nil {
-					return fmt.Errorf("decode order %q: %w", k, err)
+				rec, err := decodeRecord(v)
+				if err != nil {
+					return fmt.Errorf("decode order #%d: %w", binary.BigEndian.Uint64(k), err)
 				}
+				rec.oid = binary.BigEndian.Uint64(k)
 				chunk = append(chunk, rec)
 				after = bytes.Clone(k)
 			}
@@ -172,10 +198,26 @@ func (l *Ledger) ForEach(fn func(Record) error) error {
 	}
 }
 
-// Export writes every order as JSON lines, one Record per line, in key order.
-func (l *Ledger) Export(w io.Writer) error {
+// ExportOptions choose what Export writes.
+type ExportOptions struct {
+	// Personal keeps the buyer's relay address and name in the export;
+	// without it they are left out.
+	Personal bool
+}
+
+// Export writes every order as JSON lines, one Record per line, in the
+// order the ledger first saw them, without buyer data.
+func (l *Ledger) Export(w io.Writer) error { return l.ExportWith(w, ExportOptions{}) }
+
+// ExportWith is Export with options.
+func (l *Ledger) ExportWith(w io.Writer, opt ExportOptions) error {
 	enc := json.NewEncoder(w)
-	err := l.ForEach(func(rec Record) error { return enc.Encode(rec) })
+	err := l.ForEach(func(rec Record) error {
+		if !opt.Personal {
+			rec.Order.ForgetBuyer()
+		}
+		return enc.Encode(rec)
+	})
 	if err != nil {
 		return fmt.Errorf("export ledger: %w", err)
 	}
@@ -193,10 +235,11 @@ func (l *Ledger) PurgePersonal(now time.Time, after time.Duration) (int, error) 
 		var due []Record
 		c := t.orders.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var rec Record
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return fmt.Errorf("decode order %q: %w", k, err)
+			rec, err := decodeRecord(v)
+			if err != nil {
+				return fmt.Errorf("decode order #%d: %w", binary.BigEndian.Uint64(k), err)
 			}
+			rec.oid = binary.BigEndian.Uint64(k)
 			if rec.State == Claimed || (rec.Order.BuyerEmail == "" && rec.Order.BuyerName == "") {
 				continue
 			}

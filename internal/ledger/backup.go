@@ -25,7 +25,7 @@ func (l *Ledger) Backup(path string) (int64, error) {
 	}
 	defer os.Remove(tmp.Name())
 	var n int64
-	err = l.db.View(func(tx *bolt.Tx) error {
+	err = l.boltView(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(tmp)
 		return err

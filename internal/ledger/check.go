@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -12,12 +11,13 @@ import (
 const maxCheckErrors = 20
 
 // Check verifies the ledger's invariants with a full scan, for tests and
-// `campaignd ledger check`: the counters equal a full count; every
-// scheduled order is in the due index exactly once at its send time and
-// nothing else is; the deadline index holds exactly the waiting and
+// `campaignd ledger check`: no bulk write is left half indexed; the id
+// index and the orders agree both ways; the counters equal a full count;
+// every scheduled order is in the due index exactly once at its send time
+// and nothing else is; the deadline index holds exactly the waiting and
 // scheduled orders with a deadline; the state index holds every order once
 // under its state; every order's history ends in its current state; no
-// order in sent, failed, excluded or expired holds buyer data; no scheduled
+// order holds buyer data its state or channel does not need; no scheduled
 // order carries an exclusion; the file index matches the files.
 func (l *Ledger) Check() error {
 	var errs []error
@@ -27,55 +27,26 @@ func (l *Ledger) Check() error {
 		}
 	}
 	err := l.view(func(t *txn) error {
+		if v := t.meta.Get([]byte(keyIndexing)); v != nil {
+			fail("a bulk write started %s did not finish its indexes (the next writable open rebuilds them)", v)
+		}
 		counts := map[State]int{}
-		wantDue := map[string]bool{}
-		wantDeadline := map[string]bool{}
-		wantState := map[string]bool{}
+		want := map[byte]map[string]bool{opStates: {}, opDue: {}, opDeadlines: {}}
 		c := t.orders.Cursor()
+		n := 0
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var rec Record
-			if err := json.Unmarshal(v, &rec); err != nil {
-				fail("order %q: %v", k, err)
+			n++
+			rec, err := decodeRecord(v)
+			if err != nil {
+				fail("order #%d: %v", binary.BigEndian.Uint64(k), err)
 				continue
 			}
-			kb, err := orderKey(rec.Key)
-			if err != nil || !bytes.Equal(kb, k) {
-				fail("order %q: stored under the wrong key (record says %s)", k, rec.Key)
-			}
-			if rec.Order.ID != rec.Key.OrderID {
-				fail("order %s: facts are about order %q", rec.Key, rec.Order.ID)
-			}
-			if !rec.State.valid() {
-				fail("order %s: unknown state %q", rec.Key, rec.State)
-			}
+			rec.oid = binary.BigEndian.Uint64(k)
 			counts[rec.State]++
-			wantState[string(stateKey(rec.State, k))] = true
-			if inDue(&rec) {
-				wantDue[string(timeKey(rec.SendAt, k))] = true
-			} else if !rec.SendAt.IsZero() {
-				fail("order %s: %s with a send time", rec.Key, rec.State)
-			}
-			if inDeadlines(&rec) {
-				wantDeadline[string(timeKey(rec.Deadline, k))] = true
-			}
-			if rec.State.purgesBuyer() && (rec.Order.BuyerEmail != "" || rec.Order.BuyerName != "") {
-				fail("order %s: %s but still holds buyer data", rec.Key, rec.State)
-			}
-			if rec.State == Scheduled && rec.Order.Excluded != "" {
-				fail("order %s: scheduled but excluded (%s)", rec.Key, rec.Order.Excluded)
-			}
-			last, ok, err := t.lastEvent(k)
-			switch {
-			case err != nil:
-				fail("order %s: %v", rec.Key, err)
-			case !ok:
-				fail("order %s: no audit event", rec.Key)
-			case last.To != rec.State:
-				fail("order %s: is %s but its last event says %s", rec.Key, rec.State, last.To)
-			case last.Key != rec.Key:
-				fail("order %s: its last event is about %s", rec.Key, last.Key)
-			}
+			indexChanges(nil, &rec, func(op indexOp) { want[op.bucket()][string(op.key())] = true })
+			checkRecord(t, &rec, fail)
 		}
+		checkIDs(t, n, fail)
 		for _, s := range States {
 			var n int
 			if v := t.counts.Get([]byte(s)); len(v) == 8 {
@@ -85,37 +56,11 @@ func (l *Ledger) Check() error {
 				fail("counter %s = %d, orders in that state = %d", s, n, counts[s])
 			}
 		}
-		compareIndex(t.due.Cursor(), wantDue, "due", fail)
-		compareIndex(t.deadlines.Cursor(), wantDeadline, "deadline", fail)
-		compareIndex(t.states.Cursor(), wantState, "state", fail)
-
-		wantFiles := map[string]bool{}
-		fc := t.files.Cursor()
-		for k, v := fc.First(); k != nil; k, v = fc.Next() {
-			var f FileRecord
-			if err := json.Unmarshal(v, &f); err != nil {
-				fail("file %q: %v", k, err)
-				continue
-			}
-			wantFiles[string(timeKey(f.IngestedAt, k))] = true
-		}
-		compareIndex(t.filesByTime.Cursor(), wantFiles, "file time", fail)
-
-		pc := t.problems.Cursor()
-		np := 0
-		for k, _ := pc.First(); k != nil; k, _ = pc.Next() {
-			np++
-			if t.events.Get(k) == nil {
-				fail("problem %x: no such event", k)
-			}
-		}
-		var want int
-		if v := t.meta.Get([]byte(keyProblems)); len(v) == 8 {
-			want = int(binary.BigEndian.Uint64(v))
-		}
-		if np != want || np > maxProblems {
-			fail("problems bucket holds %d entries, meta says %d (max %d)", np, want, maxProblems)
-		}
+		compareIndex(t.due.Cursor(), want[opDue], "due", fail)
+		compareIndex(t.deadlines.Cursor(), want[opDeadlines], "deadline", fail)
+		compareIndex(t.states.Cursor(), want[opStates], "state", fail)
+		checkFiles(t, fail)
+		checkProblems(t, fail)
 		return nil
 	})
 	if err != nil {
@@ -125,6 +70,102 @@ func (l *Ledger) Check() error {
 		return fmt.Errorf("check ledger: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// checkRecord checks one order against its key, its history and the rules
+// on buyer data.
+func checkRecord(t *txn, rec *Record, fail func(string, ...any)) {
+	kb, err := orderKey(rec.Key)
+	if err != nil {
+		fail("order #%d: %v", rec.oid, err)
+		return
+	}
+	if got := t.oidOf(kb); got != rec.oid {
+		fail("order %s is #%d, the id index says #%d", rec.Key, rec.oid, got)
+	}
+	if rec.Order.ID != rec.Key.OrderID {
+		fail("order %s: facts are about order %q", rec.Key, rec.Order.ID)
+	}
+	if !rec.State.valid() {
+		fail("order %s: unknown state %q", rec.Key, rec.State)
+	}
+	if !inDue(rec) && !rec.SendAt.IsZero() {
+		fail("order %s: %s with a send time", rec.Key, rec.State)
+	}
+	if held := rec.Order.BuyerEmail != "" || rec.Order.BuyerName != ""; held && rec.State.purgesBuyer() {
+		fail("order %s: %s but still holds buyer data", rec.Key, rec.State)
+	} else if held && !channelKeepsBuyer(rec.Channel) {
+		fail("order %s: holds buyer data its channel %s does not need", rec.Key, rec.Channel)
+	}
+	if rec.State == Scheduled && rec.Order.Excluded != "" {
+		fail("order %s: scheduled but excluded (%s)", rec.Key, rec.Order.Excluded)
+	}
+	switch {
+	case rec.lastEvent != 0:
+		ev, _, err := t.eventAt(rec.lastEvent)
+		switch {
+		case err != nil:
+			fail("order %s: %v", rec.Key, err)
+		case ev.Key != rec.Key:
+			fail("order %s: its last event is about %s", rec.Key, ev.Key)
+		case ev.To != rec.State:
+			fail("order %s: is %s but its last event says %s", rec.Key, rec.State, ev.To)
+		}
+	case rec.first != nil:
+		if rec.first.state != rec.State {
+			fail("order %s: is %s but its creation says %s and no event followed", rec.Key, rec.State, rec.first.state)
+		}
+	default:
+		fail("order %s: no audit event", rec.Key)
+	}
+}
+
+// checkIDs checks that the id index has one entry per order, each naming
+// an order with that key.
+func checkIDs(t *txn, orders int, fail func(string, ...any)) {
+	n := 0
+	c := t.ids.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		n++
+		if len(v) != 8 || t.orders.Get(v) == nil {
+			fail("id index: %q names no order", k)
+		}
+	}
+	if n != orders {
+		fail("id index holds %d entries for %d orders", n, orders)
+	}
+}
+
+func checkFiles(t *txn, fail func(string, ...any)) {
+	want := map[string]bool{}
+	fc := t.files.Cursor()
+	for k, v := fc.First(); k != nil; k, v = fc.Next() {
+		var f FileRecord
+		if err := json.Unmarshal(v, &f); err != nil {
+			fail("file %q: %v", k, err)
+			continue
+		}
+		want[string(fileTimeKey(f.IngestedAt, k))] = true
+	}
+	compareIndex(t.filesByTime.Cursor(), want, "file time", fail)
+}
+
+func checkProblems(t *txn, fail func(string, ...any)) {
+	pc := t.problems.Cursor()
+	np := 0
+	for k, _ := pc.First(); k != nil; k, _ = pc.Next() {
+		np++
+		if t.events.Get(k) == nil {
+			fail("problem %x: no such event", k)
+		}
+	}
+	var want int
+	if v := t.meta.Get([]byte(keyProblems)); len(v) == 8 {
+		want = int(binary.BigEndian.Uint64(v))
+	}
+	if np != want || np > maxProblems {
+		fail("problems bucket holds %d entries, meta says %d (max %d)", np, want, maxProblems)
+	}
 }
 
 type cursor interface {
@@ -144,23 +185,4 @@ func compareIndex(c cursor, want map[string]bool, name string, fail func(string,
 	for k := range want {
 		fail("%s index: missing entry %q", name, k)
 	}
-}
-
-// lastEvent returns the newest event of the order whose key is kb.
-func (t *txn) lastEvent(kb []byte) (Event, bool, error) {
-	prefix := append(bytes.Clone(kb), 0)
-	c := t.orderEvents.Cursor()
-	// Every key of this order is prefix + 8 bytes, so none sorts after
-	// prefix + 8×0xff: seek there and step back.
-	k, _ := c.Seek(append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
-	}
-	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
-		return Event{}, false, nil
-	}
-	ev, err := t.eventAt(k[len(prefix):])
-	return ev, err == nil, err
 }

@@ -26,24 +26,51 @@
 // A back-off set by Retry or Refuse (Record.NotBefore) holds the send time
 // against later decisions, so re-ingesting a file does not undo it.
 //
-// Layout. Every order key is account + 0x00 + order id, so several seller
-// accounts share one file. Time-ordered index keys start with the 8-byte
-// big-endian UnixNano of their time. Records and events are JSON.
+// Layout (schema 2). Every order has a key, account + 0x00 + order id, so
+// several seller accounts share one file, and a number the ledger gives it
+// when it first sees it; records live under the number, so new orders are
+// appended at the end of the orders bucket. Records and events are a
+// compact, versioned binary encoding (codec.go); files stay JSON.
+// Time-ordered index keys start with the 8-byte big-endian UnixNano of
+// their time.
 //
-//	meta           "schema" -> version; "problems" -> entries in problems
-//	orders         orderKey -> Record (JSON)
-//	due            sendAt(8) + orderKey -> ""     every scheduled order, once
-//	deadlines      deadline(8) + orderKey -> ""   waiting/scheduled orders with a deadline
-//	states         state + 0x00 + orderKey -> ""  every order, once
-//	counts         state -> uint64                kept current in the same transactions
-//	events         seq(8) -> Event (JSON)         the audit log
-//	order_events   orderKey + 0x00 + seq(8) -> "" each order's history
-//	problems       seq(8) -> ""                   the newest failures, refusals and retries
+//	meta           "schema" -> "2"; "problems" -> entries in problems;
+//	               "indexing" -> set while a bulk write's indexes are pending
+//	ids            orderKey -> number(8)
+//	orders         number(8) -> Record
+//	due            sendAt(8) + number(8) -> ""      every scheduled order, once
+//	deadlines      deadline(8) + number(8) -> ""    waiting/scheduled orders with a deadline
+//	states         state code(1) + number(8) -> ""  every order, once
+//	counts         state -> uint64                  changed once per transaction
+//	events         seq(8) -> Event                  the audit log; each event names the
+//	                                                order's previous one, and the record its
+//	                                                newest, so a history is a walk back
+//	problems       seq(8) -> ""                     the newest failures, refusals and retries
 //	files          sha256 -> FileRecord (JSON)
 //	files_by_time  ingestedAt(8) + sha256 -> ""
 //
+// An order first seen in a report keeps that sighting (its state and
+// reason then) in its record rather than as an event: Events shows it
+// first. Every later change of state is an event.
+//
+// Reports are written in bulk (bulk.go): sorted by order key through a
+// bounded external sort, every row of an order merged before it is
+// written, records in transactions of bounded size, then the index changes
+// in key order, then the file's record. A crash in between leaves a mark
+// that the next writable Open repairs. A schema-1 ledger (JSON records) is
+// converted by the first writable Open into a new file beside it, renamed
+// into place whole (migrate.go).
+//
+// Buyer data (relay address, name) is kept only while the order's channel
+// is smtp or not yet decided, and never once it is sent, failed, excluded
+// or expired.
+//
 // Each write method is one bbolt transaction stamped with one time, the now
-// it is given. bbolt allows one process at a time to open the file for
+// it is given, under the ledger's writer lock (a bulk write holds it for all
+// its transactions). bbolt allows one process at a time to open the file for
 // writing; Open fails with ErrLocked after Options.Timeout instead of
-// waiting for ever.
+// waiting for ever. An existing file that is empty, cut short or not bbolt's
+// is never replaced: Open fails with ErrDamaged, and a read that runs past
+// the end of a file truncated under it returns ErrDamaged instead of
+// crashing the process.
 package ledger

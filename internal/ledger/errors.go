@@ -11,6 +11,13 @@ var (
 	// version this build does not know, or a file that is not a ledger.
 	ErrSchema = errors.New("ledger schema version mismatch")
 
+	// ErrDamaged is returned when the ledger file exists but cannot be read
+	// as a ledger: it is empty, shorter than its own header says (cut off by
+	// a copy or a full disk), or its pages are not bbolt's. campaignd never
+	// creates a new ledger in its place, which would forget every request
+	// already sent; the error says how to recover.
+	ErrDamaged = errors.New("ledger file is damaged")
+
 	// ErrNotFound is returned when an operation names an order the ledger
 	// does not hold.
 	ErrNotFound = errors.New("order not in ledger")

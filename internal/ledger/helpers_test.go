@@ -50,7 +50,7 @@ func decide(o orders.Order, now time.Time) ledger.Decision {
 
 func decideDelay(delay time.Duration) ledger.Decider {
 	return func(o orders.Order, now time.Time) ledger.Decision {
-		d := ledger.Decision{Campaign: "en", Channel: "outbox"}
+		d := ledger.Decision{Campaign: "en", Channel: "smtp"}
 		if o.PurchaseDate.IsZero() {
 			d.State, d.Reason = ledger.Waiting, "no purchase date yet"
 			return d

@@ -2,15 +2,13 @@ package ledger
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"campaignd/internal/orders"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // FileRecord is what the ledger remembers about one ingested file, keyed by
@@ -38,8 +36,8 @@ const maxRowErrors = 100
 func (l *Ledger) File(sha string) (FileRecord, bool, error) {
 	var f FileRecord
 	var ok bool
-	err := l.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket([]byte(bucketFiles)).Get([]byte(sha))
+	err := l.view(func(t *txn) error {
+		raw := t.files.Get([]byte(sha))
 		if raw == nil {
 			return nil
 		}
@@ -52,8 +50,8 @@ func (l *Ledger) File(sha string) (FileRecord, bool, error) {
 	return f, ok, nil
 }
 
-// RecordFile stores f, replacing an earlier record of the same bytes.
-func (l *Ledger) RecordFile(f FileRecord) error {
+// check validates f and normalises it for storing.
+func (f *FileRecord) check() error {
 	if f.SHA256 == "" {
 		return errors.New("record file: empty sha256")
 	}
@@ -61,41 +59,52 @@ func (l *Ledger) RecordFile(f FileRecord) error {
 		f.RowErrors = f.RowErrors[:maxRowErrors]
 	}
 	f.IngestedAt = utc(f.IngestedAt)
-	data, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("record file %s: %w", f.Name, err)
+	return nil
+}
+
+// fileTimeKey is a files_by_time key: the time, then the SHA-256.
+func fileTimeKey(t time.Time, sha []byte) []byte { return append(timeBytes(t), sha...) }
+
+// RecordFile stores f, replacing an earlier record of the same bytes.
+func (l *Ledger) RecordFile(f FileRecord) error {
+	if err := f.check(); err != nil {
+		return err
 	}
-	err = l.db.Update(func(tx *bolt.Tx) error {
-		t := newTxn(tx, f.IngestedAt)
-		sha := []byte(f.SHA256)
-		if raw := t.files.Get(sha); raw != nil {
-			var old FileRecord
-			if err := json.Unmarshal(raw, &old); err != nil {
-				return err
-			}
-			if err := t.filesByTime.Delete(timeKey(old.IngestedAt, sha)); err != nil {
-				return err
-			}
-		}
-		if err := t.files.Put(sha, data); err != nil {
-			return err
-		}
-		return t.filesByTime.Put(timeKey(f.IngestedAt, sha), []byte{})
-	})
+	err := l.update(f.IngestedAt, func(t *txn) error { return t.recordFile(&f) })
 	if err != nil {
 		return fmt.Errorf("record file %s: %w", f.Name, err)
 	}
 	return nil
 }
 
+func (t *txn) recordFile(f *FileRecord) error {
+	data, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("record file %s: %w", f.Name, err)
+	}
+	sha := []byte(f.SHA256)
+	if raw := t.files.Get(sha); raw != nil {
+		var old FileRecord
+		if err := json.Unmarshal(raw, &old); err != nil {
+			return err
+		}
+		if err := t.filesByTime.Delete(fileTimeKey(old.IngestedAt, sha)); err != nil {
+			return err
+		}
+	}
+	if err := t.files.Put(sha, data); err != nil {
+		return err
+	}
+	return t.filesByTime.Put(fileTimeKey(f.IngestedAt, sha), []byte{})
+}
+
 // RecentFiles returns up to n file records, newest first.
 func (l *Ledger) RecentFiles(n int) ([]FileRecord, error) {
 	var out []FileRecord
-	err := l.db.View(func(tx *bolt.Tx) error {
-		files := tx.Bucket([]byte(bucketFiles))
-		c := tx.Bucket([]byte(bucketFilesByTime)).Cursor()
+	err := l.view(func(t *txn) error {
+		c := t.filesByTime.Cursor()
 		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
-			raw := files.Get(k[8:])
+			raw := t.files.Get(k[8:])
 			if raw == nil {
 				return fmt.Errorf("file index names unknown file %q", k[8:])
 			}
@@ -129,102 +138,24 @@ type UpsertStats struct {
 // state; their facts are still merged, but buyer data is not added back
 // once purged. Orders repeated in batch are merged first.
 func (l *Ledger) Upsert(account string, batch []orders.Order, decide Decider, now time.Time) (UpsertStats, error) {
-	var st UpsertStats
 	if len(batch) == 0 {
-		return st, nil
+		return UpsertStats{}, nil
 	}
 	if decide == nil {
-		return st, errors.New("upsert orders: no decider")
+		return UpsertStats{}, errors.New("upsert orders: no decider")
 	}
-	facts := make(map[string]orders.Order, len(batch))
-	ids := make([]string, 0, len(batch))
+	b := l.Bulk(account)
+	defer b.Close()
 	for _, o := range batch {
-		if _, err := orderKey(Key{account, o.ID}); err != nil {
-			return st, fmt.Errorf("upsert orders: %w", err)
+		if err := b.Add(o); err != nil {
+			return UpsertStats{}, fmt.Errorf("upsert orders: %w", err)
 		}
-		if prev, ok := facts[o.ID]; ok {
-			facts[o.ID] = orders.Merge(prev, o)
-			continue
-		}
-		facts[o.ID] = o
-		ids = append(ids, o.ID)
 	}
-	slices.Sort(ids) // key order: bbolt touches each page once
-	err := l.db.Update(func(tx *bolt.Tx) error {
-		st = UpsertStats{}
-		t := newTxn(tx, now)
-		for _, id := range ids {
-			k := Key{account, id}
-			kb, _ := orderKey(k)
-			raw := t.orders.Get(kb)
-			if raw == nil {
-				rec := Record{Key: k, Order: orders.Merge(orders.Order{}, facts[id])}
-				if err := applyDecision(&rec, decide(rec.Order, now), t.now); err != nil {
-					return err
-				}
-				if err := t.transition(nil, &rec, rec.Reason, "ingest", false); err != nil {
-					return err
-				}
-				st.New++
-				continue
-			}
-			raw = bytes.Clone(raw) // compared after writes below
-			var old Record
-			if err := json.Unmarshal(raw, &old); err != nil {
-				return fmt.Errorf("decode order %s: %w", k, err)
-			}
-			rec := old
-			rec.Order = orders.Merge(old.Order, facts[id])
-			if !old.State.decidable() {
-				st.Frozen++
-				if _, err := t.putIfChanged(raw, &old, &rec); err != nil {
-					return err
-				}
-				continue
-			}
-			if err := applyDecision(&rec, decide(rec.Order, now), t.now); err != nil {
-				return err
-			}
-			if decisionChanged(&old, &rec) {
-				st.Updated++
-				if err := t.transition(&old, &rec, rec.Reason, "ingest", false); err != nil {
-					return err
-				}
-				continue
-			}
-			changed, err := t.putIfChanged(raw, &old, &rec)
-			if err != nil {
-				return err
-			}
-			if changed {
-				st.Updated++
-			} else {
-				st.Unchanged++
-			}
-		}
-		return nil
-	})
+	st, err := b.Commit(context.Background(), decide, now, nil)
 	if err != nil {
 		return UpsertStats{}, fmt.Errorf("upsert orders: %w", err)
 	}
 	return st, nil
-}
-
-// putIfChanged stores rec unless it encodes to raw, old's stored bytes, and
-// reports whether it did.
-func (t *txn) putIfChanged(raw []byte, old, rec *Record) (bool, error) {
-	if rec.State.purgesBuyer() {
-		rec.Order.ForgetBuyer()
-	}
-	rec.UpdatedAt = old.UpdatedAt
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return false, err
-	}
-	if bytes.Equal(data, raw) {
-		return false, nil
-	}
-	return true, t.put(old, rec)
 }
 
 // Redecide applies decide again to every waiting, scheduled and excluded
@@ -235,23 +166,18 @@ func (l *Ledger) Redecide(decide Decider, now time.Time) (int, error) {
 		return 0, errors.New("redecide orders: no decider")
 	}
 	changed := 0
-	err := l.db.Update(func(tx *bolt.Tx) error {
+	err := l.update(now, func(t *txn) error {
 		changed = 0
-		t := newTxn(tx, now)
-		var keys [][]byte
+		var recs []Record
 		for _, s := range []State{Waiting, Scheduled, Excluded} {
-			prefix := stateKey(s, nil)
-			c := t.states.Cursor()
-			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-				keys = append(keys, bytes.Clone(k[len(prefix):]))
+			in, err := t.inState(s, 0)
+			if err != nil {
+				return err
 			}
+			recs = append(recs, in...)
 		}
-		for _, kb := range keys {
-			raw := bytes.Clone(t.orders.Get(kb))
-			var old Record
-			if err := json.Unmarshal(raw, &old); err != nil {
-				return fmt.Errorf("decode order %q: %w", kb, err)
-			}
+		for _, old := range recs {
+			raw := bytes.Clone(t.orders.Get(u64(old.oid)))
 			rec := old
 			if err := applyDecision(&rec, decide(rec.Order, now), t.now); err != nil {
 				return err
@@ -273,4 +199,19 @@ func (l *Ledger) Redecide(decide Decider, now time.Time) (int, error) {
 		return 0, fmt.Errorf("redecide orders: %w", err)
 	}
 	return changed, nil
+}
+
+// putIfChanged stores rec unless it encodes to raw, old's stored bytes, and
+// reports whether it did.
+func (t *txn) putIfChanged(raw []byte, old, rec *Record) (bool, error) {
+	var err error
+	changed, serr := t.storeIfChanged(raw, old, rec, func(op indexOp) {
+		if err == nil {
+			err = t.apply(op)
+		}
+	})
+	if serr != nil {
+		return changed, serr
+	}
+	return changed, err
 }

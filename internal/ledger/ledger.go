@@ -3,24 +3,22 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"campaignd/internal/orders"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
-// schemaVersion is the layout this build reads and writes.
-const schemaVersion = 1
+// schemaVersion is the layout this build reads and writes. Schema 1 (JSON
+// records keyed by order id, one event per change) is converted on the
+// first writable Open (see migrate.go).
+const schemaVersion = 2
 
 // maxProblems bounds the problems bucket: older entries are dropped.
 const maxProblems = 1000
@@ -116,6 +114,19 @@ type Record struct {
 
 	CreatedAt, UpdatedAt time.Time
 	ClaimedAt, SentAt    time.Time `json:",omitzero"`
+
+	oid       uint64    // the ledger's number for the order (orders bucket key)
+	lastEvent uint64    // sequence number of the order's newest event, 0 if none
+	first     *creation // how a report first created the order, when no event says it
+}
+
+// creation is the audit event of an order first seen in a report. It is
+// kept in the record rather than the event log, so a million orders read
+// from one file cost no million events; Events shows it first. Its time is
+// the record's CreatedAt and its actor "ingest".
+type creation struct {
+	state  State
+	reason string
 }
 
 // Decision is what the rules (computed outside the ledger) say a
@@ -146,102 +157,107 @@ type Options struct {
 type Ledger struct {
 	db   *bolt.DB
 	path string
+	// wmu is the writer lock: every write holds it, a bulk write for all
+	// its transactions, so no other write lands between them.
+	wmu sync.Mutex
 }
 
 // The buckets and meta keys (see doc.go for the layout).
 const (
 	bucketMeta        = "meta"
+	bucketIDs         = "ids"
 	bucketOrders      = "orders"
 	bucketDue         = "due"
 	bucketDeadlines   = "deadlines"
 	bucketStates      = "states"
 	bucketCounts      = "counts"
 	bucketEvents      = "events"
-	bucketOrderEvents = "order_events"
 	bucketProblems    = "problems"
 	bucketFiles       = "files"
 	bucketFilesByTime = "files_by_time"
 
 	keySchema   = "schema"
 	keyProblems = "problems"
+	// keyIndexing is set while a bulk write has committed orders whose
+	// state, due and deadline index entries are not all written yet; Open
+	// rebuilds those indexes when it finds it (after a crash).
+	keyIndexing = "indexing"
 )
 
 // allBuckets lists every bucket a ledger has.
 func allBuckets() []string {
-	return []string{bucketMeta, bucketOrders, bucketDue, bucketDeadlines, bucketStates,
-		bucketCounts, bucketEvents, bucketOrderEvents, bucketProblems, bucketFiles, bucketFilesByTime}
+	return []string{bucketMeta, bucketIDs, bucketOrders, bucketDue, bucketDeadlines, bucketStates,
+		bucketCounts, bucketEvents, bucketProblems, bucketFiles, bucketFilesByTime}
 }
 
 // Open opens the ledger at path, creating the file, its folder and its
-// buckets if needed. It returns ErrLocked when another process holds the
-// file for longer than opt.Timeout and ErrSchema when the file was written
-// by a schema this build does not know.
+// buckets if it does not exist. An existing file is never re-created: one
+// that is empty, cut short or not a bbolt file fails with ErrDamaged. A
+// ledger of an older schema is converted when opened for writing. It
+// returns ErrLocked when another process holds the file for longer than
+// opt.Timeout and ErrSchema when the file was written by a schema this
+// build does not know.
 func Open(path string, opt Options) (*Ledger, error) {
-	timeout := opt.Timeout
-	if timeout <= 0 {
-		timeout = time.Second
-	}
-	if !opt.ReadOnly {
-		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, fmt.Errorf("open ledger: %w", err)
-		}
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: opt.ReadOnly})
+	l, v, err := openAt(path, opt)
 	if err != nil {
-		if errors.Is(err, berrors.ErrTimeout) {
-			return nil, fmt.Errorf("open ledger %s: %w", path, ErrLocked)
-		}
-		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrVersionMismatch) || errors.Is(err, berrors.ErrChecksum) {
-			return nil, fmt.Errorf("open ledger %s: %w: %w", path, ErrSchema, err)
-		}
-		return nil, fmt.Errorf("open ledger: %w", err)
+		return nil, err
 	}
-	l := &Ledger{db: db, path: path}
-	if opt.ReadOnly {
-		err = db.View(checkSchema)
-	} else {
-		err = db.Update(initSchema)
+	if v == "1" {
+		if opt.ReadOnly {
+			_ = l.db.Close()
+			return nil, fmt.Errorf("open ledger %s: %w: it was written by an older campaignd (schema 1); open it once for writing (campaignd run or ingest) to convert it", path, ErrSchema)
+		}
+		if err := l.migrate(opt); err != nil {
+			_ = l.db.Close()
+			return nil, fmt.Errorf("open ledger %s: convert schema 1: %w", path, err)
+		}
+		_ = l.db.Close()
+		if l, v, err = openAt(path, opt); err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		_ = db.Close()
+	if err := l.start(v, opt.ReadOnly); err != nil {
+		_ = l.db.Close()
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("open ledger %s: %w", path, err)
 	}
 	return l, nil
 }
 
-func initSchema(tx *bolt.Tx) error {
-	meta := tx.Bucket([]byte(bucketMeta))
-	if meta == nil {
-		for _, name := range allBuckets() {
-			if tx.Bucket([]byte(name)) != nil {
-				return fmt.Errorf("%w: bucket %q without a schema version", ErrSchema, name)
-			}
-		}
-		for _, name := range allBuckets() {
-			if _, err := tx.CreateBucket([]byte(name)); err != nil {
-				return fmt.Errorf("create bucket %q: %w", name, err)
-			}
-		}
-		return tx.Bucket([]byte(bucketMeta)).Put([]byte(keySchema), []byte(strconv.Itoa(schemaVersion)))
+// openAt opens the bbolt file and reads its schema version ("" when the
+// file has no meta bucket yet).
+func openAt(path string, opt Options) (*Ledger, string, error) {
+	db, err := openBolt(path, opt)
+	if err != nil {
+		return nil, "", err
 	}
-	return checkSchema(tx)
+	l := &Ledger{db: db, path: path}
+	var v string
+	err = l.boltView(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket([]byte(bucketMeta)); meta != nil {
+			v = string(meta.Get([]byte(keySchema)))
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, "", err
+	}
+	return l, v, nil
 }
 
-func checkSchema(tx *bolt.Tx) error {
-	meta := tx.Bucket([]byte(bucketMeta))
-	if meta == nil {
-		return fmt.Errorf("%w: not a campaignd ledger (no schema version)", ErrSchema)
+// start checks the schema, creates the buckets of a new ledger, and
+// rebuilds the indexes a crashed bulk write left unfinished.
+func (l *Ledger) start(v string, readOnly bool) error {
+	if readOnly {
+		return l.boltView(checkSchema)
 	}
-	v := string(meta.Get([]byte(keySchema)))
-	if v != strconv.Itoa(schemaVersion) {
-		return fmt.Errorf("%w: file has version %q, this build reads %d", ErrSchema, v, schemaVersion)
+	if err := l.boltUpdate(initSchema); err != nil {
+		return err
 	}
-	for _, name := range allBuckets() {
-		if tx.Bucket([]byte(name)) == nil {
-			return fmt.Errorf("%w: bucket %q missing", ErrSchema, name)
-		}
-	}
-	return nil
+	return l.repairIndexes()
 }
 
 // Close closes the file and releases its lock.
@@ -263,9 +279,9 @@ func (l *Ledger) Get(k Key) (Record, bool, error) {
 	}
 	var rec Record
 	var ok bool
-	err = l.db.View(func(tx *bolt.Tx) error {
+	err = l.view(func(t *txn) error {
 		var err error
-		rec, ok, err = newTxn(tx, time.Time{}).get(kb)
+		rec, ok, err = t.get(kb)
 		return err
 	})
 	if err != nil {
@@ -284,10 +300,13 @@ func orderKey(k Key) ([]byte, error) {
 	if strings.IndexByte(k.Account, 0) >= 0 || strings.IndexByte(k.OrderID, 0) >= 0 {
 		return nil, fmt.Errorf("order key %q contains a NUL byte", k.String())
 	}
-	b := make([]byte, 0, len(k.Account)+1+len(k.OrderID))
-	b = append(b, k.Account...)
+	return appendOrderKey(make([]byte, 0, len(k.Account)+1+len(k.OrderID)), k.Account, k.OrderID), nil
+}
+
+func appendOrderKey(b []byte, account, id string) []byte {
+	b = append(b, account...)
 	b = append(b, 0)
-	return append(b, k.OrderID...), nil
+	return append(b, id...)
 }
 
 func parseOrderKey(b []byte) (Key, error) {
@@ -302,83 +321,128 @@ func parseOrderKey(b []byte) (Key, error) {
 // an unsigned key can order (the zero time and anything before 1970 sort
 // first).
 func timeBytes(t time.Time) []byte {
-	var n uint64
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 16), timeNum(t))
+}
+
+func timeNum(t time.Time) uint64 {
 	switch {
 	case t.IsZero() || t.Unix() < 0:
-		n = 0
+		return 0
 	case t.Unix() >= math.MaxInt64/int64(time.Second):
-		n = math.MaxInt64
+		return math.MaxInt64
 	default:
-		n = uint64(t.UnixNano())
+		return uint64(t.UnixNano())
 	}
-	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
 }
 
-func timeKey(t time.Time, suffix []byte) []byte {
-	return append(timeBytes(t), suffix...)
+// timeKey is a time index key: the time, then the order's number.
+func timeKey(t time.Time, oid uint64) []byte {
+	return binary.BigEndian.AppendUint64(timeBytes(t), oid)
 }
 
-func stateKey(s State, ok []byte) []byte {
-	b := make([]byte, 0, len(s)+1+len(ok))
-	b = append(b, s...)
-	b = append(b, 0)
-	return append(b, ok...)
+// stateKey is a state index key: the state's code, then the order's number.
+func stateKey(s State, oid uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{stateCode(s)}, oid)
 }
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n) }
 
-func orderEventKey(ok []byte, seq uint64) []byte {
-	b := make([]byte, 0, len(ok)+9)
-	b = append(b, ok...)
-	b = append(b, 0)
-	return binary.BigEndian.AppendUint64(b, seq)
-}
-
 // --- transactions ---
 
-// txn is one transaction with its buckets and its one time.
+// txn is one transaction with its buckets and its one time. Counter
+// changes gather in deltas and are written once, by finish.
 type txn struct {
 	tx  *bolt.Tx
 	now time.Time
 
-	meta, orders, due, deadlines, states, counts *bolt.Bucket
-	events, orderEvents, problems                *bolt.Bucket
-	files, filesByTime                           *bolt.Bucket
+	meta, ids, orders, due, deadlines, states, counts *bolt.Bucket
+	events, problems, files, filesByTime              *bolt.Bucket
+
+	deltas [9]int64 // by state code
+	buf    []byte   // scratch for encodings compared, not stored
+	chunk  []byte   // values handed to bbolt, which keeps them until commit
+}
+
+// keep returns a copy of b that stays valid for the whole transaction:
+// bbolt holds on to the values it is given until commit.
+func (t *txn) keep(b []byte) []byte {
+	if len(b) > cap(t.chunk)-len(t.chunk) {
+		t.chunk = make([]byte, 0, max(64<<10, len(b)))
+	}
+	start := len(t.chunk)
+	t.chunk = append(t.chunk, b...)
+	return t.chunk[start:len(t.chunk):len(t.chunk)]
 }
 
 func newTxn(tx *bolt.Tx, now time.Time) *txn {
+	b := func(name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
 	t := &txn{
-		tx:          tx,
-		now:         now.UTC().Round(0),
-		meta:        tx.Bucket([]byte(bucketMeta)),
-		orders:      tx.Bucket([]byte(bucketOrders)),
-		due:         tx.Bucket([]byte(bucketDue)),
-		deadlines:   tx.Bucket([]byte(bucketDeadlines)),
-		states:      tx.Bucket([]byte(bucketStates)),
-		counts:      tx.Bucket([]byte(bucketCounts)),
-		events:      tx.Bucket([]byte(bucketEvents)),
-		orderEvents: tx.Bucket([]byte(bucketOrderEvents)),
-		problems:    tx.Bucket([]byte(bucketProblems)),
-		files:       tx.Bucket([]byte(bucketFiles)),
-		filesByTime: tx.Bucket([]byte(bucketFilesByTime)),
+		tx: tx, now: now.UTC().Round(0),
+		meta: b(bucketMeta), ids: b(bucketIDs), orders: b(bucketOrders), due: b(bucketDue),
+		deadlines: b(bucketDeadlines), states: b(bucketStates), counts: b(bucketCounts),
+		events: b(bucketEvents), problems: b(bucketProblems), files: b(bucketFiles), filesByTime: b(bucketFilesByTime),
 	}
 	if tx.Writable() {
-		// events and problems only ever append: fill their pages
-		t.events.FillPercent, t.problems.FillPercent = 0.95, 0.95
+		// orders and events take new keys at their end: fill their pages
+		t.orders.FillPercent, t.events.FillPercent, t.problems.FillPercent = 1, 1, 0.95
 	}
 	return t
 }
 
-func (t *txn) get(kb []byte) (Record, bool, error) {
-	raw := t.orders.Get(kb)
+// finish writes the counters changed in the transaction.
+func (t *txn) finish() error {
+	for c, d := range t.deltas {
+		if d == 0 {
+			continue
+		}
+		s, _ := stateOf(byte(c))
+		var n int64
+		if v := t.counts.Get([]byte(s)); len(v) == 8 {
+			n = int64(binary.BigEndian.Uint64(v))
+		}
+		if n+d < 0 {
+			return fmt.Errorf("counter for %s would go negative", s)
+		}
+		if err := t.counts.Put([]byte(s), u64(uint64(n+d))); err != nil {
+			return err
+		}
+	}
+	t.deltas = [9]int64{}
+	return nil
+}
+
+// oidOf returns the number of the order whose key is kb, 0 if none.
+func (t *txn) oidOf(kb []byte) uint64 {
+	if v := t.ids.Get(kb); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// byOID returns the record numbered oid.
+func (t *txn) byOID(oid uint64) (Record, bool, error) {
+	raw := t.orders.Get(u64(oid))
 	if raw == nil {
 		return Record{}, false, nil
 	}
-	var rec Record
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		return Record{}, false, fmt.Errorf("decode order %q: %w", kb, err)
+	rec, err := decodeRecord(raw)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("decode order #%d: %w", oid, err)
 	}
+	rec.oid = oid
 	return rec, true, nil
+}
+
+func (t *txn) get(kb []byte) (Record, bool, error) {
+	oid := t.oidOf(kb)
+	if oid == 0 {
+		return Record{}, false, nil
+	}
+	rec, ok, err := t.byOID(oid)
+	if err == nil && !ok {
+		err = fmt.Errorf("id index names order #%d, which is not in the ledger", oid)
+	}
+	return rec, ok, err
 }
 
 // mustGet returns the order k or ErrNotFound.
@@ -403,100 +467,178 @@ func inDeadlines(r *Record) bool {
 	return r != nil && (r.State == Waiting || r.State == Scheduled) && !r.Deadline.IsZero()
 }
 
-// put stores rec, whose previous version is old (nil for a new order), and
-// keeps every index and counter in step. It stamps UpdatedAt (and CreatedAt
-// for a new order) and drops buyer data in states that must not hold it.
-func (t *txn) put(old, rec *Record) error {
+// The index buckets an indexOp names.
+const (
+	opStates byte = iota + 1
+	opDue
+	opDeadlines
+)
+
+// indexOp is one change to the state, due or deadline index: the bucket's
+// code, the key (16 bytes; a state key's 9 are padded with zeros), and 1
+// to delete or 0 to put. Its first 17 bytes sort as the keys do.
+type indexOp [18]byte
+
+func (op *indexOp) bucket() byte { return op[0] }
+func (op *indexOp) del() bool    { return op[17] == 1 }
+
+// key returns the index key the op names.
+func (op *indexOp) key() []byte {
+	if op[0] == opStates {
+		return op[1:10]
+	}
+	return op[1:17]
+}
+
+func stateOp(s State, oid uint64, del bool) indexOp {
+	var op indexOp
+	op[0], op[1] = opStates, stateCode(s)
+	binary.BigEndian.PutUint64(op[2:10], oid)
+	if del {
+		op[17] = 1
+	}
+	return op
+}
+
+func timeOp(bucket byte, t time.Time, oid uint64, del bool) indexOp {
+	var op indexOp
+	op[0] = bucket
+	binary.BigEndian.PutUint64(op[1:9], timeNum(t))
+	binary.BigEndian.PutUint64(op[9:17], oid)
+	if del {
+		op[17] = 1
+	}
+	return op
+}
+
+// indexChanges calls emit for every index entry that must go or come when
+// the order goes from old (nil for a new order) to rec.
+func indexChanges(old, rec *Record, emit func(indexOp)) {
+	oid := rec.oid
+	if old == nil || old.State != rec.State {
+		if old != nil {
+			emit(stateOp(old.State, oid, true))
+		}
+		emit(stateOp(rec.State, oid, false))
+	}
+	var oldSend, oldDeadline time.Time
+	if old != nil {
+		oldSend, oldDeadline = old.SendAt, old.Deadline
+	}
+	moved(opDue, inDue(old), inDue(rec), oldSend, rec.SendAt, oid, emit)
+	moved(opDeadlines, inDeadlines(old), inDeadlines(rec), oldDeadline, rec.Deadline, oid, emit)
+}
+
+// moved emits the change of one time index entry.
+func moved(bucket byte, oldIn, newIn bool, oldAt, newAt time.Time, oid uint64, emit func(indexOp)) {
+	if oldIn && newIn && timeNum(oldAt) == timeNum(newAt) {
+		return
+	}
+	if oldIn {
+		emit(timeOp(bucket, oldAt, oid, true))
+	}
+	if newIn {
+		emit(timeOp(bucket, newAt, oid, false))
+	}
+}
+
+// apply writes one index change.
+func (t *txn) apply(op indexOp) error {
+	b := t.indexBucket(op.bucket())
+	if op.del() {
+		return b.Delete(op.key())
+	}
+	return b.Put(op.key(), nil)
+}
+
+func (t *txn) indexBucket(c byte) *bolt.Bucket {
+	switch c {
+	case opStates:
+		return t.states
+	case opDue:
+		return t.due
+	}
+	return t.deadlines
+}
+
+// channelKeepsBuyer reports whether an order sent through channel may keep
+// the buyer's relay address and name: only smtp mails the buyer. An order
+// without a channel yet (no campaign decided) keeps what it has until one
+// is known.
+func channelKeepsBuyer(channel string) bool { return channel == "" || channel == "smtp" }
+
+// forgetUnneeded drops buyer data rec's state or channel does not need.
+func forgetUnneeded(rec *Record) {
+	if rec.State.purgesBuyer() || !channelKeepsBuyer(rec.Channel) {
+		rec.Order.ForgetBuyer()
+	}
+}
+
+// store writes rec (numbering a new order, old == nil) and its counter
+// changes, and passes its index changes to index.
+func (t *txn) store(old, rec *Record, index func(indexOp)) error {
 	kb, err := orderKey(rec.Key)
 	if err != nil {
 		return err
 	}
-	if rec.State.purgesBuyer() {
-		rec.Order.ForgetBuyer()
-	}
+	forgetUnneeded(rec)
 	if old == nil {
 		rec.CreatedAt = t.now
+		if rec.oid, err = t.orders.NextSequence(); err != nil {
+			return err
+		}
+		if err := t.ids.Put(kb, u64(rec.oid)); err != nil {
+			return err
+		}
 	}
 	rec.UpdatedAt = t.now
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode order %s: %w", rec.Key, err)
-	}
-	if err := t.orders.Put(kb, data); err != nil {
+	t.buf = encodeRecord(t.buf[:0], rec)
+	if err := t.orders.Put(u64(rec.oid), t.keep(t.buf)); err != nil {
 		return err
 	}
 	if old == nil || old.State != rec.State {
 		if old != nil {
-			if err := t.states.Delete(stateKey(old.State, kb)); err != nil {
-				return err
-			}
-			if err := t.count(old.State, -1); err != nil {
-				return err
-			}
+			t.deltas[stateCode(old.State)]--
 		}
-		if err := t.states.Put(stateKey(rec.State, kb), []byte{}); err != nil {
-			return err
-		}
-		if err := t.count(rec.State, +1); err != nil {
-			return err
-		}
+		t.deltas[stateCode(rec.State)]++
 	}
-	if err := reindex(t.due, inDue(old), inDue(rec), old, rec, kb, func(r *Record) time.Time { return r.SendAt }); err != nil {
-		return err
-	}
-	return reindex(t.deadlines, inDeadlines(old), inDeadlines(rec), old, rec, kb, func(r *Record) time.Time { return r.Deadline })
-}
-
-// reindex moves kb's entry in a time index from old's time to rec's.
-func reindex(b *bolt.Bucket, oldIn, newIn bool, old, rec *Record, kb []byte, at func(*Record) time.Time) error {
-	var oldKey, newKey []byte
-	if oldIn {
-		oldKey = timeKey(at(old), kb)
-	}
-	if newIn {
-		newKey = timeKey(at(rec), kb)
-	}
-	if bytes.Equal(oldKey, newKey) {
-		return nil
-	}
-	if oldKey != nil {
-		if err := b.Delete(oldKey); err != nil {
-			return err
-		}
-	}
-	if newKey != nil {
-		return b.Put(newKey, []byte{})
-	}
+	indexChanges(old, rec, index)
 	return nil
 }
 
-func (t *txn) count(s State, delta int64) error {
-	var n int64
-	if v := t.counts.Get([]byte(s)); len(v) == 8 {
-		n = int64(binary.BigEndian.Uint64(v))
+// put stores rec, whose previous version is old (nil for a new order), and
+// keeps every index and counter in step. It stamps UpdatedAt (and CreatedAt
+// for a new order) and drops buyer data the order must not hold.
+func (t *txn) put(old, rec *Record) error {
+	var err error
+	index := func(op indexOp) {
+		if err == nil {
+			err = t.apply(op)
+		}
 	}
-	n += delta
-	if n < 0 {
-		return fmt.Errorf("counter for %s would go negative", s)
+	if serr := t.store(old, rec, index); serr != nil {
+		return serr
 	}
-	return t.counts.Put([]byte(s), u64(uint64(n)))
+	return err
 }
 
-// transition stores rec and writes the audit event from old's state to
-// rec's. problem also lists the event among the recent problems.
+// transition writes the audit event from old's state to rec's, then
+// stores rec. problem also lists the event among the recent problems.
 func (t *txn) transition(old, rec *Record, reason, actor string, problem bool) error {
-	if err := t.put(old, rec); err != nil {
-		return err
-	}
 	var from State
 	if old != nil {
 		from = old.State
 	}
-	return t.event(rec.Key, from, rec.State, reason, actor, problem)
+	if err := t.event(rec, from, rec.State, reason, actor, problem); err != nil {
+		return err
+	}
+	return t.put(old, rec)
 }
 
-func (t *txn) event(k Key, from, to State, reason, actor string, problem bool) error {
-	kb, err := orderKey(k)
+// event appends an audit event about rec to the log, chained to the
+// order's previous one, and makes it rec's newest; the caller stores rec.
+func (t *txn) event(rec *Record, from, to State, reason, actor string, problem bool) error {
+	kb, err := orderKey(rec.Key)
 	if err != nil {
 		return err
 	}
@@ -504,20 +646,20 @@ func (t *txn) event(k Key, from, to State, reason, actor string, problem bool) e
 	if err != nil {
 		return err
 	}
-	ev := Event{Seq: seq, Time: t.now, Key: k, From: from, To: to, Reason: reason, Actor: actor}
-	data, err := json.Marshal(ev)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
-	}
-	if err := t.events.Put(u64(seq), data); err != nil {
+	ev := Event{Seq: seq, Time: t.now, Key: rec.Key, From: from, To: to, Reason: reason, Actor: actor}
+	if err := t.events.Put(u64(seq), encodeEvent(nil, &ev, rec.lastEvent, kb)); err != nil {
 		return err
 	}
-	if err := t.orderEvents.Put(orderEventKey(kb, seq), []byte{}); err != nil {
-		return err
-	}
+	rec.lastEvent = seq
 	if !problem {
 		return nil
 	}
+	return t.problem(seq)
+}
+
+// problem lists event seq among the recent problems, dropping the oldest
+// beyond maxProblems.
+func (t *txn) problem(seq uint64) error {
 	if err := t.problems.Put(u64(seq), []byte{}); err != nil {
 		return err
 	}

@@ -82,7 +82,11 @@ func (l *Ledger) OperatorMarkSent(k Key, now time.Time, who, note string) error 
 		case Claimed:
 			return fmt.Errorf("%w: a send is in flight (claimed)", ErrWrongState)
 		case Sent:
-			return t.event(k, Sent, Sent, reason, operatorActor(who), false)
+			rec := old
+			if err := t.event(&rec, Sent, Sent, reason, operatorActor(who), false); err != nil {
+				return err
+			}
+			return t.put(&old, &rec)
 		}
 		rec := old
 		rec.State, rec.Reason, rec.SentAt, rec.SendAt = Sent, reason, t.now, time.Time{}

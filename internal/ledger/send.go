@@ -2,53 +2,74 @@ package ledger
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// update runs fn in one write transaction stamped with now.
+// update runs fn in one write transaction stamped with now, under the
+// writer lock.
 func (l *Ledger) update(now time.Time, fn func(t *txn) error) error {
-	return l.db.Update(func(tx *bolt.Tx) error { return fn(newTxn(tx, now)) })
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return l.updateLocked(now, fn)
+}
+
+// updateLocked is update for a caller that holds the writer lock.
+func (l *Ledger) updateLocked(now time.Time, fn func(t *txn) error) error {
+	return l.guard(func() error {
+		return l.db.Update(func(tx *bolt.Tx) error {
+			t := newTxn(tx, now)
+			if err := fn(t); err != nil {
+				return err
+			}
+			return t.finish()
+		})
+	})
 }
 
 // view runs fn in one read transaction.
 func (l *Ledger) view(fn func(t *txn) error) error {
-	return l.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, time.Time{})) })
+	return l.guard(func() error {
+		return l.db.View(func(tx *bolt.Tx) error { return fn(newTxn(tx, time.Time{})) })
+	})
 }
 
-// records loads the orders named by keys.
-func (t *txn) records(keys [][]byte) ([]Record, error) {
-	out := make([]Record, 0, len(keys))
-	for _, kb := range keys {
-		rec, ok, err := t.get(kb)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("index names unknown order %q", kb)
-		}
-		out = append(out, rec)
-	}
-	return out, nil
-}
-
-// timeIndexUpTo returns the order keys in a time index whose time is at or
-// before until (all when until is nil), up to limit (all when limit <= 0).
-func timeIndexUpTo(b *bolt.Bucket, until []byte, limit int) [][]byte {
-	var keys [][]byte
+// timeIndexUpTo returns, in index order, the records of a time index
+// whose time is at or before until (all when until is nil) and whose
+// record agrees with the entry (want says whether it does), up to limit
+// (all when limit <= 0). An entry a bulk write has not yet replaced is
+// skipped, so a reader never acts on a stale one.
+func (t *txn) timeIndexUpTo(b *bolt.Bucket, until []byte, limit int, want func(r *Record, at []byte) bool) ([]Record, error) {
+	var out []Record
 	c := b.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if until != nil && bytes.Compare(k[:8], until) > 0 {
 			break
 		}
-		if limit > 0 && len(keys) >= limit {
+		if limit > 0 && len(out) >= limit {
 			break
 		}
-		keys = append(keys, bytes.Clone(k[8:]))
+		rec, ok, err := t.byOID(binary.BigEndian.Uint64(k[8:]))
+		if err != nil {
+			return nil, err
+		}
+		if ok && want(&rec, k[:8]) {
+			out = append(out, rec)
+		}
 	}
-	return keys
+	return out, nil
+}
+
+// dueNow says whether a due index entry at stands for rec.
+func dueNow(rec *Record, at []byte) bool {
+	return inDue(rec) && bytes.Equal(timeBytes(rec.SendAt), at)
+}
+
+func deadlineNow(rec *Record, at []byte) bool {
+	return inDeadlines(rec) && bytes.Equal(timeBytes(rec.Deadline), at)
 }
 
 // Due returns up to limit scheduled orders whose send time is at or before
@@ -58,7 +79,7 @@ func (l *Ledger) Due(now time.Time, limit int) ([]Record, error) {
 	var out []Record
 	err := l.view(func(t *txn) error {
 		var err error
-		out, err = t.records(timeIndexUpTo(t.due, timeBytes(now), limit))
+		out, err = t.timeIndexUpTo(t.due, timeBytes(now), limit, dueNow)
 		return err
 	})
 	if err != nil {
@@ -76,7 +97,7 @@ func (l *Ledger) Upcoming(n int) ([]Record, error) {
 	var out []Record
 	err := l.view(func(t *txn) error {
 		var err error
-		out, err = t.records(timeIndexUpTo(t.due, nil, n))
+		out, err = t.timeIndexUpTo(t.due, nil, n, dueNow)
 		return err
 	})
 	if err != nil {
@@ -92,7 +113,7 @@ func (l *Ledger) ExpireOverdue(now time.Time) (int, error) {
 	n := 0
 	err := l.update(now, func(t *txn) error {
 		n = 0
-		recs, err := t.records(timeIndexUpTo(t.deadlines, timeBytes(t.now), 0))
+		recs, err := t.timeIndexUpTo(t.deadlines, timeBytes(t.now), 0, deadlineNow)
 		if err != nil {
 			return err
 		}
@@ -299,13 +320,12 @@ func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason st
 			return t.expire(&old, &rec, reason+"; not before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
 		}
 		rec.SendAt, rec.NotBefore = until, until
-		if err := t.put(&old, &rec); err != nil {
-			return err
+		if emit {
+			if err := t.event(&rec, old.State, rec.State, reason, "scheduler", problem); err != nil {
+				return err
+			}
 		}
-		if !emit {
-			return nil
-		}
-		return t.event(rec.Key, old.State, rec.State, reason, "scheduler", problem)
+		return t.put(&old, &rec)
 	})
 	if err != nil {
 		return fmt.Errorf("%s order %s: %w", op, k, err)
@@ -313,25 +333,39 @@ func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason st
 	return nil
 }
 
-// List returns up to n orders in state s (all when n <= 0), in key order.
+// List returns up to n orders in state s (all when n <= 0), in the order
+// the ledger first saw them.
 func (l *Ledger) List(s State, n int) ([]Record, error) {
 	var out []Record
 	err := l.view(func(t *txn) error {
-		prefix := stateKey(s, nil)
-		var keys [][]byte
-		c := t.states.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			if n > 0 && len(keys) >= n {
-				break
-			}
-			keys = append(keys, bytes.Clone(k[len(prefix):]))
-		}
 		var err error
-		out, err = t.records(keys)
+		out, err = t.inState(s, n)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list %s orders: %w", s, err)
+	}
+	return out, nil
+}
+
+// inState returns up to n orders in state s (all when n <= 0), in the
+// order the ledger numbered them. It reads the state index and skips an
+// entry a bulk write has not yet replaced.
+func (t *txn) inState(s State, n int) ([]Record, error) {
+	var out []Record
+	prefix := []byte{stateCode(s)}
+	c := t.states.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && k[0] == prefix[0]; k, _ = c.Next() {
+		if n > 0 && len(out) >= n {
+			break
+		}
+		rec, ok, err := t.byOID(binary.BigEndian.Uint64(k[1:]))
+		if err != nil {
+			return nil, err
+		}
+		if ok && rec.State == s {
+			out = append(out, rec)
+		}
 	}
 	return out, nil
 }
@@ -342,4 +376,13 @@ func (l *Ledger) List(s State, n int) ([]Record, error) {
 // an audit event. If until is at or after the deadline the order expires.
 func (l *Ledger) Hold(k Key, until, now time.Time, reason string) error {
 	return l.moveScheduled("hold", k, until, now, "held: "+reason, false, func(_, _ *Record) bool { return true })
+}
+
+// boltView and boltUpdate are bbolt's View and Update under guard.
+func (l *Ledger) boltView(fn func(tx *bolt.Tx) error) error {
+	return l.guard(func() error { return l.db.View(fn) })
+}
+
+func (l *Ledger) boltUpdate(fn func(tx *bolt.Tx) error) error {
+	return l.guard(func() error { return l.db.Update(fn) })
 }

@@ -440,7 +440,7 @@ func TestBackoffSurvivesRedecide(t *testing.T) {
 		backoff func(l *ledger.Ledger, k ledger.Key, at, now time.Time) error
 	}{
 		{"retry", func(l *ledger.Ledger, k ledger.Key, at, now time.Time) error {
-			if _, err := l.Claim(k, "outbox", now); err != nil {
+			if _, err := l.Claim(k, "smtp", now); err != nil {
 				return err
 			}
 			return l.Retry(k, at, now, "solicitation not offered yet")

@@ -46,7 +46,7 @@ func TestUpsertDecides(t *testing.T) {
 			if got := rec.Order.BuyerEmail != ""; got != tc.buyer {
 				t.Errorf("buyer email kept = %v, want %v", got, tc.buyer)
 			}
-			if rec.Campaign != "en" || rec.Channel != "outbox" || rec.Reason == "" || !rec.CreatedAt.Equal(tc.now) {
+			if rec.Campaign != "en" || rec.Channel != "smtp" || rec.Reason == "" || !rec.CreatedAt.Equal(tc.now) {
 				t.Errorf("record = %+v", rec)
 			}
 			ev := lastEvent(t, l, key(o.ID))
@@ -412,10 +412,14 @@ func TestEventsAndExport(t *testing.T) {
 			t.Errorf("event %d = %+v", i, ev)
 		}
 	}
-	recent, err := l.RecentEvents(2)
+	// a new order's first sighting is kept with the order, not in the log
+	recent, err := l.RecentEvents(3)
 	must(t, err)
-	if len(recent) != 2 || recent[0].Key.OrderID != "111-0000001-0000002" || recent[1].To != ledger.Sent {
+	if len(recent) != 2 || recent[0].To != ledger.Sent || recent[1].To != ledger.Claimed {
 		t.Errorf("recent = %+v", recent)
+	}
+	if evs, err := l.Events(key("111-0000001-0000002")); err != nil || len(evs) != 1 || evs[0].To != ledger.Scheduled || evs[0].Actor != "ingest" || !evs[0].Time.Equal(now) {
+		t.Errorf("history of the new order = %+v, %v", evs, err)
 	}
 	var buf bytes.Buffer
 	must(t, l.Export(&buf))
