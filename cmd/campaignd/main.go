@@ -18,13 +18,15 @@ import (
 	"syscall"
 	"time"
 	_ "time/tzdata" // quiet hours need every marketplace's zone, even on a minimal system
+
+	"campaignd/internal/ledger"
 )
 
 // Exit codes (a contract: scripts depend on them).
 const (
 	exitOK      = 0 // success
 	exitProblem = 1 // the command ran and found a problem
-	exitUsage   = 2 // usage error or invalid config
+	exitUsage   = 2 // usage error, invalid config, or a damaged ledger
 )
 
 // version and commit are set at build time with -ldflags "-X main.version=… -X main.commit=…";
@@ -111,7 +113,7 @@ Run "campaignd <command> -h" for a command's flags.
 Exit codes:
 	0  ok
 	1  the command ran and found a problem (a lint violation, a rejected file, a failed check)
-	2  usage error or invalid config
+	2  usage error, invalid config, or a ledger an operator must restore
 `, defaultConfig)
 }
 
@@ -153,6 +155,11 @@ func (a *app) exit(err error) int {
 			fmt.Fprintf(a.stderr, "campaignd: %v\n", ee.err)
 		}
 		return ee.code
+	case errors.Is(err, ledger.ErrDamaged), errors.Is(err, ledger.ErrSchema):
+		// The ledger needs an operator: restarting cannot fix it, so this is
+		// exit 2, which the unit does not restart into.
+		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
+		return exitUsage
 	default:
 		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
 		return exitProblem

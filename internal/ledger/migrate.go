@@ -200,6 +200,12 @@ func (w *bulkWriter) copyOrder1(t *txn, k, v []byte, lastEvent uint64) error {
 		&rec.Order.ShippedAt, &rec.Order.DeliveredAt, &rec.Order.EstimatedArrival} {
 		*p = utc(*p)
 	}
+	if rec.State == Claimed && rec.DeliveringAt.IsZero() {
+		// A build that did not record the point of no return claimed it: the
+		// send may have gone, so it must be in doubt after a crash, never
+		// retried as surely unsent.
+		rec.DeliveringAt = rec.ClaimedAt
+	}
 	forgetUnneeded(&rec)
 	rec.lastEvent = lastEvent
 	if rec.oid, err = t.orders.NextSequence(); err != nil {

@@ -61,6 +61,12 @@ func TestMigrateSchema1Fixture(t *testing.T) {
 		o := wantLines[i]["order"].(map[string]any)
 		delete(o, "buyer_email")
 		delete(o, "buyer_name")
+		if wantLines[i]["state"] == "claimed" {
+			// claimed by a build that did not record the point of no
+			// return: from now on treated as past it (in doubt after a
+			// crash, never resent as surely unsent)
+			wantLines[i]["delivering_at"] = wantLines[i]["ClaimedAt"]
+		}
 		if g, w := mustJSON(t, gotLines[i]), mustJSON(t, wantLines[i]); g != w {
 			t.Errorf("order %d after conversion:\n%s\nbefore:\n%s", i, g, w)
 		}
