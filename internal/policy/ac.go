@@ -167,3 +167,9 @@ func (m *acMatcher) appendHits(hits []acHit, s string) []acHit {
 	}
 	return hits
 }
+
+// acHit is a keyword found by the scan: its id and the end of its match.
+type acHit struct {
+	id  int32
+	end int
+}

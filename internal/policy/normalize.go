@@ -30,11 +30,9 @@ func (t normText) endOf(i int) int {
 	return t.n
 }
 
-// dataMark stands for text that came from data; no pattern contains it.
-const dataMark = '\x01'
-
-// paraMark ends a sentence at a blank line.
-const paraMark = '\n'
+// kindMarks are what normalisation writes for text that is not the
+// author's own: each field value or placeholder becomes one mark.
+var kindMarks = [...]string{kindData: " \x01 ", kindReviewURL: " \x02 ", kindOrderID: " \x03 ", kindMasked: " \x01 "}
 
 func isStar(r rune) bool {
 	switch r {
@@ -79,12 +77,12 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 	}
 	for i := 0; i < len(text); {
 		if kind != nil {
-			if kind[i] != kindText {
+			if k := kind[i]; k != kindText {
 				j := i
-				for j < len(text) && kind[j] != kindText {
+				for j < len(text) && kind[j] == k {
 					j++
 				}
-				emit(" \x01 ", i)
+				emit(kindMarks[k], i)
 				i = j
 				continue
 			}
@@ -354,6 +352,9 @@ func joinSpaced(b []byte, off []int32) ([]byte, []int32) {
 					w++
 				}
 				i = j + 1
+				if sep != ' ' && i < len(b) && b[i] == sep && (i+1 == len(b) || b[i+1] == ' ') {
+					i++ // the separator after the last letter: "f.r.e.e. gift"
+				}
 				continue
 			}
 		}

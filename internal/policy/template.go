@@ -69,7 +69,12 @@ type Message struct {
 	subjectData, bodyData []span
 }
 
-type span struct{ start, end int }
+// span is a byte range of rendered text that came from data; kind is
+// kindData, or kindReviewURL for the review link.
+type span struct {
+	start, end int
+	kind       uint8
+}
 
 // LoadTemplate reads and parses a template file.
 func LoadTemplate(path string) (*Template, error) {
@@ -315,7 +320,7 @@ func (t *Template) Render(d Data) (Message, error) {
 type spanWriter struct {
 	buf    bytes.Buffer
 	text   map[*byte]int // first byte of each TextNode's text -> its length
-	values []string      // non-empty data values
+	values []dataValue   // non-empty data values
 	spans  []span
 }
 
@@ -337,20 +342,29 @@ func (w *spanWriter) Write(p []byte) (int, error) {
 	// constant the template printed ({{"..."}}) stays author text.
 	s := string(p)
 	for _, v := range w.values {
-		if strings.Contains(v, s) {
-			w.spans = append(w.spans, span{start, start + len(p)})
+		if strings.Contains(v.text, s) {
+			w.spans = append(w.spans, span{start, start + len(p), v.kind})
 			break
 		}
 	}
 	return len(p), nil
 }
 
+// dataValue is a field value and the kind of text it is.
+type dataValue struct {
+	text string
+	kind uint8
+}
+
 func execute(tp *template.Template, d Data) (string, []span, error) {
 	w := &spanWriter{text: map[*byte]int{}}
 	collectText(tp.Root, w.text)
-	for _, v := range []string{d.OrderID, d.ProductName, d.ReviewURL, d.BuyerName, d.SellerName, d.Marketplace} {
+	if d.ReviewURL != "" {
+		w.values = append(w.values, dataValue{d.ReviewURL, kindReviewURL})
+	}
+	for _, v := range []string{d.OrderID, d.ProductName, d.BuyerName, d.SellerName, d.Marketplace} {
 		if v != "" {
-			w.values = append(w.values, v)
+			w.values = append(w.values, dataValue{v, kindData})
 		}
 	}
 	if err := tp.Execute(w, d); err != nil {

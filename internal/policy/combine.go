@@ -1,0 +1,188 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// comboDoc is a combination rule as written in common.toml.
+type comboDoc struct {
+	Rule         string   // rule id it reports, or "request"
+	Name         string   // short name, unique
+	All          []string // concepts that must all occur: "a|b" either, "!a" negated, "~a" either way
+	None         []string // concepts that cancel the rule when they occur (not negated)
+	Prev         []string // concepts the previous sentence must hold
+	PrevQuestion bool     `toml:"prev_question"` // and it must be a question
+	Within       int      // at most this many tokens from the first concept's start to the last one's end; 0: the sentence
+	Ordered      bool     // the concepts occur in the order of All
+	Clause       bool     // all in one clause
+	Where        string   // "subject", "body" or "" (both)
+	Data         bool     // read text that came from order data (only)
+	Over         []string // rules this one replaces when both fire in a sentence
+	Languages    []string // only these languages (all when empty)
+	Example      string   // a sentence it catches (checked by the tests)
+}
+
+// Item modes.
+const (
+	modeYes = iota // an occurrence outside any negation
+	modeNeg        // a negated occurrence
+	modeAny        // either
+)
+
+type comboItem struct {
+	alts conceptSet
+	mode uint8
+}
+
+func (it comboItem) accepts(o occ) bool {
+	return it.alts.has(o.c) && (it.mode == modeAny || (it.mode == modeNeg) == o.neg)
+}
+
+func (it comboItem) present(st *sentenceTags) bool {
+	switch it.mode {
+	case modeYes:
+		return st.yes.meets(it.alts)
+	case modeNeg:
+		return st.no.meets(it.alts)
+	}
+	return st.yes.meets(it.alts) || st.no.meets(it.alts)
+}
+
+// combo is a compiled combination rule.
+type combo struct {
+	comboDoc
+	all, prev []comboItem
+	none      conceptSet
+	subject   bool // applies to the subject
+	body      bool // applies to the body
+	langs     map[string]bool
+}
+
+func (c *Checker) compileCombo(d comboDoc) (*combo, error) {
+	cb := &combo{comboDoc: d, subject: d.Where != "body", body: d.Where != "subject"}
+	if d.Where != "" && d.Where != "body" && d.Where != "subject" {
+		return nil, fmt.Errorf("combine %q: where = %q (want subject or body)", d.Name, d.Where)
+	}
+	if _, ok := c.byID[d.Rule]; !ok && d.Rule != requestRule {
+		return nil, fmt.Errorf("combine %q: unknown rule %q", d.Name, d.Rule)
+	}
+	if len(d.All) == 0 {
+		return nil, fmt.Errorf("combine %q: no concepts in all", d.Name)
+	}
+	var err error
+	if cb.all, err = c.items(d.All); err != nil {
+		return nil, fmt.Errorf("combine %q: %w", d.Name, err)
+	}
+	if cb.prev, err = c.items(d.Prev); err != nil {
+		return nil, fmt.Errorf("combine %q: %w", d.Name, err)
+	}
+	none, err := c.items(d.None)
+	if err != nil {
+		return nil, fmt.Errorf("combine %q: %w", d.Name, err)
+	}
+	for _, it := range none {
+		cb.none = cb.none.union(it.alts)
+	}
+	for _, r := range d.Over {
+		if _, ok := c.byID[r]; !ok {
+			return nil, fmt.Errorf("combine %q: over names unknown rule %q", d.Name, r)
+		}
+	}
+	if len(d.Languages) > 0 {
+		cb.langs = map[string]bool{}
+		for _, l := range d.Languages {
+			cb.langs[l] = true
+		}
+	}
+	return cb, nil
+}
+
+// items parses concept lists such as ["reward", "review|opinion", "!satisfied"].
+func (c *Checker) items(list []string) ([]comboItem, error) {
+	var out []comboItem
+	for _, s := range list {
+		it := comboItem{}
+		switch {
+		case strings.HasPrefix(s, "!"):
+			it.mode, s = modeNeg, s[1:]
+		case strings.HasPrefix(s, "~"):
+			it.mode, s = modeAny, s[1:]
+		}
+		for _, name := range strings.Split(s, "|") {
+			if g, ok := c.groups[name]; ok {
+				it.alts = it.alts.union(g)
+				continue
+			}
+			id, ok := c.conceptID[name]
+			if !ok {
+				return nil, fmt.Errorf("unknown concept %q", name)
+			}
+			it.alts.add(id)
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// applies reports whether cb can fire in a sentence of st.
+func (cb *combo) applies(st *sentenceTags, prev *sentenceTags, lang string, subject, data bool) bool {
+	if subject && !cb.subject || !subject && !cb.body || data != cb.Data || cb.langs != nil && !cb.langs[lang] {
+		return false
+	}
+	for _, it := range cb.all {
+		if !it.present(st) {
+			return false
+		}
+	}
+	if st.yes.meets(cb.none) {
+		return false
+	}
+	if len(cb.prev) > 0 {
+		if prev == nil || cb.PrevQuestion && !prev.quest {
+			return false
+		}
+		for _, it := range cb.prev {
+			if !it.present(prev) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// span finds occurrences, one per item, that meet the rule's order,
+// distance and clause constraints, and returns the bytes of the sentence
+// they cover (the tightest such choice).
+func (cb *combo) span(st *sentenceTags) (int32, int32, bool) {
+	var best, cur [2]int32
+	found := false
+	var pick func(k int, minT0, clause int32, lo, hi int32)
+	pick = func(k int, minT0, clause int32, lo, hi int32) {
+		if k == len(cb.all) {
+			if !found || hi-lo < best[1]-best[0] {
+				best, found = cur, true
+			}
+			return
+		}
+		saved := cur
+		for _, o := range st.occs {
+			if !cb.all[k].accepts(o) || cb.Ordered && o.t0 < minT0 || cb.Clause && clause >= 0 && st.clause[o.t0] != clause {
+				continue
+			}
+			l, h := min(lo, o.t0), max(hi, o.t1)
+			cur = [2]int32{min(saved[0], o.b0), max(saved[1], o.b1)}
+			if k == 0 {
+				l, h = o.t0, o.t1
+				cur = [2]int32{o.b0, o.b1}
+			}
+			if cb.Within > 0 && int(h-l) > cb.Within {
+				continue
+			}
+			pick(k+1, o.t0, st.clause[o.t0], l, h)
+		}
+		cur = saved
+	}
+	pick(0, 0, -1, 0, 0)
+	return best[0], best[1], found
+}

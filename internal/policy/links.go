@@ -1,0 +1,205 @@
+package policy
+
+import (
+	"regexp"
+	"strings"
+
+	"campaignd/internal/marketplace"
+)
+
+// Byte classes for the token scan.
+const (
+	flagSpace = 1 << iota
+	flagColon
+	flagAt
+	flagW
+	flagAmp
+	flagFace
+	flagDot
+)
+
+var byteFlags = func() (t [256]uint8) {
+	for _, c := range " \t\n\r" {
+		t[c] = flagSpace
+	}
+	t[':'] = flagColon | flagFace
+	t['@'] = flagAt
+	t['w'], t['W'] = flagW, flagW
+	t['&'] = flagAmp
+	t['.'] = flagDot
+	for _, c := range ";^<(xX" {
+		t[c] |= flagFace
+	}
+	return t
+}()
+
+// tokens reads the part a whitespace-separated token at a time: links,
+// e-mail addresses, web addresses, then entities and emoticons in the
+// author's own text.
+func (s *scan) tokens() {
+	for ts := 0; ts < len(s.f.s); {
+		for ts < len(s.f.s) && isSpaceByte(s.f.s[ts]) {
+			ts++
+		}
+		te, flags := ts, uint8(0)
+		for te < len(s.f.s) && byteFlags[s.f.s[te]]&flagSpace == 0 {
+			flags |= byteFlags[s.f.s[te]]
+			te++
+		}
+		if ts >= te {
+			break
+		}
+		tok := s.lower[ts:te]
+		if flags&flagColon != 0 && strings.Contains(tok, "://") {
+			s.schemeURLs(ts, tok)
+		}
+		if flags&flagAt != 0 {
+			s.find(ts, tok, "email", "P-CONTACT", "email")
+		}
+		if flags&flagW != 0 && flags&flagDot != 0 && strings.Contains(tok, "www.") {
+			s.find(ts, tok, "www", "P-LINK", "link_www")
+		}
+		if flags&flagDot != 0 && hasInnerDot(tok) {
+			s.bareDomains(ts, te, tok)
+		}
+		if s.kind(ts) == kindText {
+			s.faceOrEntity(ts, te, flags)
+		}
+		ts = te
+	}
+}
+
+// find reports every match of detector key in token tok (at ts) that no
+// earlier finding covers.
+func (s *scan) find(ts int, tok, key, rule, msgKey string) {
+	for _, m := range s.k.c.detect[key].FindAllStringIndex(tok, -1) {
+		a, b := ts+m[0], ts+m[1]
+		if !s.covered(a, b) {
+			s.report(rule, a, b, msgKey)
+		}
+	}
+}
+
+// schemeURLs reports the http(s) links of a token that are not the
+// allowed review page.
+func (s *scan) schemeURLs(ts int, tok string) {
+	for _, m := range s.k.c.detect["scheme_url"].FindAllStringIndex(tok, -1) {
+		a, b := ts+m[0], ts+m[1]
+		for b > a && strings.ContainsRune(".,;:!?)]}'\"", rune(s.f.s[b-1])) {
+			b--
+		}
+		if s.covered(a, b) {
+			continue
+		}
+		u := s.f.s[a:b]
+		switch {
+		case !strings.HasPrefix(s.lower[a:b], "https://"):
+			s.report("P-LINK", a, b, "link_http")
+		case s.k.allowURL(u):
+			s.taken = append(s.taken, [2]int{a, b})
+			s.mask(a, b, kindReviewURL)
+		case s.k.market == "":
+			s.report("P-LINK", a, b, "link_other_any")
+		default:
+			s.report("P-LINK", a, b, "link_other", s.k.market)
+		}
+	}
+}
+
+// bareDomains reports domain names without a scheme ("our-shop.com",
+// "bit.ly/x"); an Amazon marketplace's name ("Amazon.de") and names such
+// as ASP.NET are not addresses.
+func (s *scan) bareDomains(ts, te int, tok string) {
+	for _, m := range s.k.c.detect["bare_domain"].FindAllStringSubmatchIndex(tok, -1) {
+		a, b := ts+m[2], ts+m[3]
+		if s.covered(a, b) || a > 0 && s.f.s[a-1] == '@' {
+			continue
+		}
+		host := tok[m[2]:m[3]]
+		path := b < te && (s.f.s[b] == '/' || s.f.s[b] == ':')
+		if !path && (isMarketplaceHost(host) || s.k.c.notDomains[host]) {
+			continue
+		}
+		if path {
+			b = ts + m[1]
+		}
+		s.report("P-LINK", a, b, "link_bare")
+	}
+}
+
+// isMarketplaceHost reports whether host names an Amazon marketplace
+// ("amazon.de", "www.amazon.co.jp").
+func isMarketplaceHost(host string) bool {
+	m, ok := marketplace.Lookup(host)
+	return ok && (strings.EqualFold(m.Host, host) || strings.EqualFold(strings.TrimPrefix(m.Host, "www."), host))
+}
+
+// spelled reports addresses written out to slip past a filter: "name (at)
+// shop (dot) com" (P-CONTACT), "shop dot com slash help" and "www . shop .
+// fr" (P-LINK).
+func (s *scan) spelled() {
+	c := s.k.c
+	for _, m := range c.spelledEmail.FindAllStringSubmatchIndex(s.lower, -1) {
+		// Groups: 1 the local part, 2 the domain, 3 its top-level domain.
+		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[6]:m[7]], true) {
+			continue
+		}
+		if s.placeNotMailbox(m[2], m[3]) {
+			s.report("P-LINK", m[4], m[1], "link_spelled")
+			continue
+		}
+		s.report("P-CONTACT", m[0], m[1], "email_spelled")
+	}
+	// Groups: 1 the spelled dot, 2 the top-level domain, 3 a path.
+	for _, m := range c.spelledDomain.FindAllStringSubmatchIndex(s.lower, -1) {
+		strong := m[6] >= 0 || strings.ContainsAny(s.lower[m[2]:m[3]], "([{<")
+		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[4]:m[5]], strong) {
+			continue
+		}
+		s.report("P-LINK", m[0], m[1], "link_spelled")
+	}
+	for _, m := range c.detect["spaced_domain"].FindAllStringIndex(s.lower, -1) {
+		if !s.covered(m[0], m[1]) {
+			s.report("P-LINK", m[0], m[1], "link_spelled")
+		}
+	}
+}
+
+// placeNotMailbox reports whether the word before a spelled "at"
+// (lower[a:b]) makes it a place, not a mailbox: "find us at shop dot com",
+// "the manual is at shop dot com". The at must be the plain word, and the
+// word a function word of the message's language.
+func (s *scan) placeNotMailbox(a, b int) bool {
+	if !strings.HasPrefix(s.lower[b:], " at ") {
+		return false
+	}
+	lx := s.k.c.lex[s.k.lang]
+	return lx != nil && lx.function[s.lower[a:b]] || s.k.c.lex["en"].function[s.lower[a:b]]
+}
+
+// compileSpelled joins the spelled-address pieces of common.toml into the
+// two expressions spelled uses.
+func compileSpelled(src map[string]string) (*regexp.Regexp, *regexp.Regexp, error) {
+	label := `[a-z0-9][a-z0-9\-_]*`
+	at, dot, slash := src["spelled_at"], src["spelled_dot"], src["spelled_slash"]
+	anyDot := `(?:` + dot + `|\.)`
+	email, err := regexp.Compile(`(` + label + `)(?:` + at + `)(` + label + `(?:` + anyDot + label + `)*` + anyDot + `([a-z]{2,6}))\b`)
+	if err != nil {
+		return nil, nil, err
+	}
+	domain, err := regexp.Compile(label + `(` + dot + `)([a-z]{2,6})\b((?:` + slash + `)[a-z0-9\-_]+)?`)
+	return email, domain, err
+}
+
+// strongTLDs are top-level domains that are no common word in the six
+// languages; the others ("de", "es", "it") count after a spelled dot only
+// with brackets, a path or an "at".
+var strongTLDs = map[string]bool{"com": true, "net": true, "org": true, "info": true, "biz": true, "io": true, "shop": true, "store": true, "online": true, "site": true, "app": true, "xyz": true, "eu": true, "uk": true, "fr": true, "jp": true, "nl": true, "ch": true, "pl": true, "br": true, "mx": true, "au": true, "sg": true, "ae": true, "ly": true, "gl": true, "ru": true, "cn": true, "tv": true, "page": true, "link": true, "co": true}
+
+var weakTLDs = map[string]bool{"de": true, "es": true, "it": true, "in": true, "to": true, "me": true, "at": true, "be": true, "us": true, "ca": true, "se": true}
+
+// isTLD reports whether t is a top-level domain; weak ones count only when
+// strong is set.
+func (c *Checker) isTLD(t string, strong bool) bool {
+	return strongTLDs[t] || strong && weakTLDs[t]
+}
