@@ -13,7 +13,7 @@ type comboDoc struct {
 	None         []string // concepts that cancel the rule when they occur (not negated)
 	Prev         []string // concepts the previous sentence must hold
 	PrevQuestion bool     `toml:"prev_question"` // and it must be a question
-	Within       int      // at most this many tokens from the first concept's start to the last one's end; 0: the sentence
+	Within       int      // at most this many words between the first concept's end and the last one's start; 0: the sentence
 	Ordered      bool     // the concepts occur in the order of All
 	Clause       bool     // all in one clause
 	Where        string   // "subject", "body" or "" (both)
@@ -153,14 +153,16 @@ func (cb *combo) applies(st *sentenceTags, prev *sentenceTags, lang string, subj
 
 // span finds occurrences, one per item, that meet the rule's order,
 // distance and clause constraints, and returns the bytes of the sentence
-// they cover (the tightest such choice).
+// they cover (the tightest such choice). The distance is the number of
+// words between the end of the earliest concept and the start of the
+// latest one.
 func (cb *combo) span(st *sentenceTags) (int32, int32, bool) {
 	var best, cur [2]int32
 	found := false
-	var pick func(k int, minT0, clause int32, lo, hi int32)
-	pick = func(k int, minT0, clause int32, lo, hi int32) {
+	var pick func(k int, minT0, clause, lastT0, firstT1 int32)
+	pick = func(k int, minT0, clause, lastT0, firstT1 int32) {
 		if k == len(cb.all) {
-			if !found || hi-lo < best[1]-best[0] {
+			if !found || cur[1]-cur[0] < best[1]-best[0] {
 				best, found = cur, true
 			}
 			return
@@ -170,16 +172,15 @@ func (cb *combo) span(st *sentenceTags) (int32, int32, bool) {
 			if !cb.all[k].accepts(o) || cb.Ordered && o.t0 < minT0 || cb.Clause && clause >= 0 && st.clause[o.t0] != clause {
 				continue
 			}
-			l, h := min(lo, o.t0), max(hi, o.t1)
+			l, f := max(lastT0, o.t0), min(firstT1, o.t1)
 			cur = [2]int32{min(saved[0], o.b0), max(saved[1], o.b1)}
 			if k == 0 {
-				l, h = o.t0, o.t1
-				cur = [2]int32{o.b0, o.b1}
+				l, f, cur = o.t0, o.t1, [2]int32{o.b0, o.b1}
 			}
-			if cb.Within > 0 && int(h-l) > cb.Within {
+			if cb.Within > 0 && int(l-f) > cb.Within {
 				continue
 			}
-			pick(k+1, o.t0, st.clause[o.t0], l, h)
+			pick(k+1, o.t0, st.clause[o.t0], l, f)
 		}
 		cur = saved
 	}

@@ -19,10 +19,11 @@ func describe(c *Checker, lang, text string) string {
 	k := c.newCheck(newLocator("debug", text), lang)
 	defer c.putScratch(k.sc)
 	nt := normalize(text, nil)
+	codes := codeRuns(&part{text: text, kind: make([]uint8, len(text))})
 	var b strings.Builder
 	var prev *prevSentence
 	for _, sn := range appendSentences(nil, nt.s) {
-		st := k.tagSentence(lx, nt, sn, nil)
+		st := k.tagSentence(lx, nt, sn, codes)
 		fmt.Fprintf(&b, "sentence %q\n  tokens:", st.text)
 		for _, t := range st.toks {
 			fmt.Fprintf(&b, " %s", st.text[t.start:t.end])
@@ -40,7 +41,7 @@ func describe(c *Checker, lang, text string) string {
 		}
 		b.WriteString("\n  fired:")
 		for _, f := range k.fire(st, prev.tags(), lang, false, false) {
-			fmt.Fprintf(&b, " %s(%s)", f.cb.Rule, f.cb.Name)
+			fmt.Fprintf(&b, " %s(%s %q)", f.cb.Rule, f.cb.Name, st.text[f.b0:f.b1])
 		}
 		b.WriteString("\n")
 		prev = &prevSentence{yes: st.yes, no: st.no, quest: st.quest}

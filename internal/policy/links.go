@@ -144,7 +144,7 @@ func (s *scan) spelled() {
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[6]:m[7]], true) {
 			continue
 		}
-		if s.placeNotMailbox(m[2], m[3]) {
+		if s.placeNotMailbox(m[2], m[3], m[1]) {
 			s.report("P-LINK", m[4], m[1], "link_spelled")
 			continue
 		}
@@ -159,19 +159,45 @@ func (s *scan) spelled() {
 		s.report("P-LINK", m[0], m[1], "link_spelled")
 	}
 	for _, m := range c.detect["spaced_domain"].FindAllStringIndex(s.lower, -1) {
-		if !s.covered(m[0], m[1]) {
-			s.report("P-LINK", m[0], m[1], "link_spelled")
+		end := s.lastTLD(m[0], m[1])
+		if end > m[0] && !s.covered(m[0], end) {
+			s.report("P-LINK", m[0], end, "link_spelled")
 		}
 	}
 }
 
-// placeNotMailbox reports whether the word before a spelled "at"
-// (lower[a:b]) makes it a place, not a mailbox: "find us at shop dot com",
-// "the manual is at shop dot com". The at must be the plain word, and the
-// word a function word of the message's language.
-func (s *scan) placeNotMailbox(a, b int) bool {
+// lastTLD returns where a spaced address in lower[a:b] ends: after its
+// last label that is a top-level domain ("www . shop . es. Next" ends
+// after "es"), or a when it has none.
+func (s *scan) lastTLD(a, b int) int {
+	for end := b; end > a; {
+		dot := strings.LastIndexByte(s.lower[a:end], '.')
+		if dot < 0 {
+			return a
+		}
+		label := strings.TrimSpace(s.lower[a+dot+1 : end])
+		if s.k.c.isTLD(label, true) {
+			return end
+		}
+		end = a + dot
+		for end > a && s.lower[end-1] == ' ' {
+			end--
+		}
+	}
+	return a
+}
+
+// placeNotMailbox reports whether a spelled "at" after the word
+// lower[a:b], before the domain lower[b:end], introduces a place, not a
+// mailbox: "find us at shop dot com", "the manual is at shop dot com",
+// "tips live at shop . co . uk". The at must be the plain word, and the
+// word before it a function word, or the domain's dots real ones.
+func (s *scan) placeNotMailbox(a, b, end int) bool {
 	if !strings.HasPrefix(s.lower[b:], " at ") {
 		return false
+	}
+	if !s.k.c.spelledDotWord.MatchString(s.lower[b:end]) {
+		return true
 	}
 	lx := s.k.c.lex[s.k.lang]
 	return lx != nil && lx.function[s.lower[a:b]] || s.k.c.lex["en"].function[s.lower[a:b]]

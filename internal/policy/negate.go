@@ -52,8 +52,10 @@ func (c *Checker) occurrences(lx *lexicon, st *sentenceTags, ms []match, sc *scr
 }
 
 // modifies reports whether match m stands as a modifier of a noun that is
-// no concept of its own: "Five Star notebooks", "Coupon Organizer",
-// "lavagna promemoria", "5つ星ホテル".
+// no concept of its own: before it in English and German ("Five Star
+// notebooks", "Coupon Organizer"), after it in the Romance languages, where
+// adjectives follow the noun ("lavagna promemoria", "organizador de
+// cupones"), inside a longer word in Japanese ("5つ星ホテル").
 func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 	toks, s := st.toks, st.text
 	content := func(j int) bool {
@@ -73,10 +75,10 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		}
 		return content(int(m.t1))
 	}
-	if content(int(m.t1)) {
-		return true
+	if !lx.modPrev {
+		return content(int(m.t1)) // "Five Star notebooks", "Coupon-Organizer"
 	}
-	if !lx.modPrev || m.t1-m.t0 > 1 {
+	if m.t1-m.t0 > 1 {
 		return false // only a one-word concept can be a noun's modifier after it
 	}
 	p := int(m.t0) - 1

@@ -90,6 +90,7 @@ type Checker struct {
 	// spelledEmail and spelledDomain find addresses written out ("name
 	// (at) shop (dot) com"); see compileSpelled.
 	spelledEmail, spelledDomain *regexp.Regexp
+	spelledDotWord              *regexp.Regexp // a dot written as a word or in brackets
 	notDomains                  map[string]bool
 	pool                        sync.Pool // of *scratch: per-call buffers, no shared state
 }
@@ -181,6 +182,9 @@ func (c *Checker) loadDetectors(cf *commonFile) error {
 	var err error
 	if c.spelledEmail, c.spelledDomain, err = compileSpelled(cf.Detect); err != nil {
 		return fmt.Errorf("spelled addresses: %w", err)
+	}
+	if c.spelledDotWord, err = regexp.Compile(`(?:[\(\[\{<]|\b(?:dot|point|punkt|punto)\b|ドット|どっと)`); err != nil {
+		return err
 	}
 	c.notDomains = map[string]bool{}
 	for _, d := range cf.NotDomains {

@@ -184,7 +184,11 @@ func choose(ms []match, taken [][2]int32) ([]match, [][2]int32) {
 	})
 	out := ms[:0]
 	taken = taken[:0]
-	for _, m := range ms {
+	for i, m := range ms {
+		if len(out) > 0 && i > 0 && sameSpan(m, out[len(out)-1]) {
+			out = append(out, m) // the same words read two ways: "reviewers" is review and anyone
+			continue
+		}
 		pieces := [2][2]int32{{m.b0, m.b1}, {0, 0}}
 		if m.g1 > m.g0 {
 			pieces = [2][2]int32{{m.b0, m.g0}, {m.g1, m.b1}}
@@ -201,6 +205,8 @@ func choose(ms []match, taken [][2]int32) ([]match, [][2]int32) {
 	}
 	return out, taken
 }
+
+func sameSpan(a, b match) bool { return a.b0 == b.b0 && a.b1 == b.b1 && a.g0 == b.g0 && a.g1 == b.g1 }
 
 func overlaps(taken [][2]int32, p [2]int32) bool {
 	if p[1] <= p[0] {
