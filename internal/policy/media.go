@@ -91,6 +91,13 @@ func (s *scan) tag(i int, win string) {
 	if m == nil || m[0] != 0 {
 		return
 	}
+	if strings.HasPrefix(strings.TrimLeft(win[1:], " "), "/") && s.tags > 0 {
+		// A closing tag belongs to the finding of its opening tag.
+		s.taken = append(s.taken, [2]int{i, i + m[1]})
+		s.mask(i, i+m[1], kindMasked)
+		return
+	}
+	s.tags++
 	switch win[m[2]:m[3]] {
 	case "a", "area", "link", "base", "form", "iframe":
 		s.report("P-LINK", i, i+m[1], "link_html")

@@ -82,6 +82,7 @@ type scan struct {
 	f     folded
 	lower string   // f.s with ASCII letters lowercased
 	taken [][2]int // ranges of f.s already reported
+	tags  int      // HTML tags reported
 }
 
 // at returns the part offset of byte i of the folded text.
