@@ -78,6 +78,9 @@ func (k *check) tagSentence(lx *lexicon, nt normText, sn sentence, codes []span)
 // ones another match replaces ("over") and with one match per rule.
 func (k *check) fire(st *sentenceTags, prev *sentenceTags, lang string, subject, data bool) []fired {
 	out := k.sc.fired[:0]
+	if st.yes == (conceptSet{}) && st.no == (conceptSet{}) {
+		return out
+	}
 	for _, cb := range k.c.combos {
 		if !cb.applies(st, prev, lang, subject, data) {
 			continue

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -54,7 +55,8 @@ type combo struct {
 	comboDoc
 	all, prev []comboItem
 	none      conceptSet
-	subject   bool // applies to the subject
+	trigger   conceptSet // the alternatives of its rarest item: the rule can fire only where one occurs
+	subject   bool       // applies to the subject
 	body      bool // applies to the body
 	langs     map[string]bool
 }
@@ -83,6 +85,12 @@ func (c *Checker) compileCombo(d comboDoc) (*combo, error) {
 	}
 	for _, it := range none {
 		cb.none = cb.none.union(it.alts)
+	}
+	cb.trigger = cb.all[0].alts
+	for _, it := range cb.all[1:] {
+		if bitCount(it.alts) < bitCount(cb.trigger) {
+			cb.trigger = it.alts
+		}
 	}
 	for _, r := range d.Over {
 		if _, ok := c.byID[r]; !ok {
@@ -125,8 +133,13 @@ func (c *Checker) items(list []string) ([]comboItem, error) {
 	return out, nil
 }
 
+func bitCount(s conceptSet) int { return bits.OnesCount64(s[0]) + bits.OnesCount64(s[1]) }
+
 // applies reports whether cb can fire in a sentence of st.
 func (cb *combo) applies(st *sentenceTags, prev *sentenceTags, lang string, subject, data bool) bool {
+	if !st.yes.meets(cb.trigger) && !st.no.meets(cb.trigger) {
+		return false
+	}
 	if subject && !cb.subject || !subject && !cb.body || data != cb.Data || cb.langs != nil && !cb.langs[lang] {
 		return false
 	}

@@ -72,12 +72,19 @@ var messengers = []string{"telegram", "whatsapp", "signal", "skype", "wechat", "
 // messenger's name a contact channel (P-CONTACT), otherwise a social media
 // account (P-MARKETING).
 func (s *scan) handles() {
-	for _, m := range s.k.c.detect["handle"].FindAllStringIndex(s.lower, -1) {
-		a, b := m[0], m[1]
-		for a < b && s.lower[a] != '@' {
-			a++
+	for from := 0; from < len(s.lower); {
+		i := strings.IndexByte(s.lower[from:], '@')
+		if i < 0 {
+			return
 		}
-		if s.covered(a, b) {
+		a := from + i
+		b := a + 1
+		for b < len(s.lower) && isHandleByte(s.lower[b]) {
+			b++
+		}
+		from = b
+		startsWord := a == 0 || strings.IndexByte(" \t\n(:,", s.lower[a-1]) >= 0
+		if !startsWord || b-a < 4 || b-a > 31 || s.lower[a+1] == '.' || s.covered(a, b) {
 			continue
 		}
 		before := s.lower[max(0, a-24):a]
@@ -90,4 +97,8 @@ func (s *scan) handles() {
 		}
 		s.report(rule, a, b, key)
 	}
+}
+
+func isHandleByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.'
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"campaignd/internal/marketplace"
@@ -139,7 +140,7 @@ func isMarketplaceHost(host string) bool {
 // fr" (P-LINK).
 func (s *scan) spelled() {
 	c := s.k.c
-	for _, m := range c.spelledEmail.FindAllStringSubmatchIndex(s.lower, -1) {
+	for _, m := range findNear(c.spelledEmail, s.lower, atMarkers) {
 		// Groups: 1 the local part, 2 the domain, 3 its top-level domain.
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[6]:m[7]], true) {
 			continue
@@ -151,7 +152,7 @@ func (s *scan) spelled() {
 		s.report("P-CONTACT", m[0], m[1], "email_spelled")
 	}
 	// Groups: 1 the spelled dot, 2 the top-level domain, 3 a path.
-	for _, m := range c.spelledDomain.FindAllStringSubmatchIndex(s.lower, -1) {
+	for _, m := range findNear(c.spelledDomain, s.lower, dotMarkers) {
 		strong := m[6] >= 0 || strings.ContainsAny(s.lower[m[2]:m[3]], "([{<")
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[4]:m[5]], strong) {
 			continue
@@ -164,6 +165,72 @@ func (s *scan) spelled() {
 			s.report("P-LINK", m[0], end, "link_spelled")
 		}
 	}
+}
+
+// Spelled addresses are searched only near the words that spell them:
+// the expressions start with a word of any letters, so running them over
+// a whole message would try them at every letter.
+var (
+	atMarkers  = []string{" at ", "(at", "[at", "{at", "<at", "arobase", "arroba", "chiocciola", "klammeraffe", "アットマ", "あっとま", "@", "＠"}
+	dotMarkers = []string{" dot ", " point ", "punkt", "punto", "(.)", "[.]", "{.}", "(dot", "[dot", "{dot", " . ", "ドット", "どっと"}
+)
+
+// nearWindow is how far before and after a marker an address can reach.
+const nearWindow = 120
+
+// findNear returns the submatches of re in s that lie in a window around
+// an occurrence of one of markers, as offsets in s.
+func findNear(re *regexp.Regexp, s string, markers []string) [][]int {
+	var out [][]int
+	done := -1 // s[:done] has been searched
+	for _, w := range markerWindows(s, markers) {
+		a := max(w[0], done)
+		for a > 0 && a > w[0]-nearWindow && !isSpaceByte(s[a-1]) {
+			a-- // start at a word's start
+		}
+		for _, m := range re.FindAllStringSubmatchIndex(s[a:w[1]], -1) {
+			for i := range m {
+				if m[i] >= 0 {
+					m[i] += a
+				}
+			}
+			if m[0] >= done {
+				out = append(out, m)
+			}
+		}
+		done = w[1]
+	}
+	return out
+}
+
+// markerWindows returns the merged windows around every occurrence of the
+// markers in s, in order.
+func markerWindows(s string, markers []string) [][2]int {
+	var pos []int
+	for _, mk := range markers {
+		for from := 0; ; {
+			i := strings.Index(s[from:], mk)
+			if i < 0 {
+				break
+			}
+			pos = append(pos, from+i)
+			from += i + len(mk)
+		}
+	}
+	slices.Sort(pos)
+	var out [][2]int
+	for _, p := range pos {
+		a, b := max(0, p-nearWindow), min(len(s), p+nearWindow)
+		for b < len(s) && !isSpaceByte(s[b]) {
+			b++ // end at a word's end
+		}
+		if n := len(out); n > 0 && a <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], b)
+			continue
+		}
+		out = append(out, [2]int{a, b})
+	}
+	return out
 }
 
 // lastTLD returns where a spaced address in lower[a:b] ends: after its

@@ -100,7 +100,7 @@ type langInfo struct{ code, name string }
 
 const requestRule = "request"
 
-var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain", "handle"}
+var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain"}
 
 var messageKeys = []string{"link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
 
