@@ -57,7 +57,7 @@ type combo struct {
 	none      conceptSet
 	trigger   conceptSet // the alternatives of its rarest item: the rule can fire only where one occurs
 	subject   bool       // applies to the subject
-	body      bool // applies to the body
+	body      bool       // applies to the body
 	langs     map[string]bool
 }
 
