@@ -51,6 +51,7 @@ type lexEntry struct {
 	elems    []lexElem
 	affix    uint8
 	concepts []conceptID
+	keepTail bool // a ".." phrase whose last word stays free (transparent concepts)
 }
 
 // lexicon is the compiled lexicon of one language.

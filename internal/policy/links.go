@@ -140,25 +140,27 @@ func isMarketplaceHost(host string) bool {
 // fr" (P-LINK).
 func (s *scan) spelled() {
 	c := s.k.c
-	for _, m := range findNear(c.spelledEmail, s.lower, atMarkers) {
-		// Groups: 1 the local part, 2 the domain, 3 its top-level domain.
+	// Groups: 1 the local part, 2 the domain, 3 its top-level domain.
+	findNear(c.spelledEmail, s.lower, atMarkers, func(m []int) bool {
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[6]:m[7]], true) {
-			continue
+			return false
 		}
 		if s.placeNotMailbox(m[2], m[3], m[1]) {
 			s.report("P-LINK", m[4], m[1], "link_spelled")
-			continue
+		} else {
+			s.report("P-CONTACT", m[0], m[1], "email_spelled")
 		}
-		s.report("P-CONTACT", m[0], m[1], "email_spelled")
-	}
+		return true
+	})
 	// Groups: 1 the spelled dot, 2 the top-level domain, 3 a path.
-	for _, m := range findNear(c.spelledDomain, s.lower, dotMarkers) {
+	findNear(c.spelledDomain, s.lower, dotMarkers, func(m []int) bool {
 		strong := m[6] >= 0 || strings.ContainsAny(s.lower[m[2]:m[3]], "([{<")
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[4]:m[5]], strong) {
-			continue
+			return false
 		}
 		s.report("P-LINK", m[0], m[1], "link_spelled")
-	}
+		return true
+	})
 	for _, m := range c.detect["spaced_domain"].FindAllStringIndex(s.lower, -1) {
 		end := s.lastTLD(m[0], m[1])
 		if end > m[0] && !s.covered(m[0], end) {
@@ -178,29 +180,35 @@ var (
 // nearWindow is how far before and after a marker an address can reach.
 const nearWindow = 120
 
-// findNear returns the submatches of re in s that lie in a window around
-// an occurrence of one of markers, as offsets in s.
-func findNear(re *regexp.Regexp, s string, markers []string) [][]int {
-	var out [][]int
+// findNear offers take each submatch of re in s that lies in a window
+// around one of markers (offsets in s). A submatch take refuses ("at
+// shop.help" is no address) is tried again one byte further on, so that
+// it does not hide an address that overlaps it.
+func findNear(re *regexp.Regexp, s string, markers []string, take func(m []int) bool) {
 	done := -1 // s[:done] has been searched
 	for _, w := range markerWindows(s, markers) {
 		a := max(w[0], done)
 		for a > 0 && a > w[0]-nearWindow && !isSpaceByte(s[a-1]) {
 			a-- // start at a word's start
 		}
-		for _, m := range re.FindAllStringSubmatchIndex(s[a:w[1]], -1) {
+		for a < w[1] {
+			m := re.FindStringSubmatchIndex(s[a:w[1]])
+			if m == nil {
+				break
+			}
 			for i := range m {
 				if m[i] >= 0 {
 					m[i] += a
 				}
 			}
-			if m[0] >= done {
-				out = append(out, m)
+			if m[0] >= done && take(m) {
+				a = m[1]
+			} else {
+				a = m[0] + 1
 			}
 		}
 		done = w[1]
 	}
-	return out
 }
 
 // markerWindows returns the merged windows around every occurrence of the
@@ -274,9 +282,10 @@ func (s *scan) placeNotMailbox(a, b, end int) bool {
 // two expressions spelled uses.
 func compileSpelled(src map[string]string) (*regexp.Regexp, *regexp.Regexp, error) {
 	label := `[a-z0-9][a-z0-9\-_]*`
+	local := `[a-z0-9][a-z0-9.\-_]*`
 	at, dot, slash := src["spelled_at"], src["spelled_dot"], src["spelled_slash"]
 	anyDot := `(?:` + dot + `|\.)`
-	email, err := regexp.Compile(`(` + label + `)(?:` + at + `)(` + label + `(?:` + anyDot + label + `)*` + anyDot + `([a-z]{2,6}))\b`)
+	email, err := regexp.Compile(`(` + local + `)(?:` + at + `)(` + label + `(?:` + anyDot + label + `)*` + anyDot + `([a-z]{2,6}))\b`)
 	if err != nil {
 		return nil, nil, err
 	}

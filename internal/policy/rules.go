@@ -39,6 +39,9 @@ type conceptDoc struct {
 	Nominal   bool   // names a thing: a negated list of them goes on across commas
 	Modifier  bool   // not itself when it modifies a noun ("Five Star notebooks")
 	NegatedAs string `toml:"negated_as"` // becomes this concept when negated
+	// Transparent: the last word of a ".." phrase of this concept stays
+	// free for other concepts.
+	Transparent bool
 }
 
 // otherLanguage is a language campaignd recognises (to name it in a
@@ -226,6 +229,9 @@ func (c *Checker) loadConcepts(cf *commonFile) error {
 		if d.Modifier {
 			sp.modifier.add(conceptID(i))
 		}
+		if d.Transparent {
+			sp.transparent.add(conceptID(i))
+		}
 		if d.NegatedAs != "" {
 			to, ok := c.conceptID[d.NegatedAs]
 			if !ok {
@@ -292,6 +298,13 @@ func (c *Checker) loadLanguage(lang string, lf *langFile, common map[string][]st
 					return fmt.Errorf("concept %s: %w", name, err)
 				}
 			}
+		}
+	}
+	for i := range lx.entries {
+		e := &lx.entries[i]
+		e.keepTail = true
+		for _, id := range e.concepts {
+			e.keepTail = e.keepTail && c.special.transparent.has(id)
 		}
 	}
 	if err := lx.index(); err != nil {

@@ -8,10 +8,11 @@ import (
 
 // match is a lexicon entry found in a sentence.
 type match struct {
-	t0, t1 int32 // token range
-	b0, b1 int32 // byte range
-	g0, g1 int32 // bytes a ".." gap skipped: free for other matches
-	entry  int32
+	t0, t1   int32 // token range
+	b0, b1   int32 // byte range
+	g0, g1   int32 // bytes a ".." gap skipped: free for other matches
+	entry    int32
+	keepTail bool // the words after the gap stay free too
 }
 
 // occ is one occurrence of a concept in a sentence.
@@ -26,7 +27,7 @@ type occ struct {
 type specials struct {
 	neutral, neg, negBack, negBoth, negCont, negStop, negVoid conceptID
 	codeToken, reviewURL                                      conceptID
-	nominal, modifier                                         conceptSet
+	nominal, modifier, transparent                            conceptSet
 	negatedAs                                                 map[conceptID]conceptID
 }
 
@@ -74,7 +75,7 @@ func (lx *lexicon) findAt(out []match, s string, toks []token, i int) []match {
 		for _, ei := range list {
 			gap := [2]int{-1, -1}
 			if end := lx.matchFrom(&lx.entries[ei], 0, s, toks, i, &gap); end > i {
-				m := match{t0: int32(i), t1: int32(end), b0: t.start, b1: toks[end-1].end, entry: ei}
+				m := match{t0: int32(i), t1: int32(end), b0: t.start, b1: toks[end-1].end, entry: ei, keepTail: lx.entries[ei].keepTail}
 				if gap[0] >= 0 && gap[1] > gap[0] {
 					m.g0, m.g1 = toks[gap[0]].start, toks[gap[1]-1].end
 				}
@@ -192,6 +193,9 @@ func choose(ms []match, taken [][2]int32) ([]match, [][2]int32) {
 		pieces := [2][2]int32{{m.b0, m.b1}, {0, 0}}
 		if m.g1 > m.g0 {
 			pieces = [2][2]int32{{m.b0, m.g0}, {m.g1, m.b1}}
+			if m.keepTail {
+				pieces[1] = [2]int32{}
+			}
 		}
 		if overlaps(taken, pieces[0]) || overlaps(taken, pieces[1]) {
 			continue
