@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -36,7 +37,7 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 	request := false
 	var prev *prevSentence
 	for _, sn := range sents {
-		st := k.tagSentence(lx, nt, sn, codes)
+		st := k.tagSentence(lx, p.text, nt, sn, codes)
 		for _, f := range k.fire(st, prev.tags(), lx.lang, p.subject, false) {
 			if f.cb.Rule == requestRule {
 				request = true
@@ -50,8 +51,9 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 	return request
 }
 
-// tagSentence tokenises sentence sn of nt and finds its concepts.
-func (k *check) tagSentence(lx *lexicon, nt normText, sn sentence, codes []span) *sentenceTags {
+// tagSentence tokenises sentence sn of nt (normalised from src) and finds
+// its concepts.
+func (k *check) tagSentence(lx *lexicon, src string, nt normText, sn sentence, codes []span) *sentenceTags {
 	sc := k.sc
 	st := &sc.tags
 	*st = sentenceTags{text: nt.s[sn.start:sn.end], occs: sc.occs[:0]}
@@ -64,6 +66,9 @@ func (k *check) tagSentence(lx *lexicon, nt normText, sn sentence, codes []span)
 		}
 		if len(codes) > 0 && t.kind != tokPunct {
 			t.code = inSpans(codes, int(nt.off[sn.start+int(t.start)]))
+		}
+		if t.kind == tokWord && t.script == scriptLatin {
+			t.title = isTitleCase(src, int(nt.off[sn.start+int(t.start)]))
 		}
 	}
 	ms, taken := choose(lx.find(sc.matches[:0], st.text, st.toks), sc.taken)
@@ -150,6 +155,20 @@ func codeRuns(p *part) []span {
 		i = j
 	}
 	return out
+}
+
+// isTitleCase reports whether the word at byte i of src starts with a
+// capital followed by a small letter.
+func isTitleCase(src string, i int) bool {
+	if i >= len(src) {
+		return false
+	}
+	r, n := utf8.DecodeRuneInString(src[i:])
+	if !unicode.IsUpper(r) || i+n >= len(src) {
+		return false
+	}
+	r2, _ := utf8.DecodeRuneInString(src[i+n:])
+	return unicode.IsLower(r2)
 }
 
 func isCodeByte(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }

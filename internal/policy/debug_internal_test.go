@@ -23,7 +23,7 @@ func describe(c *Checker, lang, text string) string {
 	var b strings.Builder
 	var prev *prevSentence
 	for _, sn := range appendSentences(nil, nt.s) {
-		st := k.tagSentence(lx, nt, sn, codes)
+		st := k.tagSentence(lx, text, nt, sn, codes)
 		fmt.Fprintf(&b, "sentence %q\n  tokens:", st.text)
 		for _, t := range st.toks {
 			fmt.Fprintf(&b, " %s", st.text[t.start:t.end])

@@ -135,7 +135,7 @@ func (k *check) analyzeData(p *part, lx *lexicon) {
 
 func (k *check) analyzeDataText(p *part, nt normText, lx *lexicon) {
 	for _, sn := range appendSentences(nil, nt.s) {
-		st := k.tagSentence(lx, nt, sn, nil)
+		st := k.tagSentence(lx, p.text, nt, sn, nil)
 		for _, f := range k.fire(st, nil, lx.lang, p.subject, true) {
 			if f.cb.Rule != requestRule {
 				k.report(p, nt, sn, f.cb.Rule, sn.start+int(f.b0), sn.start+int(f.b1))

@@ -28,7 +28,7 @@ const (
 )
 
 // maxGap is how many tokens ".." in an entry may stand for.
-const maxGap = 3
+const maxGap = 4
 
 type lexElem struct {
 	kind uint8
@@ -61,13 +61,19 @@ type lexicon struct {
 	stem    *stemmer // nil: Japanese, matched on the text
 	elide   bool     // split elisions (French, Italian)
 	modPrev bool     // a noun's modifiers may stand before it and after it (Romance)
-	entries []lexEntry
-	byStem  map[string][]int32
-	byExact map[string][]int32
-	byPunct map[string][]int32
-	byNum   []int32
-	affix   *acMatcher
-	affixOf [][]int32 // affix keyword id -> entries
+	// negAcross: a backward negation reaches across commas to the start
+	// of the sentence (Japanese lists: お礼やプレゼント、割引などはございません).
+	negAcross bool
+	// nounsCapitalized: every noun starts with a capital (German), so a
+	// capital is no sign of a name.
+	nounsCapitalized bool
+	entries   []lexEntry
+	byStem    map[string][]int32
+	byExact   map[string][]int32
+	byPunct   map[string][]int32
+	byNum     []int32
+	affix     *acMatcher
+	affixOf   [][]int32 // affix keyword id -> entries
 	// function words (articles, pronouns, prepositions, auxiliaries) are
 	// not nouns: a concept marked "modifier" stays a concept next to them.
 	function map[string]bool

@@ -67,6 +67,9 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		}
 		return !lx.function[s[toks[j].start:toks[j].end]]
 	}
+	if !lx.nounsCapitalized && isProperName(toks, m) {
+		return true // "Cinq Étoiles" towels, a "Five Star" brand
+	}
 	if lx.stem == nil {
 		if last := toks[m.t1-1]; m.b1 < last.end {
 			// The match ends inside a run of one script: a longer word
@@ -86,6 +89,25 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		p-- // "organizador de cupones"
 	}
 	return content(p)
+}
+
+// isProperName reports whether every word of match m is capitalised and it
+// does not start the sentence: a name, such as a brand or product line.
+func isProperName(toks []token, m match) bool {
+	words := 0
+	for t := m.t0; t < m.t1; t++ {
+		if toks[t].kind == tokWord {
+			if !toks[t].title {
+				return false
+			}
+			words++
+		}
+	}
+	first := int32(0)
+	for first < m.t0 && toks[first].kind != tokWord && toks[first].kind != tokNumber {
+		first++
+	}
+	return words > 0 && m.t0 > first
 }
 
 // linkers join a noun to the noun that modifies it in the Romance
@@ -118,8 +140,13 @@ func stopStarts(st *sentenceTags, stop conceptID, sc *scratch) []bool {
 	clear(marks)
 	sc.stops = marks
 	for _, o := range st.occs {
-		if o.c == stop {
-			marks[o.t0] = true
+		if o.c != stop {
+			continue
+		}
+		if t := o.t0; o.b0 > st.toks[t].start && t+1 < int32(len(marks)) {
+			marks[t+1] = true // "ませんが、" starts inside a word: the clause breaks after it
+		} else {
+			marks[t] = true
 		}
 	}
 	return marks
@@ -146,7 +173,7 @@ func (c *Checker) negate(lx *lexicon, st *sentenceTags, sc *scratch) {
 			c.scopeForward(lx, st, n, in)
 		}
 		if back {
-			for t := int(n.t0) - 1; t >= 0 && st.clause[t] == st.clause[n.t0]; t-- {
+			for t := int(n.t0) - 1; t >= 0 && (st.clause[t] == st.clause[n.t0] || lx.negAcross && !st.stops[t+1]); t-- {
 				in[t] = true
 			}
 		}

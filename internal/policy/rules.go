@@ -69,6 +69,8 @@ type langFile struct {
 	Name      string
 	Elide     bool
 	ModPrev   bool `toml:"modifiers_before_noun"`
+	NegAcross bool `toml:"negation_across_commas"`
+	NounCaps  bool `toml:"nouns_capitalized"`
 	Stopwords []string
 	Function  []string
 	Concepts  map[string][]string
@@ -280,7 +282,7 @@ func (c *Checker) loadLanguage(lang string, lf *langFile, common map[string][]st
 	if lf.Language != lang {
 		return fmt.Errorf("declares language %q", lf.Language)
 	}
-	lx := &lexicon{lang: lang, name: lf.Name, stem: newStemmer(lang), elide: lf.Elide, modPrev: lf.ModPrev, function: map[string]bool{}}
+	lx := &lexicon{lang: lang, name: lf.Name, stem: newStemmer(lang), elide: lf.Elide, modPrev: lf.ModPrev, negAcross: lf.NegAcross, nounsCapitalized: lf.NounCaps, function: map[string]bool{}}
 	for _, list := range [][]string{lf.Stopwords, lf.Function} {
 		for _, w := range list {
 			lx.function[normalize(w, nil).s] = true

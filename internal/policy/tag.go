@@ -231,6 +231,9 @@ func isQuestion(s string) bool {
 		switch r {
 		case '?', '？':
 			return true
+		case '。':
+			r2, _ := utf8.DecodeLastRuneInString(s[:i-n])
+			return r2 == 'か' // Japanese: 〜でしょうか。
 		case ' ', '\n', '"', ')', '」':
 			i -= n
 			continue

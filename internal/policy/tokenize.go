@@ -28,6 +28,7 @@ type token struct {
 	kind       uint8
 	script     uint8  // Japanese tokens: scriptHira, scriptKata or scriptHan
 	code       bool   // part of a code such as THANKS15 in the source text
+	title      bool   // written with a capital and then small letters ("Star")
 	stem       string // words: the stem (the word itself when the language has no stemmer)
 }
 
