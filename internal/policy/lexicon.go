@@ -67,13 +67,13 @@ type lexicon struct {
 	// nounsCapitalized: every noun starts with a capital (German), so a
 	// capital is no sign of a name.
 	nounsCapitalized bool
-	entries   []lexEntry
-	byStem    map[string][]int32
-	byExact   map[string][]int32
-	byPunct   map[string][]int32
-	byNum     []int32
-	affix     *acMatcher
-	affixOf   [][]int32 // affix keyword id -> entries
+	entries          []lexEntry
+	byStem           map[string][]int32
+	byExact          map[string][]int32
+	byPunct          map[string][]int32
+	byNum            []int32
+	affix            *acMatcher
+	affixOf          [][]int32 // affix keyword id -> entries
 	// function words (articles, pronouns, prepositions, auxiliaries) are
 	// not nouns: a concept marked "modifier" stays a concept next to them.
 	function map[string]bool
