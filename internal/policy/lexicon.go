@@ -124,7 +124,10 @@ func (lx *lexicon) compileEntry(src string) (lexEntry, error) {
 func (lx *lexicon) words(f string) ([]lexElem, error) {
 	exact := strings.HasPrefix(f, "=")
 	f = strings.TrimPrefix(f, "=")
-	s := normalize(f, nil).s
+	s := f
+	if !isPlainWord(f) {
+		s = normalize(f, nil).s
+	}
 	var out []lexElem
 	for _, t := range tokenize(nil, s, lx.elide) {
 		w := s[t.start:t.end]
@@ -147,6 +150,17 @@ func (lx *lexicon) words(f string) ([]lexElem, error) {
 		return nil, fmt.Errorf("no word in %q", f)
 	}
 	return out, nil
+}
+
+// isPlainWord reports whether s is lower-case ASCII letters only, which
+// normalisation leaves as they are.
+func isPlainWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLower(s[i]) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (lx *lexicon) compileAffix(src string) (lexEntry, error) {

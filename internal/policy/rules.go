@@ -122,19 +122,41 @@ func NewChecker() (*Checker, error) {
 			return nil, fmt.Errorf("%w: common.toml: %w", ErrRules, err)
 		}
 	}
-	for _, lang := range supported {
-		var lf langFile
-		if err := decodeRules(lang+".toml", &lf); err != nil {
-			return nil, err
-		}
-		if err := c.loadLanguage(lang, &lf, cf.Lexicon); err != nil {
-			return nil, fmt.Errorf("%w: %s.toml: %w", ErrRules, lang, err)
-		}
+	if err := c.loadLanguages(cf.Lexicon); err != nil {
+		return nil, err
 	}
 	for _, o := range cf.Other {
 		c.addStopwords(o.Code, o.Name, o.Stopwords)
 	}
 	return c, nil
+}
+
+// loadLanguages compiles the six lexicons side by side: they share
+// nothing but the concepts, which are read only.
+func (c *Checker) loadLanguages(common map[string][]string) error {
+	lexs := make([]*lexicon, len(supported))
+	files := make([]langFile, len(supported))
+	errs := make([]error, len(supported))
+	var wg sync.WaitGroup
+	for i, lang := range supported {
+		wg.Go(func() {
+			if errs[i] = decodeRules(lang+".toml", &files[i]); errs[i] != nil {
+				return
+			}
+			if lexs[i], errs[i] = c.compileLanguage(lang, &files[i], common); errs[i] != nil {
+				errs[i] = fmt.Errorf("%w: %s.toml: %w", ErrRules, lang, errs[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, lang := range supported {
+		c.lex[lang] = lexs[i]
+		c.addStopwords(lang, files[i].Name, files[i].Stopwords)
+	}
+	return nil
 }
 
 // decodeRules reads an embedded rule file strictly: an unknown key is an
@@ -276,11 +298,11 @@ func (c *Checker) loadCombos(cf *commonFile) error {
 	return nil
 }
 
-// loadLanguage compiles one language's lexicon, with the phrases common to
-// every language.
-func (c *Checker) loadLanguage(lang string, lf *langFile, common map[string][]string) error {
+// compileLanguage compiles one language's lexicon, with the phrases
+// common to every language.
+func (c *Checker) compileLanguage(lang string, lf *langFile, common map[string][]string) (*lexicon, error) {
 	if lf.Language != lang {
-		return fmt.Errorf("declares language %q", lf.Language)
+		return nil, fmt.Errorf("declares language %q", lf.Language)
 	}
 	lx := &lexicon{lang: lang, name: lf.Name, stem: newStemmer(lang), elide: lf.Elide, modPrev: lf.ModPrev, negAcross: lf.NegAcross, nounsCapitalized: lf.NounCaps, function: map[string]bool{}}
 	for _, list := range [][]string{lf.Stopwords, lf.Function} {
@@ -293,11 +315,11 @@ func (c *Checker) loadLanguage(lang string, lf *langFile, common map[string][]st
 		for name, phrases := range src {
 			id, ok := c.conceptID[name]
 			if !ok {
-				return fmt.Errorf("phrases for unknown concept %q", name)
+				return nil, fmt.Errorf("phrases for unknown concept %q", name)
 			}
 			for _, p := range phrases {
 				if err := lx.add(p, id, seen); err != nil {
-					return fmt.Errorf("concept %s: %w", name, err)
+					return nil, fmt.Errorf("concept %s: %w", name, err)
 				}
 			}
 		}
@@ -310,11 +332,9 @@ func (c *Checker) loadLanguage(lang string, lf *langFile, common map[string][]st
 		}
 	}
 	if err := lx.index(); err != nil {
-		return err
+		return nil, err
 	}
-	c.lex[lang] = lx
-	c.addStopwords(lang, lf.Name, lf.Stopwords)
-	return nil
+	return lx, nil
 }
 
 // Rules returns every rule the checker enforces, in the order of the
