@@ -45,7 +45,7 @@ func (s *scan) phones() {
 // phoneIn reports the first phone number in the run text[i:j].
 func (s *scan) phoneIn(i, j int) {
 	text := s.f.s
-	for _, key := range []string{"phone_intl", "phone_us", "phone_local"} {
+	for _, key := range []string{"phone_intl", "phone_us", "phone_local", "phone_groups"} {
 		for _, m := range s.k.c.detect[key].FindAllStringIndex(text[i:j], -1) {
 			a, b := i+m[0], i+m[1]
 			if a > 0 && isDigitByte(text[a-1]) || b < len(text) && isDigitByte(text[b]) || s.covered(a, b) {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math/bits"
 	"strings"
 	"unicode"
 )
@@ -61,7 +62,8 @@ func (c *Checker) langName(code string) string {
 
 // langCount is what language detection counts in a text.
 type langCount struct {
-	score   [maxLangs]int
+	hits    [maxLangs]int // stop words of each language
+	score   [maxLangs]int // the same, weighted: a word of k languages counts 12/k
 	words   int
 	kana    int
 	han     int
@@ -107,8 +109,16 @@ func (c *Checker) count(n *langCount, s string) {
 }
 
 func (c *Checker) countWord(n *langCount, w string) {
-	for bits, i := c.stopwords[w], 0; bits != 0; bits, i = bits>>1, i+1 {
-		n.score[i] += int(bits & 1)
+	b := c.stopwords[w]
+	if b == 0 {
+		return
+	}
+	weight := 12 / bits.OnesCount32(b)
+	for i := 0; b != 0; b, i = b>>1, i+1 {
+		if b&1 != 0 {
+			n.hits[i]++
+			n.score[i] += weight
+		}
 	}
 }
 
@@ -138,7 +148,7 @@ func (c *Checker) verdict(n *langCount, minScore int) (string, bool) {
 			second = s
 		}
 	}
-	if bi < 0 || n.words < 2 || best < minScore || best*2 < second*3 {
+	if bi < 0 || n.words < 2 || n.hits[bi] < minScore || best*2 < second*3 {
 		return "", false
 	}
 	return c.langs[bi].code, true

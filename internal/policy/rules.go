@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/BurntSushi/toml"
@@ -105,7 +106,7 @@ type langInfo struct{ code, name string }
 
 const requestRule = "request"
 
-var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain"}
+var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain"}
 
 var messageKeys = []string{"link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
 
@@ -310,19 +311,17 @@ func (c *Checker) compileLanguage(lang string, lf *langFile, common map[string][
 			lx.function[normalize(w, nil).s] = true
 		}
 	}
-	seen := map[string]int{}
+	lists := map[string][]string{}
 	for _, src := range []map[string][]string{lf.Concepts, common} {
 		for name, phrases := range src {
-			id, ok := c.conceptID[name]
-			if !ok {
+			if _, ok := c.conceptID[name]; !ok {
 				return nil, fmt.Errorf("phrases for unknown concept %q", name)
 			}
-			for _, p := range phrases {
-				if err := lx.add(p, id, seen); err != nil {
-					return nil, fmt.Errorf("concept %s: %w", name, err)
-				}
-			}
+			lists[name] = append(lists[name], phrases...)
 		}
+	}
+	if err := lx.addAll(c, lists); err != nil {
+		return nil, err
 	}
 	for i := range lx.entries {
 		e := &lx.entries[i]
@@ -335,6 +334,58 @@ func (c *Checker) compileLanguage(lang string, lf *langFile, common map[string][
 		return nil, err
 	}
 	return lx, nil
+}
+
+// addAll compiles every phrase of lists, expanding "{concept}" into each
+// one-word phrase of that concept ("before .. {review}" is "before ..
+// review", "before .. rating", ...).
+func (lx *lexicon) addAll(c *Checker, lists map[string][]string) error {
+	seen := map[string]int{}
+	for name, phrases := range lists {
+		id := c.conceptID[name]
+		for _, p := range phrases {
+			expanded, err := expandPhrase(p, lists)
+			if err != nil {
+				return fmt.Errorf("concept %s: %w", name, err)
+			}
+			for _, e := range expanded {
+				if err := lx.add(e, id, seen); err != nil {
+					return fmt.Errorf("concept %s: %w", name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// expandPhrase replaces the first "{concept}" of p with each one-word
+// phrase of that concept, recursively.
+func expandPhrase(p string, lists map[string][]string) ([]string, error) {
+	i := strings.IndexByte(p, '{')
+	if i < 0 {
+		return []string{p}, nil
+	}
+	j := strings.IndexByte(p[i:], '}')
+	if j < 0 {
+		return nil, fmt.Errorf("%q: \"{\" without \"}\"", p)
+	}
+	name := p[i+1 : i+j]
+	words, ok := lists[name]
+	if !ok {
+		return nil, fmt.Errorf("%q names concept %q, which has no phrases here", p, name)
+	}
+	var out []string
+	for _, w := range words {
+		if strings.ContainsAny(w, " *{") {
+			continue
+		}
+		more, err := expandPhrase(p[:i]+w+p[i+j+1:], lists)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
+	}
+	return out, nil
 }
 
 // Rules returns every rule the checker enforces, in the order of the
