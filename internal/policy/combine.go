@@ -62,16 +62,10 @@ type combo struct {
 }
 
 func (c *Checker) compileCombo(d comboDoc) (*combo, error) {
+	if err := c.checkComboDoc(d); err != nil {
+		return nil, fmt.Errorf("combine %q: %w", d.Name, err)
+	}
 	cb := &combo{comboDoc: d, subject: d.Where != "body", body: d.Where != "subject"}
-	if d.Where != "" && d.Where != "body" && d.Where != "subject" {
-		return nil, fmt.Errorf("combine %q: where = %q (want subject or body)", d.Name, d.Where)
-	}
-	if _, ok := c.byID[d.Rule]; !ok && d.Rule != requestRule {
-		return nil, fmt.Errorf("combine %q: unknown rule %q", d.Name, d.Rule)
-	}
-	if len(d.All) == 0 {
-		return nil, fmt.Errorf("combine %q: no concepts in all", d.Name)
-	}
 	var err error
 	if cb.all, err = c.items(d.All); err != nil {
 		return nil, fmt.Errorf("combine %q: %w", d.Name, err)
@@ -92,11 +86,6 @@ func (c *Checker) compileCombo(d comboDoc) (*combo, error) {
 			cb.trigger = it.alts
 		}
 	}
-	for _, r := range d.Over {
-		if _, ok := c.byID[r]; !ok {
-			return nil, fmt.Errorf("combine %q: over names unknown rule %q", d.Name, r)
-		}
-	}
 	if len(d.Languages) > 0 {
 		cb.langs = map[string]bool{}
 		for _, l := range d.Languages {
@@ -104,6 +93,26 @@ func (c *Checker) compileCombo(d comboDoc) (*combo, error) {
 		}
 	}
 	return cb, nil
+}
+
+// checkComboDoc checks the fields of a combination rule that name rules
+// and places.
+func (c *Checker) checkComboDoc(d comboDoc) error {
+	if d.Where != "" && d.Where != "body" && d.Where != "subject" {
+		return fmt.Errorf("where = %q (want subject or body)", d.Where)
+	}
+	if _, ok := c.byID[d.Rule]; !ok && d.Rule != requestRule {
+		return fmt.Errorf("unknown rule %q", d.Rule)
+	}
+	if len(d.All) == 0 {
+		return fmt.Errorf("no concepts in all")
+	}
+	for _, r := range d.Over {
+		if _, ok := c.byID[r]; !ok {
+			return fmt.Errorf("over names unknown rule %q", r)
+		}
+	}
+	return nil
 }
 
 // items parses concept lists such as ["reward", "review|opinion", "!satisfied"].

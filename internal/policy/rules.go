@@ -246,23 +246,29 @@ func (c *Checker) loadConcepts(cf *commonFile) error {
 	}
 	sp := &c.special
 	sp.neutral, sp.neg, sp.negBack, sp.negBoth, sp.negCont, sp.negStop, sp.negVoid, sp.codeToken, sp.reviewURL = ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8]
+	return c.conceptOptions()
+}
+
+// conceptOptions records the options of each concept.
+func (c *Checker) conceptOptions() error {
+	sp := &c.special
 	sp.negatedAs = map[conceptID]conceptID{}
 	for i, d := range c.concepts {
-		if d.Nominal {
-			sp.nominal.add(conceptID(i))
-		}
-		if d.Modifier {
-			sp.modifier.add(conceptID(i))
-		}
-		if d.Transparent {
-			sp.transparent.add(conceptID(i))
+		id := conceptID(i)
+		for _, o := range []struct {
+			on  bool
+			set *conceptSet
+		}{{d.Nominal, &sp.nominal}, {d.Modifier, &sp.modifier}, {d.Transparent, &sp.transparent}} {
+			if o.on {
+				o.set.add(id)
+			}
 		}
 		if d.NegatedAs != "" {
 			to, ok := c.conceptID[d.NegatedAs]
 			if !ok {
 				return fmt.Errorf("concept %q: negated_as names unknown concept %q", d.Name, d.NegatedAs)
 			}
-			sp.negatedAs[conceptID(i)] = to
+			sp.negatedAs[id] = to
 		}
 	}
 	return nil

@@ -72,13 +72,7 @@ func tokenize(out []token, s string, elide bool) []token {
 		case c == ' ' || c == '\n' || c == '\t' || c == '\r':
 			i++
 		case c >= 'a' && c <= 'z':
-			j := i + 1
-			for j < len(s) && (isLower(s[j]) || s[j] == '\'' && j+1 < len(s) && isLower(s[j+1]) && !elide) {
-				j++
-			}
-			if elide && j < len(s) && s[j] == '\'' {
-				j++ // the elided article or pronoun keeps its apostrophe
-			}
+			j := wordEnd(s, i, elide)
 			out = append(out, token{start: int32(i), end: int32(j), kind: tokWord})
 			i = j
 		case c >= '0' && c <= '9':
@@ -92,11 +86,9 @@ func tokenize(out []token, s string, elide bool) []token {
 			out = append(out, token{start: int32(i), end: int32(i + 1), kind: markKind[c]})
 			i++
 		case c < utf8.RuneSelf:
-			if c == '-' && i > 0 && i+1 < len(s) && isAlnum(s[i-1]) && isAlnum(s[i+1]) {
-				i++ // a hyphen inside a word ("5-star", "e-mail") only splits it
-				continue
-			}
-			if c != '\'' {
+			// A hyphen inside a word ("5-star", "e-mail") only splits it.
+			inWord := c == '-' && i > 0 && i+1 < len(s) && isAlnum(s[i-1]) && isAlnum(s[i+1])
+			if !inWord && c != '\'' {
 				out = append(out, token{start: int32(i), end: int32(i + 1), kind: tokPunct})
 			}
 			i++
@@ -105,6 +97,20 @@ func tokenize(out []token, s string, elide bool) []token {
 		}
 	}
 	return out
+}
+
+// wordEnd returns the end of the Latin word that starts at s[i]. With
+// elide, an apostrophe ends the word and stays with it ("l'"); otherwise
+// it joins two parts of one word ("don't").
+func wordEnd(s string, i int, elide bool) int {
+	j := i + 1
+	for j < len(s) && (isLower(s[j]) || s[j] == '\'' && j+1 < len(s) && isLower(s[j+1]) && !elide) {
+		j++
+	}
+	if elide && j < len(s) && s[j] == '\'' {
+		j++
+	}
+	return j
 }
 
 var markKind = map[byte]uint8{dataMark: tokData, reviewURLMark: tokReviewURL, orderIDMark: tokOrderID}
