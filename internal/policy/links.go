@@ -141,7 +141,7 @@ func isMarketplaceHost(host string) bool {
 func (s *scan) spelled() {
 	c := s.k.c
 	// Groups: 1 the local part, 2 the domain, 3 its top-level domain.
-	findNear(c.spelledEmail, s.lower, atMarkers, func(m []int) bool {
+	findNear(c.spelledEmail, s.lower, atMarkers, dotFollows, func(m []int) bool {
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[6]:m[7]], true) {
 			return false
 		}
@@ -153,7 +153,7 @@ func (s *scan) spelled() {
 		return true
 	})
 	// Groups: 1 the spelled dot, 2 the top-level domain, 3 a path.
-	findNear(c.spelledDomain, s.lower, dotMarkers, func(m []int) bool {
+	findNear(c.spelledDomain, s.lower, dotMarkers, nil, func(m []int) bool {
 		strong := m[6] >= 0 || strings.ContainsAny(s.lower[m[2]:m[3]], "([{<")
 		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[4]:m[5]], strong) {
 			return false
@@ -174,19 +174,43 @@ func (s *scan) spelled() {
 // a whole message would try them at every letter.
 var (
 	atMarkers  = []string{" at ", "(at", "[at", "{at", "<at", "arobase", "arroba", "chiocciola", "klammeraffe", "アットマ", "あっとま", "@", "＠"}
-	dotMarkers = []string{" dot ", " point ", "punkt", "punto", "(.)", "[.]", "{.}", "(dot", "[dot", "{dot", " . ", "ドット", "どっと"}
+	dotMarkers = []string{" dot ", " point ", "punkt", "punto", "(.)", "[.]", "{.}", "(dot", "[dot", "{dot", "(point", "[point", " . ", "ドット", "どっと"}
 )
 
 // nearWindow is how far before and after a marker an address can reach.
-const nearWindow = 120
+const nearWindow = 80
+
+// dotFollows reports whether a dot that can be part of an address follows
+// the marker at s[i:]: a spelled one, or a real dot with a letter after it
+// ("shop.com", not the end of a sentence). An "at" in prose ("at any
+// time") has none and is not searched further.
+func dotFollows(s string, i int) bool {
+	w := s[i:min(len(s), i+nearWindow)]
+	for _, mk := range dotMarkers {
+		if strings.Contains(w, mk) {
+			return true
+		}
+	}
+	for j := strings.IndexByte(w, '.'); j >= 0 && j+1 < len(w); {
+		if isLower(w[j+1]) {
+			return true
+		}
+		k := strings.IndexByte(w[j+1:], '.')
+		if k < 0 {
+			break
+		}
+		j += 1 + k
+	}
+	return false
+}
 
 // findNear offers take each submatch of re in s that lies in a window
-// around one of markers (offsets in s). A submatch take refuses ("at
-// shop.help" is no address) is tried again one byte further on, so that
-// it does not hide an address that overlaps it.
-func findNear(re *regexp.Regexp, s string, markers []string, take func(m []int) bool) {
+// around one of markers (offsets in s) for which near (when set) holds. A
+// submatch take refuses ("at shop.help" is no address) is tried again one
+// byte further on, so that it does not hide an address that overlaps it.
+func findNear(re *regexp.Regexp, s string, markers []string, near func(s string, i int) bool, take func(m []int) bool) {
 	done := -1 // s[:done] has been searched
-	for _, w := range markerWindows(s, markers) {
+	for _, w := range markerWindows(s, markers, near) {
 		a := max(w[0], done)
 		for a > 0 && a > w[0]-nearWindow && !isSpaceByte(s[a-1]) {
 			a-- // start at a word's start
@@ -212,8 +236,8 @@ func findNear(re *regexp.Regexp, s string, markers []string, take func(m []int) 
 }
 
 // markerWindows returns the merged windows around every occurrence of the
-// markers in s, in order.
-func markerWindows(s string, markers []string) [][2]int {
+// markers in s for which near holds, in order.
+func markerWindows(s string, markers []string, near func(s string, i int) bool) [][2]int {
 	var pos []int
 	for _, mk := range markers {
 		for from := 0; ; {
@@ -221,7 +245,9 @@ func markerWindows(s string, markers []string) [][2]int {
 			if i < 0 {
 				break
 			}
-			pos = append(pos, from+i)
+			if near == nil || near(s, from+i) {
+				pos = append(pos, from+i)
+			}
 			from += i + len(mk)
 		}
 	}

@@ -4,7 +4,7 @@ import "slices"
 
 // maxScope is how many words a negation reaches forward ("we do not
 // offer any gift card or voucher for reviews").
-const maxScope = 8
+const maxScope = 12
 
 // occurrences turns the chosen matches of a sentence into concept
 // occurrences: masks ("feel free") drop out, a concept used as a product
