@@ -173,39 +173,69 @@ func (cb *combo) applies(st *sentenceTags, prev *sentenceTags, lang string, subj
 	return true
 }
 
+// maxAnchors bounds the occurrences of a rule's first concept that span
+// tries as a starting point, and maxCands those of each other concept: a
+// sentence of thousands of concept words stays cheap.
+const (
+	maxAnchors = 64
+	maxCands   = 256
+)
+
 // span finds occurrences, one per item, that meet the rule's order,
 // distance and clause constraints, and returns the bytes of the sentence
-// they cover (the tightest such choice). The distance is the number of
-// words between the end of the earliest concept and the start of the
-// latest one.
+// they cover. The distance is the number of words between the end of the
+// earliest concept and the start of the latest one. From each occurrence
+// of the first item it takes, item by item, the occurrence that keeps the
+// distance smallest, and keeps the tightest result.
 func (cb *combo) span(st *sentenceTags) (int32, int32, bool) {
-	var best, cur [2]int32
-	found := false
-	var pick func(k int, minT0, clause, lastT0, firstT1 int32)
-	pick = func(k int, minT0, clause, lastT0, firstT1 int32) {
-		if k == len(cb.all) {
-			if !found || cur[1]-cur[0] < best[1]-best[0] {
-				best, found = cur, true
-			}
-			return
-		}
-		saved := cur
+	var cands [][]occ
+	for _, it := range cb.all {
+		var list []occ
 		for _, o := range st.occs {
-			if !cb.all[k].accepts(o) || cb.Ordered && o.t0 < minT0 || cb.Clause && clause >= 0 && st.clause[o.t0] != clause {
-				continue
+			if it.accepts(o) && len(list) < maxCands {
+				list = append(list, o)
 			}
-			l, f := max(lastT0, o.t0), min(firstT1, o.t1)
-			cur = [2]int32{min(saved[0], o.b0), max(saved[1], o.b1)}
-			if k == 0 {
-				l, f, cur = o.t0, o.t1, [2]int32{o.b0, o.b1}
-			}
-			if cb.Within > 0 && int(l-f) > cb.Within {
-				continue
-			}
-			pick(k+1, o.t0, st.clause[o.t0], l, f)
 		}
-		cur = saved
+		if len(list) == 0 {
+			return 0, 0, false
+		}
+		cands = append(cands, list)
 	}
-	pick(0, 0, -1, 0, 0)
+	var best [2]int32
+	found := false
+	for i, a := range cands[0] {
+		if i == maxAnchors {
+			break
+		}
+		b, ok := cb.extend(st, cands, a)
+		if ok && (!found || b[1]-b[0] < best[1]-best[0]) {
+			best, found = b, true
+		}
+	}
 	return best[0], best[1], found
+}
+
+// extend completes a choice that starts with occurrence a of the first
+// item, greedily, and returns the bytes it covers.
+func (cb *combo) extend(st *sentenceTags, cands [][]occ, a occ) ([2]int32, bool) {
+	lastT0, firstT1, prevT0 := a.t0, a.t1, a.t0
+	bytes := [2]int32{a.b0, a.b1}
+	for _, list := range cands[1:] {
+		var pick occ
+		bestGap := int32(1 << 30)
+		for _, o := range list {
+			if cb.Ordered && o.t0 < prevT0 || cb.Clause && st.clause[o.t0] != st.clause[a.t0] {
+				continue
+			}
+			if gap := max(lastT0, o.t0) - min(firstT1, o.t1); gap < bestGap {
+				pick, bestGap = o, gap
+			}
+		}
+		if bestGap == 1<<30 || cb.Within > 0 && int(bestGap) > cb.Within {
+			return bytes, false
+		}
+		lastT0, firstT1, prevT0 = max(lastT0, pick.t0), min(firstT1, pick.t1), pick.t0
+		bytes = [2]int32{min(bytes[0], pick.b0), max(bytes[1], pick.b1)}
+	}
+	return bytes, true
 }

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"campaignd/internal/marketplace"
 	"campaignd/internal/policy"
@@ -183,6 +184,24 @@ func TestOneFindingPerProblem(t *testing.T) {
 			vs := lintSource(t, "Subject: Order {{.OrderID}}\nLanguage: en\n\nWe would appreciate your honest review. "+tt.text+"\n")
 			if len(vs) != 1 || vs[0].Rule != tt.want {
 				t.Fatalf("want one %s finding, got %v", tt.want, vs)
+			}
+		})
+	}
+}
+
+// TestLongSentencesStayCheap: a 60 KB message of one endless sentence full
+// of concept words, negations or address words is checked in well under a
+// second (the search for concepts that meet a rule's constraints is
+// bounded; it once grew with the cube of the words).
+func TestLongSentencesStayCheap(t *testing.T) {
+	us := mustMarket(t, "Amazon.com")
+	for _, unit := range []string{"only happy review ", "if happy contact first before review ", "not no never gift ", "we already asked ", "www . ", "a (at) b (dot) ", "x at y.z "} {
+		t.Run(unit, func(t *testing.T) {
+			msg := policy.Message{Subject: "x", Body: strings.Repeat(unit, 60000/len(unit)), Language: "en"}
+			start := time.Now()
+			policy.CheckMessage("m", msg, "1", us)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Fatalf("took %v", d)
 			}
 		})
 	}

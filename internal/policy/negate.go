@@ -163,11 +163,17 @@ func (c *Checker) negate(lx *lexicon, st *sentenceTags, sc *scratch) {
 	in := grow(sc.negTok, len(st.toks))
 	clear(in)
 	sc.negTok = in
+	lastVoid := int32(-1) // where the sentence's last condition starts
+	for _, o := range st.occs {
+		if o.c == sp.negVoid {
+			lastVoid = max(lastVoid, o.t0)
+		}
+	}
 	for _, n := range st.occs {
 		fwd := n.c == sp.neg || n.c == sp.negBoth || n.c == sp.negCont
 		back := n.c == sp.negBack || n.c == sp.negBoth
-		if !fwd && !back || voided(st.occs, n, sp.negVoid) {
-			continue
+		if !fwd && !back || lastVoid >= n.t1 {
+			continue // a condition after the negation voids it
 		}
 		if fwd {
 			c.scopeForward(lx, st, n, in)
@@ -195,15 +201,6 @@ func isNegator(sp *specials, c conceptID) bool {
 	return c == sp.neg || c == sp.negBack || c == sp.negBoth || c == sp.negCont || c == sp.negStop || c == sp.negVoid || c == sp.neutral
 }
 
-// voided reports whether a condition follows negation n in the sentence.
-func voided(occs []occ, n occ, void conceptID) bool {
-	for _, o := range occs {
-		if o.c == void && o.t0 >= n.t1 {
-			return true
-		}
-	}
-	return false
-}
 
 // scopeForward marks the words after negation n up to the end of its
 // clause, at most maxScope words.
