@@ -201,7 +201,6 @@ func isNegator(sp *specials, c conceptID) bool {
 	return c == sp.neg || c == sp.negBack || c == sp.negBoth || c == sp.negCont || c == sp.negStop || c == sp.negVoid || c == sp.neutral
 }
 
-
 // scopeForward marks the words after negation n up to the end of its
 // clause, at most maxScope words.
 func (c *Checker) scopeForward(lx *lexicon, st *sentenceTags, n occ, in []bool) {
