@@ -300,8 +300,9 @@ func (s *scan) placeNotMailbox(a, b, end int) bool {
 	if !s.k.c.spelledDotWord.MatchString(s.lower[b:end]) {
 		return true
 	}
+	w := s.lower[a:b]
 	lx := s.k.c.lex[s.k.lang]
-	return lx != nil && lx.function[s.lower[a:b]] || s.k.c.lex["en"].function[s.lower[a:b]]
+	return s.k.c.placeWords[w] || lx != nil && lx.function[w] || s.k.c.lex["en"].function[w]
 }
 
 // compileSpelled joins the spelled-address pieces of common.toml into the

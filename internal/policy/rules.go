@@ -43,6 +43,8 @@ type conceptDoc struct {
 	// Transparent: the last word of a ".." phrase of this concept stays
 	// free for other concepts.
 	Transparent bool
+	// Helper: used only inside other phrases as {name}, by no rule.
+	Helper bool
 }
 
 // otherLanguage is a language campaignd recognises (to name it in a
@@ -61,6 +63,7 @@ type commonFile struct {
 	Other      []otherLanguage `toml:"other_language"`
 	Emoticons  []string
 	NotDomains []string `toml:"not_domains"`
+	PlaceWords []string `toml:"place_words"`
 	Detect     map[string]string
 	Messages   map[string]string
 }
@@ -98,7 +101,8 @@ type Checker struct {
 	spelledEmail, spelledDomain *regexp.Regexp
 	spelledDotWord              *regexp.Regexp // a dot written as a word or in brackets
 	notDomains                  map[string]bool
-	pool                        sync.Pool // of *scratch: per-call buffers, no shared state
+	placeWords                  map[string]bool // words before a spelled "at" that make it a place
+	pool                        sync.Pool       // of *scratch: per-call buffers, no shared state
 }
 
 // langInfo names a language detection can report.
@@ -214,9 +218,12 @@ func (c *Checker) loadDetectors(cf *commonFile) error {
 	if c.spelledDotWord, err = regexp.Compile(`(?:[\(\[\{<]|\b(?:dot|point|punkt|punto)\b|ドット|どっと)`); err != nil {
 		return err
 	}
-	c.notDomains = map[string]bool{}
+	c.notDomains, c.placeWords = map[string]bool{}, map[string]bool{}
 	for _, d := range cf.NotDomains {
 		c.notDomains[d] = true
+	}
+	for _, w := range cf.PlaceWords {
+		c.placeWords[w] = true
 	}
 	return nil
 }
