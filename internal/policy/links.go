@@ -309,9 +309,10 @@ func (s *scan) placeNotMailbox(a, b, end int) bool {
 // two expressions spelled uses.
 func compileSpelled(src map[string]string) (*regexp.Regexp, *regexp.Regexp, error) {
 	label := `[a-z0-9][a-z0-9\-_]*`
-	local := `[a-z0-9][a-z0-9.\-_]*`
 	at, dot, slash := src["spelled_at"], src["spelled_dot"], src["spelled_slash"]
 	anyDot := `(?:` + dot + `|\.)`
+	// A local part may spell its dots too: "shop dot help at gmail dot com".
+	local := `[a-z0-9][a-z0-9.\-_]*(?:` + dot + `[a-z0-9][a-z0-9.\-_]*)*`
 	email, err := regexp.Compile(`(` + local + `)(?:` + at + `)(` + label + `(?:` + anyDot + label + `)*` + anyDot + `([a-z]{2,6}))\b`)
 	if err != nil {
 		return nil, nil, err
