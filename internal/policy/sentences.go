@@ -20,7 +20,7 @@ func appendSentences(out []sentence, s string) []sentence {
 			// ASCII: only these bytes end a sentence.
 			i++
 			switch c {
-			case '!', '?', ';', '\n':
+			case '!', '?', '\n':
 			case '.':
 				if i < len(s) && s[i] != ' ' && s[i] != '\n' {
 					continue
@@ -49,7 +49,7 @@ func appendSentences(out []sentence, s string) []sentence {
 // sentenceByte marks the bytes that may end a sentence: the ASCII marks
 // and every byte of a multi-byte character.
 var sentenceByte = func() (t [256]bool) {
-	for _, c := range "!?;\n." {
+	for _, c := range "!?\n." {
 		t[c] = true
 	}
 	for c := utf8.RuneSelf; c < 256; c++ {
