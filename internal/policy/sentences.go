@@ -5,7 +5,9 @@ import "unicode/utf8"
 // sentence is a [start, end) range of normalized text.
 type sentence struct{ start, end int }
 
-// appendSentences appends the sentences of s to out.
+// appendSentences appends the sentences of s to out. A semicolon joins two
+// clauses of one sentence ("your one-star review predates the exchange;
+// perhaps it deserves a second look") and only ends a clause.
 func appendSentences(out []sentence, s string) []sentence {
 	start := 0
 	for i := 0; i < len(s); {
