@@ -47,52 +47,9 @@ func (n *acNode) child(c byte) int32 {
 func newACMatcher(keys []string) (*acMatcher, error) {
 	m := &acMatcher{nodes: []acNode{{}}}
 	for id, k := range keys {
-		s := int32(0)
-		for i := 0; i < len(k); i++ {
-			c := k[i]
-			nx := m.nodes[s].child(c)
-			if nx < 0 {
-				nx = int32(len(m.nodes))
-				m.nodes = append(m.nodes, acNode{})
-				m.nodes[s].edge = append(m.nodes[s].edge, c)
-				m.nodes[s].kid = append(m.nodes[s].kid, nx)
-			}
-			s = nx
-		}
-		m.nodes[s].out = append(m.nodes[s].out, int32(id))
+		m.insert(k, int32(id))
 	}
-	// Breadth-first fail links.
-	queue := []int32{}
-	order := []int32{}
-	for i, c := range m.nodes[0].edge {
-		k := m.nodes[0].kid[i]
-		m.root[c] = k
-		m.nodes[k].fail = 0
-		queue = append(queue, k)
-		order = append(order, k)
-	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		for i, c := range m.nodes[s].edge {
-			k := m.nodes[s].kid[i]
-			f := m.nodes[s].fail
-			for {
-				if f == 0 {
-					m.nodes[k].fail = m.root[c]
-					break
-				}
-				if nx := m.nodes[f].child(c); nx >= 0 {
-					m.nodes[k].fail = nx
-					break
-				}
-				f = m.nodes[f].fail
-			}
-			m.nodes[k].out = append(m.nodes[k].out, m.nodes[m.nodes[k].fail].out...)
-			queue = append(queue, k)
-			order = append(order, k)
-		}
-	}
+	order := m.linkFails()
 	if len(m.nodes) > maxStates {
 		return nil, fmt.Errorf("%d keyword states, at most %d", len(m.nodes), maxStates)
 	}
@@ -107,6 +64,58 @@ func newACMatcher(keys []string) (*acMatcher, error) {
 	}
 	m.delta = nil
 	return m, nil
+}
+
+// insert adds keyword k with id to the trie.
+func (m *acMatcher) insert(k string, id int32) {
+	s := int32(0)
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		nx := m.nodes[s].child(c)
+		if nx < 0 {
+			nx = int32(len(m.nodes))
+			m.nodes = append(m.nodes, acNode{})
+			m.nodes[s].edge = append(m.nodes[s].edge, c)
+			m.nodes[s].kid = append(m.nodes[s].kid, nx)
+		}
+		s = nx
+	}
+	m.nodes[s].out = append(m.nodes[s].out, id)
+}
+
+// linkFails sets the fail link of every state, breadth first, and returns
+// the states in that order.
+func (m *acMatcher) linkFails() []int32 {
+	var order []int32
+	for i, c := range m.nodes[0].edge {
+		k := m.nodes[0].kid[i]
+		m.root[c] = k
+		order = append(order, k)
+	}
+	for q := 0; q < len(order); q++ {
+		s := order[q]
+		for i, c := range m.nodes[s].edge {
+			k := m.nodes[s].kid[i]
+			m.nodes[k].fail = m.failOf(m.nodes[s].fail, c)
+			m.nodes[k].out = append(m.nodes[k].out, m.nodes[m.nodes[k].fail].out...)
+			order = append(order, k)
+		}
+	}
+	return order
+}
+
+// failOf follows fail links from state f to the longest suffix state that
+// continues with byte c.
+func (m *acMatcher) failOf(f int32, c byte) int32 {
+	for {
+		if f == 0 {
+			return m.root[c]
+		}
+		if nx := m.nodes[f].child(c); nx >= 0 {
+			return nx
+		}
+		f = m.nodes[f].fail
+	}
 }
 
 // compile builds the complete transition table, visiting states in
@@ -166,4 +175,10 @@ func (m *acMatcher) appendHits(hits []acHit, s string) []acHit {
 		}
 	}
 	return hits
+}
+
+// acHit is a keyword found by the scan: its id and the end of its match.
+type acHit struct {
+	id  int32
+	end int
 }

@@ -9,12 +9,17 @@ import (
 )
 
 // message10K builds a rendered-looking message of about 10 KB of neutral
-// text dense with the words the rules key on (review, free, stars,
-// contact, positive...): every sentence sends the checker through its
-// patterns and their neutral phrases. A worst case, not a typical message.
+// text dense with what the rules read: concept words (review, free, gift,
+// stars, contact, happy, first, again), negations and lists to scope, the
+// words that spell addresses ("at", "point"), and the cancelling phrases
+// ("positive or negative", "feel free"). Every sentence sends the checker
+// through several combination rules that must not fire. A worst case, not
+// a typical message.
 func message10K() policy.Message {
-	para := "Thank you for your order of the Deluxe Gift Set. Feel free to contact us through Amazon messaging if you have questions. " +
+	para := "Thank you for your order of the Deluxe Gift Set, which we packed by hand at our workshop. Feel free to contact us through Amazon messaging at any time if you have questions. " +
 		"We would appreciate your honest review, positive or negative, from 1 star to 5 stars; it helps other customers. " +
+		"We never offer gifts, discounts, free products or anything else in return for reviews, and we hope you enjoy it. " +
+		"If you haven't reviewed it yet, there's no rush at all, and thanks again for your first order with us. " +
 		"Free shipping was included. Your feedback helps us improve our products for everyone.\n\n"
 	var b strings.Builder
 	for b.Len() < 10*1024 {
@@ -34,6 +39,17 @@ func BenchmarkCheckMessage10K(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		policy.CheckMessage("m", msg, "111-2223334-5556667", us)
+	}
+}
+
+// BenchmarkNewChecker compiles every embedded rule: what start-up costs
+// (at most 50 ms).
+func BenchmarkNewChecker(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := policy.NewChecker(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

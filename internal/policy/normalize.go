@@ -30,11 +30,9 @@ func (t normText) endOf(i int) int {
 	return t.n
 }
 
-// dataMark stands for text that came from data; no pattern contains it.
-const dataMark = '\x01'
-
-// paraMark ends a sentence at a blank line.
-const paraMark = '\n'
+// kindMarks are what normalisation writes for text that is not the
+// author's own: each field value or placeholder becomes one mark.
+var kindMarks = [...]string{kindData: " \x01 ", kindReviewURL: " \x02 ", kindOrderID: " \x03 ", kindMasked: " \x01 "}
 
 func isStar(r rune) bool {
 	switch r {
@@ -79,12 +77,12 @@ func normalizeInto(text string, kind []uint8, sc *scratch) normText {
 	}
 	for i := 0; i < len(text); {
 		if kind != nil {
-			if kind[i] != kindText {
+			if k := kind[i]; k != kindText {
 				j := i
-				for j < len(text) && kind[j] != kindText {
+				for j < len(text) && kind[j] == k {
 					j++
 				}
-				emit(" \x01 ", i)
+				emit(kindMarks[k], i)
 				i = j
 				continue
 			}
@@ -330,30 +328,13 @@ func joinSpaced(b []byte, off []int32) ([]byte, []int32) {
 	for i := 0; i < len(b); {
 		// A single letter at a word start, followed by spacer+letter repeatedly.
 		if isLatin(b[i]) && i+2 < len(b) && isSpacer(b[i+1]) && (i == 0 || !isLatin(prev) && !isDigit(rune(prev))) {
-			j, count := i, 1
-			var sep byte
-			for j+2 < len(b) && isSpacer(b[j+1]) && isLatin(b[j+2]) && (sep == 0 || b[j+1] == sep) &&
-				(j+3 >= len(b) || !isLatin(b[j+3])) {
-				sep = b[j+1]
-				j += 2
-				count++
-			}
-			if count >= 3 {
-				k := i
-				// A leading "a", "y", "o", "e" is usually a word of its own
-				// ("a f r e e gift"), not the word's first letter.
-				if count >= 4 && sep == ' ' && strings.IndexByte("ayoe", b[i]) >= 0 {
-					b[w], off[w] = b[i], off[i]
-					b[w+1], off[w+1] = b[i+1], off[i+1]
-					w += 2
-					k = i + 2
-				}
+			if j, sep, count := spacedRun(b, i); count >= 3 {
+				w = joinRun(b, off, w, i, j, sep, count)
 				prev = b[j]
-				for ; k <= j; k += 2 {
-					b[w], off[w] = b[k], off[k]
-					w++
-				}
 				i = j + 1
+				if sep != ' ' && i < len(b) && b[i] == sep && (i+1 == len(b) || b[i+1] == ' ') {
+					i++ // the separator after the last letter: "f.r.e.e. gift"
+				}
 				continue
 			}
 		}
@@ -365,6 +346,39 @@ func joinSpaced(b []byte, off []int32) ([]byte, []int32) {
 		i++
 	}
 	return b[:w], off[:w]
+}
+
+// spacedRun measures the run of single letters joined by one separator
+// that starts at b[i]: it returns the last letter's index, the separator
+// and the number of letters.
+func spacedRun(b []byte, i int) (j int, sep byte, count int) {
+	j, count = i, 1
+	for j+2 < len(b) && isSpacer(b[j+1]) && isLatin(b[j+2]) && (sep == 0 || b[j+1] == sep) &&
+		(j+3 >= len(b) || !isLatin(b[j+3])) {
+		sep = b[j+1]
+		j += 2
+		count++
+	}
+	return j, sep, count
+}
+
+// joinRun writes the letters of the run b[i..j] at w without their
+// separators and returns the new write position. A leading "a", "y", "o",
+// "e" is usually a word of its own ("a f r e e gift"), not the word's
+// first letter.
+func joinRun(b []byte, off []int32, w, i, j int, sep byte, count int) int {
+	k := i
+	if count >= 4 && sep == ' ' && strings.IndexByte("ayoe", b[i]) >= 0 {
+		b[w], off[w] = b[i], off[i]
+		b[w+1], off[w+1] = b[i+1], off[i+1]
+		w += 2
+		k = i + 2
+	}
+	for ; k <= j; k += 2 {
+		b[w], off[w] = b[k], off[k]
+		w++
+	}
+	return w
 }
 
 func isDigit(r rune) bool { return r >= '0' && r <= '9' }

@@ -1,45 +1,76 @@
 package policy
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
-// TestEmbeddedRules: the embedded files compile, every language has
-// phrases for every phrase rule, and every pattern has keywords (a pattern
-// without would run on every sentence).
+// TestEmbeddedRules: the embedded files compile, every language gives
+// words for every concept a combination rule of that language uses, and
+// no concept is declared that nothing uses.
 func TestEmbeddedRules(t *testing.T) {
 	c, err := NewChecker()
 	if err != nil {
 		t.Fatal(err)
 	}
-	phraseRules := []string{"P-INCENTIVE", "P-POSITIVE", "P-DIVERT", "P-CHANGE", "P-MARKETING", "P-COUPON", "P-REPEAT", "P-SUBJECT", "P-CONTACT"}
+	used := map[conceptID]bool{}
 	for _, lang := range supported {
-		set := c.langs[lang]
-		if set == nil {
-			t.Fatalf("no rules for %s", lang)
+		lx := c.lex[lang]
+		if lx == nil {
+			t.Fatalf("no lexicon for %s", lang)
 		}
-		t.Run(lang, func(t *testing.T) {
-			count := map[string]int{}
-			for _, p := range set.patterns {
-				count[p.rule]++
-				if len(p.keys) == 0 {
-					t.Errorf("%s pattern %d has no keywords", p.rule, p.index)
+		has := map[conceptID]bool{}
+		for _, e := range lx.entries {
+			for _, id := range e.concepts {
+				has[id] = true
+			}
+		}
+		for _, cb := range c.combos {
+			if cb.langs != nil && !cb.langs[lang] {
+				continue
+			}
+			for _, it := range append(append([]comboItem(nil), cb.all...), cb.prev...) {
+				var names []string
+				ok := false
+				for id := range c.concepts {
+					if !it.alts.has(conceptID(id)) {
+						continue
+					}
+					used[conceptID(id)] = true
+					names = append(names, c.concepts[id].Name)
+					ok = ok || has[conceptID(id)] || slices.Contains(specialNames, c.concepts[id].Name)
+				}
+				if !ok {
+					t.Errorf("%s: combination %q needs one of %v, which have no words", lang, cb.Name, names)
 				}
 			}
-			for _, r := range append(phraseRules, requestRule) {
-				if count[r] == 0 {
-					t.Errorf("no %s patterns", r)
-				}
-			}
-			if len(set.always) != 0 {
-				t.Errorf("%d patterns run on every sentence", len(set.always))
-			}
-		})
+		}
 	}
+	for id, d := range c.concepts {
+		if !used[conceptID(id)] && !d.Helper && !slices.Contains(specialNames, d.Name) && !isUsedAsNone(c, conceptID(id)) {
+			t.Errorf("concept %q is used by no combination rule", d.Name)
+		}
+	}
+}
+
+func isUsedAsNone(c *Checker, id conceptID) bool {
+	for _, cb := range c.combos {
+		if cb.none.has(id) {
+			return true
+		}
+	}
+	for _, to := range c.special.negatedAs {
+		if to == id {
+			return true
+		}
+	}
+	return false
 }
 
 func TestNormalize(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Get a F R E E gift", "get a free gift"},
-		{"a f.r.e.e. sample", "a free. sample"},
+		{"a f.r.e.e. sample", "a free sample"},
 		{"fr33 g1ft, thanks10", "free gift, thanksio"},
 		{"5★ and ★★★★★ and ⭐⭐⭐", "5 star  and  5 stars  and  3 stars "},
 		{"Bewertung für Größe", "bewertung fur grosse"},

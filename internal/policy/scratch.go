@@ -3,16 +3,21 @@ package policy
 // scratch holds the buffers one check needs, reused across calls through
 // the Checker's pool so that checking a long message allocates little.
 type scratch struct {
-	kinds    [2][]uint8 // CheckMessage: per part, which bytes came from data
-	buf      []byte     // normalize: the normalised text
-	off      []int32    // normalize: its source offsets
-	sents    []sentence
-	hits     []acHit
-	stamp    []int32
-	pstamp   []int32
-	cands    []int32
-	authored []byte  // the start of the author text, for language detection
-	foldOff  []int32 // structural: offsets of the folded text
+	kinds   [2][]uint8 // CheckMessage: per part, which bytes came from data
+	buf     []byte     // normalize: the normalised text
+	off     []int32    // normalize: its source offsets
+	sents   []sentence
+	foldOff []int32 // structural: offsets of the folded text
+	tags    sentenceTags
+	toks    []token
+	matches []match
+	taken   [][2]int32
+	occs    []occ
+	fired   []fired
+	covered []bool
+	stops   []bool
+	negTok  []bool
+	clause  []int32
 }
 
 // maxPooled is the largest buffer (in elements) kept for reuse: one huge
@@ -28,7 +33,7 @@ func (c *Checker) getScratch() *scratch {
 
 func (c *Checker) putScratch(sc *scratch) {
 	if cap(sc.buf) > maxPooled || cap(sc.off) > maxPooled || cap(sc.foldOff) > maxPooled ||
-		cap(sc.kinds[0]) > maxPooled || cap(sc.kinds[1]) > maxPooled || cap(sc.hits) > maxPooled/4 || cap(sc.sents) > maxPooled/4 {
+		cap(sc.kinds[0]) > maxPooled || cap(sc.kinds[1]) > maxPooled || cap(sc.sents) > maxPooled/4 || cap(sc.toks) > maxPooled/4 {
 		return
 	}
 	c.pool.Put(sc)

@@ -52,8 +52,8 @@ func TestShippedTemplatesPass(t *testing.T) {
 			if !ok {
 				t.Fatalf("no marketplaces for language %q", tp.Language)
 			}
-			if !strings.Contains(tp.Body, "{{.ProductName}}") || !strings.Contains(tp.Body, "{{.ReviewURL}}") || !strings.Contains(tp.Body, "{{.SellerName}}") {
-				t.Errorf("template lacks ProductName, ReviewURL or SellerName")
+			if !strings.Contains(tp.Body, "{{with .ProductName}}") || !strings.Contains(tp.Body, "{{.ReviewURL}}") || !strings.Contains(tp.Body, "{{.SellerName}}") {
+				t.Errorf("template lacks {{with .ProductName}}, ReviewURL or SellerName")
 			}
 			for _, v := range policy.CheckTemplate(tp, lookupAll(t, names)) {
 				t.Errorf("unexpected violation: %s", v)
@@ -68,6 +68,7 @@ func TestShippedTemplatesRenderAndPass(t *testing.T) {
 		"5 Star Bonus Pack – Discount Bundle, Free Gift Inside (2-Pack)",
 		"Kaffeebecher Geschenkset mit Rabatt-Aktion, 350 ml",
 		"【送料無料】ギフトセット 5つ星 プレゼント用",
+		"", // a report row without a product name
 	}
 	for _, f := range shippedTemplates(t) {
 		tp, err := policy.LoadTemplate(f)
@@ -93,6 +94,11 @@ func TestShippedTemplatesRenderAndPass(t *testing.T) {
 						}
 						if !strings.Contains(msg.Body, p) || !strings.Contains(msg.Body, d.ReviewURL) {
 							t.Fatalf("rendered body lacks product or review URL:\n%s", msg.Body)
+						}
+						for _, bad := range []string{"()", "（）", "「」", " of .", " .", "\u00a0."} {
+							if p == "" && strings.Contains(msg.Body, bad) {
+								t.Errorf("body without a product name reads badly (%q):\n%s", bad, msg.Body)
+							}
 						}
 						for _, v := range policy.CheckMessage("order "+d.OrderID, msg, d.OrderID, mkt) {
 							t.Errorf("unexpected violation: %s", v)

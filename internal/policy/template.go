@@ -69,7 +69,12 @@ type Message struct {
 	subjectData, bodyData []span
 }
 
-type span struct{ start, end int }
+// span is a byte range of rendered text that came from data; kind is
+// kindData, or kindReviewURL for the review link.
+type span struct {
+	start, end int
+	kind       uint8
+}
 
 // LoadTemplate reads and parses a template file.
 func LoadTemplate(path string) (*Template, error) {
@@ -90,56 +95,11 @@ func ParseTemplate(path string, src []byte) (*Template, error) {
 	s := strings.ReplaceAll(string(src), "\r\n", "\n")
 	s = strings.TrimPrefix(s, "\ufeff")
 	t := &Template{Path: path, src: s, languageOff: -1, Language: "en", subjectOff: -1}
-	errAt := func(off int, format string, args ...any) error {
-		line, col := lineCol(s, off)
-		return fmt.Errorf("%s:%d:%d: %s: %w", path, line, col, fmt.Sprintf(format, args...), ErrTemplate)
-	}
-	off := 0
-	seen := map[string]bool{}
-	for {
-		if off >= len(s) {
-			return nil, errAt(len(s), "no blank line after the header block")
-		}
-		end := strings.IndexByte(s[off:], '\n')
-		if end < 0 {
-			return nil, errAt(len(s), "no blank line after the header block")
-		}
-		line := s[off : off+end]
-		if strings.TrimSpace(line) == "" {
-			t.bodyOff = off + end + 1
-			break
-		}
-		colon := strings.IndexByte(line, ':')
-		if colon <= 0 {
-			return nil, errAt(off, "header line %q is not \"Key: value\"", line)
-		}
-		key := strings.TrimSpace(line[:colon])
-		vstart := colon + 1
-		for vstart < len(line) && (line[vstart] == ' ' || line[vstart] == '\t') {
-			vstart++
-		}
-		value := strings.TrimRight(line[vstart:], " \t")
-		lk := strings.ToLower(key)
-		if seen[lk] {
-			return nil, errAt(off, "header %q given twice", key)
-		}
-		seen[lk] = true
-		switch lk {
-		case "subject":
-			t.Subject, t.subjectOff = value, off+vstart
-		case "language":
-			v := strings.ToLower(value)
-			if len(v) != 2 || v[0] < 'a' || v[0] > 'z' || v[1] < 'a' || v[1] > 'z' {
-				return nil, errAt(off+vstart, "language %q is not a two-letter code such as en or de", value)
-			}
-			t.Language, t.languageOff = v, off
-		default:
-			return nil, errAt(off, "unknown header %q (allowed: Subject, Language)", key)
-		}
-		off += end + 1
+	if err := t.parseHeaders(); err != nil {
+		return nil, err
 	}
 	if t.subjectOff < 0 || strings.TrimSpace(t.Subject) == "" {
-		return nil, errAt(0, "missing Subject: header")
+		return nil, t.errAt(0, "missing Subject: header")
 	}
 	t.Body = s[t.bodyOff:]
 	var err error
@@ -150,6 +110,66 @@ func ParseTemplate(path string, src []byte) (*Template, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// errAt returns an ErrTemplate error located at byte off of the file.
+func (t *Template) errAt(off int, format string, args ...any) error {
+	line, col := lineCol(t.src, off)
+	return fmt.Errorf("%s:%d:%d: %s: %w", t.Path, line, col, fmt.Sprintf(format, args...), ErrTemplate)
+}
+
+// parseHeaders reads the header block up to the blank line before the
+// body.
+func (t *Template) parseHeaders() error {
+	s := t.src
+	seen := map[string]bool{}
+	for off := 0; ; {
+		end := strings.IndexByte(s[min(off, len(s)):], '\n')
+		if off >= len(s) || end < 0 {
+			return t.errAt(len(s), "no blank line after the header block")
+		}
+		line := s[off : off+end]
+		if strings.TrimSpace(line) == "" {
+			t.bodyOff = off + end + 1
+			return nil
+		}
+		if err := t.header(line, off, seen); err != nil {
+			return err
+		}
+		off += end + 1
+	}
+}
+
+// header reads one "Key: value" header line that starts at byte off.
+func (t *Template) header(line string, off int, seen map[string]bool) error {
+	colon := strings.IndexByte(line, ':')
+	if colon <= 0 {
+		return t.errAt(off, "header line %q is not \"Key: value\"", line)
+	}
+	key := strings.TrimSpace(line[:colon])
+	vstart := colon + 1
+	for vstart < len(line) && (line[vstart] == ' ' || line[vstart] == '\t') {
+		vstart++
+	}
+	value := strings.TrimRight(line[vstart:], " \t")
+	lk := strings.ToLower(key)
+	if seen[lk] {
+		return t.errAt(off, "header %q given twice", key)
+	}
+	seen[lk] = true
+	switch lk {
+	case "subject":
+		t.Subject, t.subjectOff = value, off+vstart
+	case "language":
+		v := strings.ToLower(value)
+		if len(v) != 2 || v[0] < 'a' || v[0] > 'z' || v[1] < 'a' || v[1] > 'z' {
+			return t.errAt(off+vstart, "language %q is not a two-letter code such as en or de", value)
+		}
+		t.Language, t.languageOff = v, off
+	default:
+		return t.errAt(off, "unknown header %q (allowed: Subject, Language)", key)
+	}
+	return nil
 }
 
 var tmplErrRE = regexp.MustCompile(`^template: [^:]*:(\d+):(?:(\d+):)? ?(.*)$`)
@@ -203,67 +223,87 @@ func (t *Template) validate(n parse.Node, dotIsData bool, base int, text string)
 	}
 	switch n := n.(type) {
 	case *parse.ListNode:
-		if n == nil {
-			return nil
+		if n != nil {
+			return t.validateAll(n.Nodes, dotIsData, base, text)
 		}
-		for _, c := range n.Nodes {
-			if err := t.validate(c, dotIsData, base, text); err != nil {
-				return err
-			}
-		}
-	case *parse.TextNode, *parse.CommentNode:
 	case *parse.ActionNode:
 		return t.validate(n.Pipe, dotIsData, base, text)
 	case *parse.PipeNode:
-		if n == nil {
-			return nil
-		}
-		for _, c := range n.Cmds {
-			if err := t.validate(c, dotIsData, base, text); err != nil {
-				return err
+		if n != nil {
+			for _, c := range n.Cmds {
+				if err := t.validate(c, dotIsData, base, text); err != nil {
+					return err
+				}
 			}
 		}
 	case *parse.CommandNode:
-		for i, a := range n.Args {
-			if id, ok := a.(*parse.IdentifierNode); ok && i == 0 && id.Ident == "printf" && len(n.Args) > 1 {
-				if s, ok := n.Args[1].(*parse.StringNode); ok && bigWidth.MatchString(s.Text) {
-					return t.errNode(base, text, s.Pos, "printf width or precision too large")
-				}
-			}
-			if err := t.validate(a, dotIsData, base, text); err != nil {
-				return err
-			}
+		if err := t.checkPrintf(n, base, text); err != nil {
+			return err
 		}
+		return t.validateAll(n.Args, dotIsData, base, text)
+	case *parse.IfNode:
+		return t.branches(&n.BranchNode, dotIsData, dotIsData, base, text)
+	case *parse.WithNode:
+		return t.branches(&n.BranchNode, false, dotIsData, base, text)
+	default:
+		return t.validateLeaf(n, dotIsData, base, text)
+	}
+	return nil
+}
+
+func (t *Template) validateAll(nodes []parse.Node, dotIsData bool, base int, text string) error {
+	for _, c := range nodes {
+		if err := t.validate(c, dotIsData, base, text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPrintf refuses a printf whose width or precision could make a huge
+// message.
+func (t *Template) checkPrintf(n *parse.CommandNode, base int, text string) error {
+	if len(n.Args) < 2 {
+		return nil
+	}
+	if id, ok := n.Args[0].(*parse.IdentifierNode); ok && id.Ident == "printf" {
+		if s, ok := n.Args[1].(*parse.StringNode); ok && bigWidth.MatchString(s.Text) {
+			return t.errNode(base, text, s.Pos, "printf width or precision too large")
+		}
+	}
+	return nil
+}
+
+// validateLeaf checks the nodes that hold no other nodes to validate.
+func (t *Template) validateLeaf(n parse.Node, dotIsData bool, base int, text string) error {
+	switch n := n.(type) {
+	case *parse.TextNode, *parse.CommentNode, *parse.DotNode, *parse.StringNode, *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
+		return nil
 	case *parse.IdentifierNode:
 		if !allowedFuncs[n.Ident] {
 			return t.errNode(base, text, n.Pos, "function %q is not allowed in a template", n.Ident)
 		}
+		return nil
 	case *parse.FieldNode:
 		return t.checkField(n.Ident, n.Pos, dotIsData, base, text)
 	case *parse.ChainNode:
 		return t.errNode(base, text, n.Pos, "field chains are not allowed")
 	case *parse.VariableNode:
+		if len(n.Ident) > 1 && n.Ident[0] == "$" {
+			return t.checkField(n.Ident[1:], n.Pos, true, base, text)
+		}
 		if len(n.Ident) > 1 {
-			if n.Ident[0] == "$" {
-				return t.checkField(n.Ident[1:], n.Pos, true, base, text)
-			}
 			return t.errNode(base, text, n.Pos, "unknown field %s", strings.Join(n.Ident, "."))
 		}
-	case *parse.IfNode:
-		return t.branches(&n.BranchNode, dotIsData, dotIsData, base, text)
-	case *parse.WithNode:
-		return t.branches(&n.BranchNode, false, dotIsData, base, text)
+		return nil
 	case *parse.RangeNode:
 		return t.errNode(base, text, n.Pos, "range is not allowed in a template")
 	case *parse.TemplateNode:
 		return t.errNode(base, text, n.Pos, "template calls are not allowed")
 	case *parse.BreakNode, *parse.ContinueNode:
 		return t.errNode(base, text, n.Position(), "break and continue are not allowed")
-	case *parse.DotNode, *parse.StringNode, *parse.NumberNode, *parse.BoolNode, *parse.NilNode:
-	default:
-		return t.errNode(base, text, n.Position(), "unsupported template construct %s", n)
 	}
-	return nil
+	return t.errNode(base, text, n.Position(), "unsupported template construct %s", n)
 }
 
 func (t *Template) branches(b *parse.BranchNode, listDot, elseDot bool, base int, text string) error {
@@ -315,7 +355,7 @@ func (t *Template) Render(d Data) (Message, error) {
 type spanWriter struct {
 	buf    bytes.Buffer
 	text   map[*byte]int // first byte of each TextNode's text -> its length
-	values []string      // non-empty data values
+	values []dataValue   // non-empty data values
 	spans  []span
 }
 
@@ -337,20 +377,29 @@ func (w *spanWriter) Write(p []byte) (int, error) {
 	// constant the template printed ({{"..."}}) stays author text.
 	s := string(p)
 	for _, v := range w.values {
-		if strings.Contains(v, s) {
-			w.spans = append(w.spans, span{start, start + len(p)})
+		if strings.Contains(v.text, s) {
+			w.spans = append(w.spans, span{start, start + len(p), v.kind})
 			break
 		}
 	}
 	return len(p), nil
 }
 
+// dataValue is a field value and the kind of text it is.
+type dataValue struct {
+	text string
+	kind uint8
+}
+
 func execute(tp *template.Template, d Data) (string, []span, error) {
 	w := &spanWriter{text: map[*byte]int{}}
 	collectText(tp.Root, w.text)
-	for _, v := range []string{d.OrderID, d.ProductName, d.ReviewURL, d.BuyerName, d.SellerName, d.Marketplace} {
+	if d.ReviewURL != "" {
+		w.values = append(w.values, dataValue{d.ReviewURL, kindReviewURL})
+	}
+	for _, v := range []string{d.OrderID, d.ProductName, d.BuyerName, d.SellerName, d.Marketplace} {
 		if v != "" {
-			w.values = append(w.values, v)
+			w.values = append(w.values, dataValue{v, kindData})
 		}
 	}
 	if err := tp.Execute(w, d); err != nil {

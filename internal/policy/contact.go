@@ -1,0 +1,104 @@
+package policy
+
+import "strings"
+
+// phoneStart marks the bytes a phone number can start with.
+var phoneStart = func() (t [256]bool) {
+	for _, c := range "0123456789+(" {
+		t[c] = true
+	}
+	return t
+}()
+
+func isPhoneSep(c byte) bool {
+	return c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')' || c == '+'
+}
+
+// phones reports phone numbers: runs of digits and separators that one of
+// the phone patterns matches with 8 to 15 digits, other than the order id.
+func (s *scan) phones() {
+	text := s.f.s
+	for i := 0; i < len(text); {
+		for i < len(text) && !phoneStart[text[i]] {
+			i++
+		}
+		if i >= len(text) {
+			return
+		}
+		j, digits := i, 0
+		for j < len(text) && (isDigitByte(text[j]) || isPhoneSep(text[j])) {
+			if text[j] == ' ' && j+1 < len(text) && text[j+1] == ' ' {
+				break
+			}
+			if isDigitByte(text[j]) {
+				digits++
+			}
+			j++
+		}
+		if digits >= 7 && (s.k.orderID == "" || !strings.Contains(text[i:j], s.k.orderID)) {
+			s.phoneIn(i, j)
+		}
+		i = max(j, i+1)
+	}
+}
+
+// phoneIn reports the first phone number in the run text[i:j].
+func (s *scan) phoneIn(i, j int) {
+	text := s.f.s
+	for _, key := range []string{"phone_intl", "phone_us", "phone_local", "phone_groups"} {
+		for _, m := range s.k.c.detect[key].FindAllStringIndex(text[i:j], -1) {
+			a, b := i+m[0], i+m[1]
+			if a > 0 && isDigitByte(text[a-1]) || b < len(text) && isDigitByte(text[b]) || s.covered(a, b) {
+				continue
+			}
+			n := 0
+			for x := a; x < b; x++ {
+				if isDigitByte(text[x]) {
+					n++
+				}
+			}
+			if n >= 8 && n <= 15 {
+				s.report("P-CONTACT", a, b, "phone")
+				return
+			}
+		}
+	}
+}
+
+// messengers are the apps whose account an "@name" after them gives.
+var messengers = []string{"telegram", "whatsapp", "signal", "skype", "wechat", "line", "viber", "kik", "threema", "discord", "snapchat"}
+
+// handles reports "@name" accounts that are no e-mail address: after a
+// messenger's name a contact channel (P-CONTACT), otherwise a social media
+// account (P-MARKETING).
+func (s *scan) handles() {
+	for from := 0; from < len(s.lower); {
+		i := strings.IndexByte(s.lower[from:], '@')
+		if i < 0 {
+			return
+		}
+		a := from + i
+		b := a + 1
+		for b < len(s.lower) && isHandleByte(s.lower[b]) {
+			b++
+		}
+		from = b
+		startsWord := a == 0 || strings.IndexByte(" \t\n(:,", s.lower[a-1]) >= 0
+		if !startsWord || b-a < 4 || b-a > 31 || s.lower[a+1] == '.' || s.covered(a, b) {
+			continue
+		}
+		before := s.lower[max(0, a-24):a]
+		rule, key := "P-MARKETING", "handle_social"
+		for _, name := range messengers {
+			if strings.Contains(before, name) {
+				rule, key = "P-CONTACT", "handle"
+				break
+			}
+		}
+		s.report(rule, a, b, key)
+	}
+}
+
+func isHandleByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.'
+}
