@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"strings"
-	"unicode/utf8"
 )
 
 // maxRecord bounds one record (a physical line, or a quoted CSV record over
@@ -18,7 +16,7 @@ const maxRecord = 1 << 20
 // bufSize is the size of the read buffers.
 const bufSize = 64 << 10
 
-// errRecordTooLong is returned by next for a record over maxRecord bytes;
+// errRecordTooLong is returned by read for a record over maxRecord bytes;
 // the reader has skipped it and can go on.
 var errRecordTooLong = errors.New("record longer than 1 MiB")
 
@@ -58,35 +56,42 @@ func (n *newlineReader) Read(p []byte) (int, error) {
 	}
 }
 
+// record is one row as the file holds it: its cells, cut from raw.
+type record struct {
+	line   int      // physical line the record starts on (1-based)
+	raw    []byte   // the bytes the fields were cut from
+	fields [][]byte // the cells, unquoted
+}
+
 // recordReader splits the decoded, LF-only stream into records. With quoted
 // false (Amazon's tab-delimited files) a record is one line split on sep and
 // quotes mean nothing. With quoted true (comma or semicolon CSV) RFC 4180
 // quoting applies, leniently: a quoted field may hold separators, doubled
 // quotes and line breaks; a stray quote is kept as a character.
 type recordReader struct {
-	br      *bufio.Reader
-	sep     byte
-	quoted  bool
-	next    int    // physical line number of the next line to read
-	acc     []byte // a line longer than the bufio buffer
-	scratch []byte // the unquoted bytes of a CSV record
-	ends    []int
-	fields  []string
+	br     *bufio.Reader
+	sep    byte
+	quoted bool
+	next   int    // physical line number of the next line to read
+	acc    []byte // a line longer than the bufio buffer
+	csv    csvSplitter
+	fields [][]byte
 }
 
-// read returns the next record and the physical line it starts on. The
-// fields are valid until the next call. At the end it returns io.EOF. A
-// record over maxRecord is skipped and reported with errRecordTooLong.
-func (rr *recordReader) read() (line int, fields []string, err error) {
-	line = rr.next
-	if !rr.quoted {
-		l, err := rr.readLine()
-		if err != nil {
-			return line, nil, err
-		}
-		return line, rr.split(l), nil
+// read returns the next record. Its bytes are valid until the next call.
+// At the end it returns io.EOF. A record over maxRecord is skipped and
+// reported with errRecordTooLong (and rec.line set).
+func (rr *recordReader) read() (rec record, err error) {
+	rec.line = rr.next
+	if rr.quoted {
+		return rr.readQuoted()
 	}
-	return rr.readQuoted()
+	l, err := rr.readLine()
+	if err != nil {
+		return rec, err
+	}
+	rec.raw, rec.fields = l, rr.split(l)
+	return rec, nil
 }
 
 // readLine reads one physical line without its LF. It returns io.EOF only
@@ -128,32 +133,78 @@ func (rr *recordReader) readLine() ([]byte, error) {
 	}
 }
 
-// split cuts an unquoted line on sep; the fields share one string.
-func (rr *recordReader) split(l []byte) []string {
-	s := makeString(l)
+// split cuts an unquoted line on sep; the fields share the line's bytes.
+func (rr *recordReader) split(l []byte) [][]byte {
 	rr.fields = rr.fields[:0]
 	for {
-		i := strings.IndexByte(s, rr.sep)
+		i := bytes.IndexByte(l, rr.sep)
 		if i < 0 {
-			rr.fields = append(rr.fields, s)
+			rr.fields = append(rr.fields, l)
 			return rr.fields
 		}
-		rr.fields = append(rr.fields, s[:i])
-		s = s[i+1:]
+		rr.fields = append(rr.fields, l[:i])
+		l = l[i+1:]
 	}
 }
 
 // readQuoted reads one RFC 4180 record, which may span several lines.
-func (rr *recordReader) readQuoted() (int, []string, error) {
-	line := rr.next
+func (rr *recordReader) readQuoted() (record, error) {
+	rec := record{line: rr.next}
 	l, err := rr.readLine()
 	if err != nil {
-		return line, nil, err
+		return rec, err
 	}
-	buf := rr.scratch[:0]
-	ends := rr.ends[:0]
-	defer func() { rr.scratch, rr.ends = buf[:0], ends[:0] }()
+	s := &rr.csv
+	s.reset(rr.sep)
+	s.feed(l)
+	for s.open {
+		s.buf = append(s.buf, '\n')
+		if len(s.buf) > maxRecord {
+			return rec, errRecordTooLong
+		}
+		l, err = rr.readLine()
+		if errors.Is(err, io.EOF) {
+			// unterminated quote at the end of the file
+			s.buf = s.buf[:len(s.buf)-1]
+			s.closeField()
+			break
+		}
+		if err != nil {
+			return rec, err
+		}
+		s.feed(l)
+	}
+	rec.raw = s.buf
+	rec.fields = s.cut(rr.fields[:0])
+	rr.fields = rec.fields
+	return rec, nil
+}
+
+// csvSplitter unquotes a comma or semicolon record fed to it line by line.
+// The unquoted cells go into buf, one after the other; ends holds where
+// each one stops. open is true while a quoted field runs on past the line
+// fed last.
+type csvSplitter struct {
+	sep       byte
+	buf       []byte
+	ends      []int
+	open      bool
+	openField int // index of the field that opened the quote, while open
+}
+
+func (s *csvSplitter) reset(sep byte) {
+	s.sep, s.buf, s.ends, s.open = sep, s.buf[:0], s.ends[:0], false
+}
+
+// feed reads one line: the rest of an open quoted field first, then fields
+// up to the end of the line.
+func (s *csvSplitter) feed(l []byte) {
 	i := 0
+	if s.open {
+		if i = s.quoted(l, 0); s.open {
+			return
+		}
+	}
 	for {
 		// start of a field: blanks before an opening quote are dropped
 		j := i
@@ -161,79 +212,67 @@ func (rr *recordReader) readQuoted() (int, []string, error) {
 			j++
 		}
 		if j < len(l) && l[j] == '"' {
-			i = j + 1
-			for {
-				k := bytes.IndexByte(l[i:], '"')
-				if k < 0 {
-					// the quoted field goes on past the end of the line
-					buf = append(buf, l[i:]...)
-					buf = append(buf, '\n')
-					if len(buf) > maxRecord {
-						return line, nil, errRecordTooLong
-					}
-					nl, err := rr.readLine()
-					if errors.Is(err, io.EOF) {
-						// unterminated quote at the end of the file
-						buf = buf[:len(buf)-1]
-						ends = append(ends, len(buf))
-						return line, rr.fieldStrings(buf, ends), nil
-					}
-					if err != nil {
-						return line, nil, err
-					}
-					l, i = nl, 0
-					continue
-				}
-				buf = append(buf, l[i:i+k]...)
-				i += k + 1
-				if i < len(l) && l[i] == '"' {
-					buf = append(buf, '"')
-					i++
-					continue
-				}
-				// a closing quote is followed by the separator or the end of
-				// the line, maybe after blanks; any other quote is kept
-				j := i
-				for j < len(l) && l[j] == ' ' {
-					j++
-				}
-				if j >= len(l) || l[j] == rr.sep {
-					i = j
-					break
-				}
-				buf = append(buf, '"')
+			s.openField = len(s.ends)
+			if i = s.quoted(l, j+1); s.open {
+				return
 			}
-			// after the closing quote, anything up to the separator is kept (below)
 		}
-		k := bytes.IndexByte(l[i:], rr.sep)
+		k := bytes.IndexByte(l[i:], s.sep)
 		if k < 0 {
-			buf = append(buf, l[i:]...)
-			ends = append(ends, len(buf))
-			break
+			s.buf = append(s.buf, l[i:]...)
+			s.closeField()
+			return
 		}
-		buf = append(buf, l[i:i+k]...)
-		ends = append(ends, len(buf))
+		s.buf = append(s.buf, l[i:i+k]...)
+		s.closeField()
 		i += k + 1
 	}
-	return line, rr.fieldStrings(buf, ends), nil
 }
 
-func (rr *recordReader) fieldStrings(buf []byte, ends []int) []string {
-	s := makeString(buf)
-	rr.fields = rr.fields[:0]
+// quoted copies a quoted field's text from l[i:] up to its closing quote
+// and returns where the field goes on (at the separator or the end of the
+// line). When the line ends first, open is set and the field continues on
+// the next line.
+func (s *csvSplitter) quoted(l []byte, i int) int {
+	for {
+		k := bytes.IndexByte(l[i:], '"')
+		if k < 0 {
+			s.buf = append(s.buf, l[i:]...)
+			s.open = true
+			return len(l)
+		}
+		s.buf = append(s.buf, l[i:i+k]...)
+		i += k + 1
+		if i < len(l) && l[i] == '"' {
+			s.buf = append(s.buf, '"')
+			i++
+			continue
+		}
+		// a closing quote is followed by the separator or the end of the
+		// line, maybe after blanks; any other quote is kept
+		j := i
+		for j < len(l) && l[j] == ' ' {
+			j++
+		}
+		if j >= len(l) || l[j] == s.sep {
+			s.open = false
+			return j
+		}
+		s.buf = append(s.buf, '"')
+	}
+}
+
+func (s *csvSplitter) closeField() {
+	s.ends = append(s.ends, len(s.buf))
+	s.open = false
+}
+
+// cut appends the fields of the record to dst, as slices of buf.
+func (s *csvSplitter) cut(dst [][]byte) [][]byte {
 	start := 0
-	for _, e := range ends {
-		rr.fields = append(rr.fields, s[start:e])
+	for _, e := range s.ends {
+		dst = append(dst, s.buf[start:e:e])
 		start = e
 	}
-	return rr.fields
-}
-
-// makeString copies b into a string, replacing invalid UTF-8 so that text
-// reaching templates is always well formed.
-func makeString(b []byte) string {
-	if !utf8.Valid(b) {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
-	}
-	return string(b)
+	return dst
 }

@@ -9,198 +9,302 @@ import (
 	"unicode/utf8"
 )
 
-// rowParser turns one data row into the facts it states.
+// rowParser turns one data row into the facts it states. It reads the
+// row's cells as bytes and copies only the cells an Order keeps, once per
+// row, into one string.
 type rowParser struct {
 	lay  *layout
 	opts Options
+	rec  record
+
+	text    []string // the row's text cells, by layout slot; nil until first asked
+	textBuf []byte
 }
 
 // row validates one record and returns its order id and facts, or the
 // reason it is rejected. lastID is the id of the previous accepted row, for
 // MFN continuation lines.
-func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *RowError) {
-	l := p.lay
-	bad := func(c col, format string, a ...any) (string, Order, *RowError) {
-		return "", Order{}, &RowError{Line: line, Column: l.colName(c), Reason: fmt.Sprintf(format, a...)}
+func (p *rowParser) row(rec record, lastID string) (string, Order, *RowError) {
+	p.rec, p.text = rec, p.text[:0]
+	if e := p.checkFields(); e != nil {
+		return "", Order{}, e
 	}
-	if len(f) > len(l.header) {
-		extra := f[len(l.header):]
-		if !blankRecord(extra) {
-			return bad(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
-		}
+	id, continuation, e := p.orderID(lastID)
+	if e != nil {
+		return "", Order{}, e
 	}
-	if len(f) < len(l.header) && l.kind != KindMFNOrders && l.kind != KindUnshipped && p.quotedCSV() {
-		return bad(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
-	}
-	for _, s := range f {
-		if strings.IndexByte(s, 0) >= 0 {
-			return bad(absent, "contains a NUL byte")
-		}
-	}
-	cell := func(c col) string {
-		if c < 0 || int(c) >= len(f) {
-			return ""
-		}
-		return strings.TrimSpace(f[c])
-	}
-
-	id := cell(l.id)
-	mfn := l.kind == KindMFNOrders || l.kind == KindUnshipped
-	continuation := false
-	if mfn && lastID != "" && (id == "" || (id == lastID && cell(l.purchase) == "")) {
-		// An MFN promotion continuation line: most cells blank, it belongs
-		// to the order on the line before.
-		id, continuation = lastID, true
-	}
-	if id == "" {
-		if mfn {
-			return bad(l.id, "empty order id, and no accepted row just before it for a continuation line")
-		}
-		return bad(l.id, "empty order id")
-	}
-	nonAmazonID := IsNonAmazonID(id)
-	if !fastValidID(id) && !ValidID(id) && !(nonAmazonID && plausibleMCF(id)) {
-		return bad(l.id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(id))
-	}
-	channel := cell(l.channel)
-	nonAmazon := nonAmazonID || strings.EqualFold(channel, "Non-Amazon")
-	returns := l.kind == KindMFNReturns || l.kind == KindFBAReturns
-
 	o := Order{ID: id}
 	if continuation {
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
+		p.addItem(&o, false)
 		return id, o, nil
 	}
-
-	// Dates. Return files only contribute the exclusion; a date there that
-	// does not parse is left out rather than losing the return.
-	dateOf := func(c col) (time.Time, *RowError) {
-		s := cell(c)
-		if s == "" {
-			return time.Time{}, nil
-		}
-		t, ok := p.parseDate(s)
-		if !ok {
-			if returns {
-				return time.Time{}, nil
-			}
-			return time.Time{}, &RowError{Line: line, Column: l.colName(c), Reason: fmt.Sprintf("cannot parse %s as a date", quote(s))}
-		}
-		return t, nil
+	if e := p.lay.read(p, &o); e != nil {
+		return "", Order{}, e
 	}
-	var rerr *RowError
-	if o.PurchaseDate, rerr = dateOf(l.purchase); rerr != nil {
-		return "", Order{}, rerr
-	}
-	if o.PurchaseDate.IsZero() && !nonAmazon && !returns && l.purchase != absent {
-		return bad(l.purchase, "empty; the purchase date is required")
-	}
-	var updated, shipped, eta, delivered time.Time
-	for _, d := range []struct {
-		c col
-		t *time.Time
-	}{{l.lastUpdated, &updated}, {l.shipDate, &shipped}, {l.estimated, &eta}, {l.delivered, &delivered}} {
-		if *d.t, rerr = dateOf(d.c); rerr != nil {
-			return "", Order{}, rerr
-		}
-	}
-
-	// evidence names the cell that showed an exclusion; built only then.
-	evidence := func(c col, v string) string {
-		return fmt.Sprintf("%s %s (line %d)", l.colName(c), quote(v), line)
-	}
-	switch l.kind {
-	case KindAllOrders:
-		o.Marketplace = channel
-		o.FulfillmentChannel = fulfilment(cell(l.fulfilment))
-		if st := cell(l.status); st != "" {
-			if ex := applyStatus(&o, st, updated); ex != "" {
-				o.Exclude(ex, evidence(l.status, st))
-			}
-		}
-		if it, ok := p.item(cell); ok {
-			is := cell(l.itemStatus)
-			it.Cancelled = strings.EqualFold(is, "cancelled") || strings.EqualFold(is, "canceled")
-			o.Items = []Item{it}
-		}
-	case KindFBAShipments:
-		o.Marketplace = channel
-		o.FulfillmentChannel = "AFN"
-		o.Shipped, o.ShippedAt, o.EstimatedArrival = true, shipped, eta
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		p.buyer(&o, cell)
-	case KindMFNOrders, KindUnshipped:
-		o.Marketplace = channel
-		o.FulfillmentChannel = "MFN"
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		p.buyer(&o, cell)
-	case KindMFNReturns, KindFBAReturns:
-		o.Exclude(ExcludedReturned, fmt.Sprintf("return reported in %s (line %d)", l.kind, line))
-	case KindGeneric:
-		o.Marketplace = channel
-		if st := cell(l.status); st != "" {
-			if ex := applyStatus(&o, st, time.Time{}); ex != "" {
-				o.Exclude(ex, evidence(l.status, st))
-			}
-		}
-		if v := cell(l.cancelled); truthy(v) {
-			o.Exclude(ExcludedCancelled, evidence(l.cancelled, v))
-		}
-		if v := cell(l.returned); truthy(v) {
-			o.Exclude(ExcludedReturned, evidence(l.returned, v))
-		}
-		if !shipped.IsZero() {
-			o.Shipped, o.ShippedAt = true, shipped
-		}
-		if !delivered.IsZero() {
-			o.Shipped, o.DeliveredAt = true, delivered
-		}
-		o.EstimatedArrival = eta
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		p.buyer(&o, cell)
-	}
-	if nonAmazon {
-		if strings.EqualFold(channel, "Non-Amazon") {
-			o.Exclude(ExcludedNonAmazon, evidence(l.channel, channel))
-		} else {
-			o.Exclude(ExcludedNonAmazon, fmt.Sprintf("%s %s is a Multi-Channel Fulfilment order (line %d)", l.colName(l.id), quote(id), line))
-		}
-	}
+	p.markNonAmazon(&o)
 	return id, o, nil
 }
 
-// quotedCSV reports whether the file is comma or semicolon CSV, where rows
-// must have as many fields as the header.
-func (p *rowParser) quotedCSV() bool { return p.lay.quoted }
+// checkFields rejects a row whose field count does not fit the header, or
+// that holds a NUL byte.
+func (p *rowParser) checkFields() *RowError {
+	l, f := p.lay, p.rec.fields
+	if len(f) > len(l.header) && !blankFields(f[len(l.header):]) {
+		return p.errorf(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
+	}
+	if len(f) < len(l.header) && !l.mfn() && l.quoted {
+		return p.errorf(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
+	}
+	if bytes.IndexByte(p.rec.raw, 0) >= 0 {
+		return p.errorf(absent, "contains a NUL byte")
+	}
+	return nil
+}
 
-// item reads the line item of a row; ok is false when the row names none.
-func (p *rowParser) item(cell func(col) string) (Item, bool) {
+// orderID reads and checks the row's order id. An MFN promotion
+// continuation line (most cells blank) belongs to the order on the line
+// before: continuation is true and the id is lastID.
+func (p *rowParser) orderID(lastID string) (id string, continuation bool, e *RowError) {
 	l := p.lay
-	it := Item{SKU: cell(l.sku), ASIN: cell(l.asin), Title: cell(l.title), Quantity: quantity(cell(l.quantity))}
-	return it, it.SKU != "" || it.ASIN != "" || it.Title != ""
+	b := p.cell(l.id)
+	if l.mfn() && lastID != "" && (len(b) == 0 || (string(b) == lastID && len(p.cell(l.purchase)) == 0)) {
+		return lastID, true, nil
+	}
+	if len(b) == 0 {
+		if l.mfn() {
+			return "", false, p.errorf(l.id, "empty order id, and no accepted row just before it for a continuation line")
+		}
+		return "", false, p.errorf(l.id, "empty order id")
+	}
+	if !fastValidID(b) && !ValidID(string(b)) && !(IsNonAmazonID(string(b)) && plausibleMCF(b)) {
+		return "", false, p.errorf(l.id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(string(b)))
+	}
+	return p.str(l.id), false, nil
+}
+
+// allOrdersRow reads an All Orders row: status, marketplace, one item.
+func (p *rowParser) allOrdersRow(o *Order) *RowError {
+	l := p.lay
+	updated, e := p.dates(o, l.lastUpdated)
+	if e != nil {
+		return e
+	}
+	o.Marketplace = p.str(l.channel)
+	o.FulfillmentChannel = fulfilment(p.cell(l.fulfilment))
+	if st := p.str(l.status); st != "" {
+		if ex := applyStatus(o, st, updated[0]); ex != "" {
+			o.Exclude(ex, p.evidence(l.status, st))
+		}
+	}
+	p.addItem(o, cancelledItem(p.cell(l.itemStatus)))
+	return nil
+}
+
+// fbaShipmentRow reads an FBA Amazon Fulfilled Shipments row: one shipment
+// of one item, with Amazon's arrival estimate.
+func (p *rowParser) fbaShipmentRow(o *Order) *RowError {
+	l := p.lay
+	d, e := p.dates(o, l.shipDate, l.estimated)
+	if e != nil {
+		return e
+	}
+	o.Marketplace = p.str(l.channel)
+	o.FulfillmentChannel = "AFN"
+	o.Shipped, o.ShippedAt, o.EstimatedArrival = true, d[0], d[1]
+	p.addItem(o, false)
+	p.buyer(o)
+	return nil
+}
+
+// mfnRow reads an MFN Order Report or Unshipped Orders row: an order not
+// yet shipped, one item.
+func (p *rowParser) mfnRow(o *Order) *RowError {
+	if _, e := p.dates(o); e != nil {
+		return e
+	}
+	o.Marketplace = p.str(p.lay.channel)
+	o.FulfillmentChannel = "MFN"
+	p.addItem(o, false)
+	p.buyer(o)
+	return nil
+}
+
+// returnRow reads a row of either return report: the order is excluded.
+// A date there that does not parse is left out rather than losing the return.
+func (p *rowParser) returnRow(o *Order) *RowError {
+	if t, ok := p.parseDate(p.cell(p.lay.purchase)); ok {
+		o.PurchaseDate = t
+	}
+	o.Exclude(ExcludedReturned, "return reported in "+string(p.lay.kind)+" (line "+strconv.Itoa(p.rec.line)+")")
+	return nil
+}
+
+// genericRow reads a row of the seller's own CSV, mapped by Options.Columns.
+func (p *rowParser) genericRow(o *Order) *RowError {
+	l := p.lay
+	d, e := p.dates(o, l.shipDate, l.estimated, l.delivered)
+	if e != nil {
+		return e
+	}
+	shipped, eta, delivered := d[0], d[1], d[2]
+	o.Marketplace = p.str(l.channel)
+	if st := p.str(l.status); st != "" {
+		if ex := applyStatus(o, st, time.Time{}); ex != "" {
+			o.Exclude(ex, p.evidence(l.status, st))
+		}
+	}
+	for _, flag := range []struct {
+		c  col
+		ex Exclusion
+	}{{l.cancelled, ExcludedCancelled}, {l.returned, ExcludedReturned}} {
+		if v := string(p.cell(flag.c)); truthy(v) {
+			o.Exclude(flag.ex, p.evidence(flag.c, v))
+		}
+	}
+	if !shipped.IsZero() {
+		o.Shipped, o.ShippedAt = true, shipped
+	}
+	if !delivered.IsZero() {
+		o.Shipped, o.DeliveredAt = true, delivered
+	}
+	o.EstimatedArrival = eta
+	p.addItem(o, false)
+	p.buyer(o)
+	return nil
+}
+
+// dates reads the purchase date into o (required unless the order is an
+// MCF one) and then the dates in cols, in order. The first that does not
+// parse rejects the row.
+func (p *rowParser) dates(o *Order, cols ...col) ([3]time.Time, *RowError) {
+	var out [3]time.Time
+	l := p.lay
+	t, e := p.date(l.purchase)
+	if e != nil {
+		return out, e
+	}
+	if t.IsZero() && !p.nonAmazon() {
+		return out, p.errorf(l.purchase, "empty; the purchase date is required")
+	}
+	o.PurchaseDate = t
+	for i, c := range cols {
+		if out[i], e = p.date(c); e != nil {
+			return out, e
+		}
+	}
+	return out, nil
+}
+
+// date reads the date in column c: zero when the cell is empty, an error
+// when it does not parse.
+func (p *rowParser) date(c col) (time.Time, *RowError) {
+	b := p.cell(c)
+	if len(b) == 0 {
+		return time.Time{}, nil
+	}
+	t, ok := p.parseDate(b)
+	if !ok {
+		return time.Time{}, p.errorf(c, "cannot parse %s as a date", quote(string(b)))
+	}
+	return t, nil
+}
+
+// nonAmazon reports a Multi-Channel Fulfilment row (S0… id or the
+// Non-Amazon sales channel).
+func (p *rowParser) nonAmazon() bool {
+	return IsNonAmazonID(string(p.cell(p.lay.id))) || bytes.EqualFold(p.cell(p.lay.channel), []byte("Non-Amazon"))
+}
+
+// markNonAmazon excludes an MCF order, naming the cell that shows it.
+func (p *rowParser) markNonAmazon(o *Order) {
+	l := p.lay
+	switch {
+	case bytes.EqualFold(p.cell(l.channel), []byte("Non-Amazon")):
+		o.Exclude(ExcludedNonAmazon, p.evidence(l.channel, p.str(l.channel)))
+	case IsNonAmazonID(o.ID):
+		o.Exclude(ExcludedNonAmazon, l.colName(l.id)+" "+quote(o.ID)+" is a Multi-Channel Fulfilment order (line "+strconv.Itoa(p.rec.line)+")")
+	}
+}
+
+// addItem adds the row's line item to o, if the row names one.
+func (p *rowParser) addItem(o *Order, cancelled bool) {
+	l := p.lay
+	it := Item{SKU: p.str(l.sku), ASIN: p.str(l.asin), Title: p.str(l.title), Quantity: quantity(p.cell(l.quantity)), Cancelled: cancelled}
+	if it.SKU != "" || it.ASIN != "" || it.Title != "" {
+		o.Items = []Item{it}
+	}
 }
 
 // buyer copies the buyer fields Options asks to keep.
-func (p *rowParser) buyer(o *Order, cell func(col) string) {
+func (p *rowParser) buyer(o *Order) {
 	if p.opts.KeepBuyerEmail {
-		o.BuyerEmail = cell(p.lay.email)
+		o.BuyerEmail = p.str(p.lay.email)
 	}
 	if p.opts.KeepBuyerName {
-		o.BuyerName = cell(p.lay.name)
+		o.BuyerName = p.str(p.lay.name)
 	}
+}
+
+// cell returns the trimmed bytes of column c in the current row (nil when
+// the column is absent or the row is short). Valid until the next row.
+func (p *rowParser) cell(c col) []byte {
+	f := p.rec.fields
+	if c < 0 || int(c) >= len(f) {
+		return nil
+	}
+	return bytes.TrimSpace(f[c])
+}
+
+// str returns column c as a string. The first call in a row copies every
+// text column of the layout into one allocation; the strings stay valid
+// for good (emitted Orders keep them).
+func (p *rowParser) str(c col) string {
+	if c < 0 {
+		return ""
+	}
+	if len(p.text) == 0 {
+		p.copyText()
+	}
+	if s := p.lay.slot[c]; s >= 0 {
+		return p.text[s]
+	}
+	return string(p.cell(c))
+}
+
+func (p *rowParser) copyText() {
+	buf := p.textBuf[:0]
+	for _, c := range p.lay.text {
+		buf = append(buf, p.cell(c)...)
+	}
+	p.textBuf = buf
+	if !utf8.Valid(buf) {
+		// invalid bytes never reach templates: each cell is mended on its own
+		for _, c := range p.lay.text {
+			p.text = append(p.text, strings.ToValidUTF8(string(p.cell(c)), "\uFFFD"))
+		}
+		return
+	}
+	s := string(buf)
+	for _, c := range p.lay.text {
+		n := len(p.cell(c))
+		p.text, s = append(p.text, s[:n]), s[n:]
+	}
+}
+
+// evidence names the cell that showed an exclusion: `order-status "Cancelled" (line 4)`.
+func (p *rowParser) evidence(c col, v string) string {
+	return p.lay.colName(c) + " " + quote(v) + " (line " + strconv.Itoa(p.rec.line) + ")"
+}
+
+// errorf builds the RowError of the current row.
+func (p *rowParser) errorf(c col, format string, a ...any) *RowError {
+	return &RowError{Line: p.rec.line, Column: p.lay.colName(c), Reason: fmt.Sprintf(format, a...)}
 }
 
 // parseDate parses an RFC 3339 time with any offset (Amazon's reports), and
 // for generic CSV also the configured and built-in layouts. The result is UTC.
-func (p *rowParser) parseDate(s string) (time.Time, bool) {
+func (p *rowParser) parseDate(b []byte) (time.Time, bool) {
+	s := string(b)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), true
 	}
@@ -213,14 +317,13 @@ func (p *rowParser) parseDate(s string) (time.Time, bool) {
 		}
 	}
 	// Built-in fallbacks for generic CSV; layouts without a zone read UTC.
-	builtin := [...]string{
+	for _, layout := range [...]string{
 		"2006-01-02 15:04:05Z07:00",
 		"2006-01-02 15:04:05 -0700",
 		"2006-01-02T15:04:05",
 		"2006-01-02 15:04:05",
 		"2006-01-02",
-	}
-	for _, layout := range builtin {
+	} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), true
 		}
@@ -276,13 +379,18 @@ func appendLower(b []byte, s string) []byte {
 	return b
 }
 
+// cancelledItem reads an item-status cell.
+func cancelledItem(b []byte) bool {
+	return bytes.EqualFold(b, []byte("cancelled")) || bytes.EqualFold(b, []byte("canceled"))
+}
+
 // fulfilment normalises fulfillment-channel: Amazon/AFN -> AFN,
 // Merchant/MFN -> MFN, anything else -> "".
-func fulfilment(s string) string {
+func fulfilment(b []byte) string {
 	switch {
-	case strings.EqualFold(s, "amazon"), strings.EqualFold(s, "afn"):
+	case bytes.EqualFold(b, []byte("amazon")), bytes.EqualFold(b, []byte("afn")):
 		return "AFN"
-	case strings.EqualFold(s, "merchant"), strings.EqualFold(s, "mfn"):
+	case bytes.EqualFold(b, []byte("merchant")), bytes.EqualFold(b, []byte("mfn")):
 		return "MFN"
 	}
 	return ""
@@ -290,10 +398,24 @@ func fulfilment(s string) string {
 
 // quantity reads a quantity cell; a spreadsheet's "1.0" counts, anything
 // unreadable is 0.
-func quantity(s string) int {
-	if s == "" {
+func quantity(b []byte) int {
+	if len(b) == 0 {
 		return 0
 	}
+	if len(b) <= 9 {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n >= 0 {
+			return n
+		}
+	}
+	s := string(b)
 	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
 		return n
 	}
@@ -320,7 +442,7 @@ func truthy(s string) bool {
 
 // fastValidID is ValidID without the regular expression, for the common
 // case; a false answer is checked again by ValidID.
-func fastValidID(id string) bool {
+func fastValidID(id []byte) bool {
 	if len(id) != 19 || id[3] != '-' || id[11] != '-' {
 		return false
 	}
@@ -339,12 +461,22 @@ func fastValidID(id string) bool {
 
 // plausibleMCF accepts a Multi-Channel Fulfilment id (S0…) of ordinary
 // shape, so it can be recorded as excluded.
-func plausibleMCF(id string) bool {
+func plausibleMCF(id []byte) bool {
 	if len(id) > 40 {
 		return false
 	}
 	for _, r := range id {
 		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// blankFields reports fields that are all empty or spaces.
+func blankFields(fields [][]byte) bool {
+	for _, f := range fields {
+		if len(bytes.TrimSpace(f)) != 0 {
 			return false
 		}
 	}
