@@ -423,3 +423,30 @@ func TestOrderIDs(t *testing.T) {
 		})
 	}
 }
+
+// TestCancelledItemFirst: an order is excluded as cancelled only when every
+// item of its rows is cancelled, whatever the order of the rows.
+func TestCancelledItemFirst(t *testing.T) {
+	row := func(sku, itemStatus string) map[string]string {
+		return map[string]string{"amazon-order-id": "111-1111111-1111111", "purchase-date": "2026-05-01T10:00:00Z",
+			"order-status": "Shipped", "sku": sku, "item-status": itemStatus, "quantity": "1"}
+	}
+	for name, rows := range map[string][]map[string]string{
+		"cancelled first": {row("A", "Cancelled"), row("B", "Shipped")},
+		"cancelled last":  {row("B", "Shipped"), row("A", "Cancelled")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := parseString(t, tsv(allOrdersHeader, rows...), orders.Options{})
+			if res.err != nil || len(res.orders) != 1 {
+				t.Fatalf("err %v, %d orders", res.err, len(res.orders))
+			}
+			if o := res.orders[0]; o.Excluded != "" || len(o.Items) != 2 {
+				t.Errorf("excluded %q (%s), items %+v; want sendable with 2 items", o.Excluded, o.Because, o.Items)
+			}
+		})
+	}
+	res := parseString(t, tsv(allOrdersHeader, row("A", "Cancelled"), row("B", "Canceled")), orders.Options{})
+	if o := res.orders[0]; o.Excluded != orders.ExcludedCancelled || o.Because != "every item was cancelled" {
+		t.Errorf("all cancelled: excluded %q because %q", o.Excluded, o.Because)
+	}
+}

@@ -202,24 +202,27 @@ func readRows(rr *recordReader, lay *layout, name string, opts Options, emit fun
 }
 
 // grouper folds adjacent rows of one order into one Order and emits it
-// when the order id changes.
+// when the order id changes. The Order being built is its own until
+// emitted, so rows are folded into it in place.
 type grouper struct {
 	emit    func(Order) error
 	sum     *Summary
 	cur     Order
 	curID   string
 	pending bool // cur holds facts not yet emitted
+	items   itemMerger
 }
 
 func (g *grouper) add(id string, o Order) error {
 	if g.pending && id == g.curID {
-		g.cur = Merge(g.cur, o)
+		g.cur.fold(&o, &g.items)
 		return nil
 	}
 	if err := g.flush(); err != nil {
 		return err
 	}
-	g.cur, g.curID, g.pending = Merge(Order{}, o), id, true
+	g.cur, g.curID, g.pending = o, id, true
+	g.items.reset()
 	return nil
 }
 
@@ -230,6 +233,7 @@ func (g *grouper) flush() error {
 	}
 	g.pending = false
 	g.sum.Groups++
+	g.cur.settle()
 	return g.emit(g.cur)
 }
 
