@@ -203,8 +203,8 @@ func TestDelimiterSniffing(t *testing.T) {
 func TestLongLines(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteString(allOrdersHeader + "\n")
-	b.WriteString("111-1111111-1111111\t\t2026-05-01T10:00:00Z\t\tShipped\t\t\t\t\t" + strings.Repeat("x", 2<<20) + "\n")
-	b.WriteString("111-1111111-2222222\t\t2026-05-01T10:00:00Z\t\tShipped\t\t\t\t\tok\n")
+	b.WriteString(allOrdersLine("111-1111111-1111111", "", "2026-05-01T10:00:00Z", "", "Shipped", "", "", "", "", strings.Repeat("x", 2<<20)))
+	b.WriteString(allOrdersLine("111-1111111-2222222", "", "2026-05-01T10:00:00Z", "", "Shipped", "", "", "", "", "ok"))
 	res := parseBytes(t, b.Bytes(), orders.Options{})
 	if res.err != nil {
 		t.Fatal(res.err)
@@ -228,9 +228,9 @@ func TestNULInData(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(allOrdersHeader + "\n")
 	for i := 0; i < 200; i++ {
-		b.WriteString("111-1111111-1111111\t\t2026-05-01T10:00:00Z\t\tShipped\t\t\t\t\tfiller filler filler filler\n")
+		b.WriteString(allOrdersLine("111-1111111-1111111", "", "2026-05-01T10:00:00Z", "", "Shipped", "", "", "", "", "filler filler filler filler"))
 	}
-	b.WriteString("111-1111111-2222222\t\t2026-05-01T10:00:00Z\t\tShipped\t\t\t\t\tbad\x00name\n")
+	b.WriteString(allOrdersLine("111-1111111-2222222", "", "2026-05-01T10:00:00Z", "", "Shipped", "", "", "", "", "bad\x00name"))
 	res := parseString(t, b.String(), orders.Options{})
 	if res.err != nil {
 		t.Fatal(res.err)

@@ -31,8 +31,9 @@
 //
 // A row with an invalid order id (spreadsheet damage such as 5.8E+13), an
 // unparsable date, an empty purchase date, or more fields than the header
-// (or, in comma/semicolon CSV, fewer) is rejected with its line and column
-// in the Summary; the good rows go on. A file that is empty, binary, has no
+// (unless the extra ones are blank) or fewer (a file cut off mid-copy; only
+// MFN promotion continuation lines may be short) is rejected with its line
+// and column in the Summary; the good rows go on. A file that is empty, binary, has no
 // recognisable header or no order-id column, or has a header and no rows is
 // rejected whole with ErrNotReport, before anything is emitted.
 //

@@ -152,3 +152,13 @@ func wantRejected(t *testing.T, s orders.Summary, want ...orders.RowError) {
 		}
 	}
 }
+
+// allOrdersLine is one All Orders data line: the cells given, then empty
+// cells up to the header's 31 columns.
+func allOrdersLine(cells ...string) string {
+	n := strings.Count(allOrdersHeader, "\t") + 1
+	for len(cells) < n {
+		cells = append(cells, "")
+	}
+	return strings.Join(cells, "\t") + "\n"
+}

@@ -33,6 +33,9 @@ func (p *rowParser) row(rec record, lastID string) (string, Order, *RowError) {
 	if e != nil {
 		return "", Order{}, e
 	}
+	if len(p.rec.fields) < len(p.lay.header) && !continuation {
+		return "", Order{}, p.fieldCount()
+	}
 	o := Order{ID: id}
 	if continuation {
 		p.addItem(&o, false)
@@ -45,20 +48,26 @@ func (p *rowParser) row(rec record, lastID string) (string, Order, *RowError) {
 	return id, o, nil
 }
 
-// checkFields rejects a row whose field count does not fit the header, or
-// that holds a NUL byte.
+// checkFields rejects a row with more fields than the header (unless the
+// extra ones are blank) or with fewer (a row cut off or cells lost; only an
+// MFN continuation line may be short, which row decides once it has the
+// id), or that holds a NUL byte.
 func (p *rowParser) checkFields() *RowError {
 	l, f := p.lay, p.rec.fields
 	if len(f) > len(l.header) && !blankFields(f[len(l.header):]) {
-		return p.errorf(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
+		return p.fieldCount()
 	}
-	if len(f) < len(l.header) && !l.mfn() && l.quoted {
-		return p.errorf(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
+	if len(f) < len(l.header) && !l.mfn() {
+		return p.fieldCount()
 	}
 	if bytes.IndexByte(p.rec.raw, 0) >= 0 {
 		return p.errorf(absent, "contains a NUL byte")
 	}
 	return nil
+}
+
+func (p *rowParser) fieldCount() *RowError {
+	return p.errorf(absent, "wrong field count: %d fields, the header has %d", len(p.rec.fields), len(p.lay.header))
 }
 
 // orderID reads and checks the row's order id. An MFN promotion
