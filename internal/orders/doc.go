@@ -17,7 +17,14 @@
 //   - the delimiter is the most frequent of tab, comma and semicolon in the
 //     header line. Tab files are Amazon's unquoted TSV: a line is a row and a
 //     quote is just a character. Comma and semicolon files follow RFC 4180,
-//     leniently (quoted fields may hold separators, quotes and line breaks);
+//     leniently (quoted fields may hold separators, quotes and line breaks,
+//     as spreadsheets write them). A quoted cell that runs past its line is
+//     taken as one cell over several lines only while that holds together:
+//     it closes within 100 lines, no line on the way looks like a row of its
+//     own (an order id and the header's field count), and the record then
+//     has the header's fields. Otherwise the quote is unbalanced (a stray "
+//     in a hand-edited file): that row is rejected and the lines after it
+//     are read as rows of their own, so one stray quote costs one row;
 //   - LF, CRLF and lone CR all end a line, a UTF-8 BOM is dropped, legacy
 //     encodings are decoded with golang.org/x/text;
 //   - rows are grouped: every run of adjacent rows with one order id becomes

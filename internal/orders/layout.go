@@ -48,6 +48,31 @@ func (l *layout) mfn() bool { return l.kind == KindMFNOrders || l.kind == KindUn
 // returns reports the two return reports, which only contribute exclusions.
 func (l *layout) returns() bool { return l.kind == KindMFNReturns || l.kind == KindFBAReturns }
 
+// fits reports whether a record has the header's fields: as many, or more
+// when the extra ones are blank (an MFN continuation line may have fewer).
+func (l *layout) fits(fields [][]byte) bool {
+	switch {
+	case len(fields) > len(l.header):
+		return blankFields(fields[len(l.header):])
+	case len(fields) < len(l.header):
+		return l.mfn()
+	}
+	return true
+}
+
+// startsRow reports whether fields, read from one line alone, look like
+// the start of a row of this report: an order id, and the header's field
+// count (at most that many when the line ends inside a quoted cell, open,
+// whose row goes on over the next lines).
+func (l *layout) startsRow(fields [][]byte, open bool) bool {
+	fit := l.fits(fields) || (open && len(fields) <= len(l.header))
+	if !fit || int(l.id) >= len(fields) || (open && int(l.id) == len(fields)-1) {
+		return false
+	}
+	id := bytes.TrimSpace(fields[l.id])
+	return fastValidID(id) || ValidID(string(id)) || (IsNonAmazonID(string(id)) && plausibleMCF(id))
+}
+
 // isHeader reports a record that repeats the header (concatenated files,
 // or fixtures that repeat the header line).
 func (l *layout) isHeader(fields [][]byte) bool {

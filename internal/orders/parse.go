@@ -165,15 +165,16 @@ func readHeader(br *bufio.Reader, line int, name string, opts Options, sum *Summ
 func readRows(rr *recordReader, lay *layout, name string, opts Options, emit func(Order) error, sum *Summary) error {
 	p := &rowParser{lay: lay, opts: opts}
 	g := &grouper{emit: emit, sum: sum}
+	rr.shape = lay
 	lastID := "" // id of the last accepted row, for continuation lines
 	for {
 		rec, err := rr.read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if errors.Is(err, errRecordTooLong) {
+		if rerr := unreadRow(rec.line, err, lay); rerr != nil {
 			sum.Rows++
-			sum.reject(RowError{Line: rec.line, Reason: "row is longer than 1 MiB"})
+			sum.reject(*rerr)
 			lastID = ""
 			continue
 		}
@@ -199,6 +200,20 @@ func readRows(rr *recordReader, lay *layout, name string, opts Options, emit fun
 		return notReport(name, "%s header without data rows", Describe(lay.kind))
 	}
 	return g.flush()
+}
+
+// unreadRow turns the record reader's errors about one row into the
+// row's RowError (nil for any other error).
+func unreadRow(line int, err error, lay *layout) *RowError {
+	var bq *brokenQuoteError
+	switch {
+	case errors.Is(err, errRecordTooLong):
+		return &RowError{Line: line, Reason: "row is longer than 1 MiB"}
+	case errors.As(err, &bq):
+		return &RowError{Line: line, Column: lay.colName(col(bq.field)),
+			Reason: "unbalanced quote: the quoted cell runs past the end of its line; the lines after it are read as rows of their own"}
+	}
+	return nil
 }
 
 // grouper folds adjacent rows of one order into one Order and emits it

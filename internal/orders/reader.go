@@ -76,7 +76,37 @@ type recordReader struct {
 	acc    []byte // a line longer than the bufio buffer
 	csv    csvSplitter
 	fields [][]byte
+
+	// shape, once the header is read, tells a whole row from a broken one
+	// (quoted CSV only; nil while reading the header).
+	shape rowShape
+	// again holds lines read ahead past a broken row, to be read again
+	// before br; ahead collects the lines a quoted cell runs over.
+	again, ahead, spare lineStore
+	probe               csvSplitter
 }
+
+// rowShape is what the record reader knows of the header: whether a record
+// has the fields of a row, and whether one line read alone looks like the
+// start of a row (the header's field count and an order id in its column).
+type rowShape interface {
+	fits(fields [][]byte) bool
+	startsRow(fields [][]byte, open bool) bool
+}
+
+// maxQuotedLines is how many lines one record may span in quoted CSV (a
+// quoted cell with line breaks). Longer, its quote is taken as unbalanced.
+const maxQuotedLines = 100
+
+// brokenQuoteError is returned by read for a quoted CSV row whose quoted
+// cell runs past the end of its line and does not close as a row should:
+// the quote is unbalanced. The reader has skipped that one line; the lines
+// the cell ran over are read again as rows of their own.
+type brokenQuoteError struct {
+	field int // index of the field whose quote is open
+}
+
+func (e *brokenQuoteError) Error() string { return "unbalanced quote" }
 
 // read returns the next record. Its bytes are valid until the next call.
 // At the end it returns io.EOF. A record over maxRecord is skipped and
@@ -97,6 +127,18 @@ func (rr *recordReader) read() (rec record, err error) {
 // readLine reads one physical line without its LF. It returns io.EOF only
 // when nothing at all was left. The line is valid until the next call.
 func (rr *recordReader) readLine() ([]byte, error) {
+	if l, long, ok := rr.again.pop(); ok {
+		rr.next++
+		if long {
+			return nil, errRecordTooLong
+		}
+		return l, nil
+	}
+	return rr.readFileLine()
+}
+
+// readFileLine is readLine from the file, past the lines read again.
+func (rr *recordReader) readFileLine() ([]byte, error) {
 	acc := rr.acc[:0]
 	long := false // the line went over maxRecord: drop it but read to its end
 	for {
@@ -157,27 +199,118 @@ func (rr *recordReader) readQuoted() (record, error) {
 	s := &rr.csv
 	s.reset(rr.sep)
 	s.feed(l)
-	for s.open {
-		s.buf = append(s.buf, '\n')
-		if len(s.buf) > maxRecord {
-			return rec, errRecordTooLong
-		}
-		l, err = rr.readLine()
-		if errors.Is(err, io.EOF) {
-			// unterminated quote at the end of the file
-			s.buf = s.buf[:len(s.buf)-1]
-			s.closeField()
-			break
-		}
-		if err != nil {
+	if s.open && rr.shape == nil {
+		s.closeField() // header cells do not span lines
+	}
+	if s.open {
+		if err := rr.continueQuoted(); err != nil {
 			return rec, err
 		}
-		s.feed(l)
 	}
 	rec.raw = s.buf
 	rec.fields = s.cut(rr.fields[:0])
 	rr.fields = rec.fields
 	return rec, nil
+}
+
+// continueQuoted reads the lines an open quoted cell runs on to. The
+// record is whole when the quote closes within maxQuotedLines lines, no
+// line on the way looks like the start of a row of its own, and the record
+// then has the fields of a row. Otherwise the quote is unbalanced: the
+// row's first line is given up and the lines after it are read again.
+func (rr *recordReader) continueQuoted() error {
+	s := &rr.csv
+	rr.ahead.reset()
+	for lines := 1; s.open; lines++ {
+		if lines == maxQuotedLines {
+			return rr.broken()
+		}
+		l, err := rr.readLine()
+		switch {
+		case errors.Is(err, io.EOF):
+			return rr.broken()
+		case errors.Is(err, errRecordTooLong):
+			rr.ahead.add(nil, true)
+			return rr.broken()
+		case err != nil:
+			return err
+		}
+		rr.ahead.add(l, false)
+		s.buf = append(s.buf, '\n')
+		if len(s.buf)+len(l) > maxRecord || rr.looksLikeRow(l) {
+			return rr.broken()
+		}
+		s.feed(l)
+	}
+	if !rr.shape.fits(s.cut(rr.fields[:0])) {
+		return rr.broken()
+	}
+	return nil
+}
+
+// looksLikeRow reports whether l, read alone, looks like a row of the file.
+func (rr *recordReader) looksLikeRow(l []byte) bool {
+	p := &rr.probe
+	p.reset(rr.sep)
+	p.feed(l)
+	open := p.open
+	if open {
+		p.closeField()
+	}
+	return rr.shape.startsRow(p.cut(rr.fields[:0]), open)
+}
+
+// broken gives the lines read ahead back to be read again, and reports
+// the row as one with an unbalanced quote.
+func (rr *recordReader) broken() error {
+	rr.next -= len(rr.ahead.lines)
+	rr.spare.reset()
+	rr.spare.appendAll(&rr.ahead)
+	rr.spare.appendAll(&rr.again)
+	rr.again, rr.spare = rr.spare, rr.again
+	return &brokenQuoteError{field: rr.csv.openField}
+}
+
+// lineStore holds whole lines, in order, to be popped from the front.
+type lineStore struct {
+	buf   []byte
+	lines []storedLine
+	pos   int // next line to pop
+	off   int // where it starts in buf
+}
+
+type storedLine struct {
+	end  int
+	long bool // the line was over maxRecord; its bytes are not kept
+}
+
+func (q *lineStore) reset() { q.buf, q.lines, q.pos, q.off = q.buf[:0], q.lines[:0], 0, 0 }
+
+func (q *lineStore) add(l []byte, long bool) {
+	q.buf = append(q.buf, l...)
+	q.lines = append(q.lines, storedLine{end: len(q.buf), long: long})
+}
+
+// appendAll adds the lines of o not yet popped.
+func (q *lineStore) appendAll(o *lineStore) {
+	off := o.off
+	for _, sl := range o.lines[o.pos:] {
+		q.add(o.buf[off:sl.end], sl.long)
+		off = sl.end
+	}
+}
+
+// pop returns the next line; ok is false when none is left.
+func (q *lineStore) pop() (l []byte, long, ok bool) {
+	if q.pos >= len(q.lines) {
+		return nil, false, false
+	}
+	sl := q.lines[q.pos]
+	l, q.pos, q.off = q.buf[q.off:sl.end], q.pos+1, sl.end
+	if q.pos == len(q.lines) {
+		q.reset()
+	}
+	return l, sl.long, true
 }
 
 // csvSplitter unquotes a comma or semicolon record fed to it line by line.
