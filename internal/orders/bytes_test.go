@@ -122,6 +122,8 @@ func TestInspect(t *testing.T) {
 		{"utf-8 bom", "\ufeffa\tb\n", "utf-8"},
 		{"utf-8 long", big, "utf-8"},
 		{"utf-8 cut at the end", "abc\xe6\x97", "windows-1252"},
+		{"utf-8 with a few bad bytes", big[:1000] + "\xfc" + big[1000:4000] + "\xe6\x97" + big[4000:], "utf-8"},
+		{"utf-8 with a few bad bytes, cut at the end", big[:1000] + "\xc3" + big[1000:] + "\xe6\x97", "utf-8"},
 		{"windows-1252", cp, "windows-1252"},
 		{"windows-1252 that also decodes as cp932", cpKanjiLike, "windows-1252"},
 		{"shift_jis", sjis, "shift_jis"},

@@ -8,7 +8,8 @@
 // # Reading a file
 //
 // Inspect reads a file once, streaming, for its SHA-256, size and encoding
-// (UTF-8, Windows-1252 or Shift_JIS/CP932). Parse then reads it again:
+// (UTF-8, Windows-1252 or Shift_JIS/CP932; a UTF-8 file with a few bad
+// bytes stays UTF-8). Parse then reads it again:
 //
 //   - the report kind comes from the header names (case-insensitive, in any
 //     order, unknown columns ignored): All Orders, FBA Amazon Fulfilled
@@ -40,7 +41,9 @@
 // unparsable date, an empty purchase date, or more fields than the header
 // (unless the extra ones are blank) or fewer (a file cut off mid-copy; only
 // MFN promotion continuation lines may be short) is rejected with its line
-// and column in the Summary; the good rows go on. A file that is empty, binary, has no
+// and column in the Summary; the good rows go on. So is a row of a UTF-8
+// file whose cells campaignd reads hold bytes that are not UTF-8 (a row
+// pasted from a Windows-1252 file): such text is never guessed at. A file that is empty, binary, has no
 // recognisable header or no order-id column, or has a header and no rows is
 // rejected whole with ErrNotReport, before anything is emitted.
 //

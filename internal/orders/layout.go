@@ -28,9 +28,11 @@ type layout struct {
 	email, name, cancelled, returned                                   col
 
 	// text lists the columns whose cells become strings in an Order; slot
-	// maps a column to its place in text (or -1).
-	text []col
-	slot []int
+	// maps a column to its place in text (or -1). reads lists every column
+	// campaignd reads.
+	text  []col
+	slot  []int
+	reads []col
 }
 
 // colName returns the header name of c as the file writes it.
@@ -235,6 +237,13 @@ func (l *layout) setText(opts Options) {
 		if c != absent && l.slot[c] < 0 {
 			l.slot[c] = len(l.text)
 			l.text = append(l.text, c)
+		}
+	}
+	l.reads = append([]col(nil), l.text...)
+	for _, c := range []col{l.purchase, l.lastUpdated, l.itemStatus, l.fulfilment, l.quantity,
+		l.shipDate, l.estimated, l.delivered, l.cancelled, l.returned} {
+		if c != absent && l.slot[c] < 0 {
+			l.reads = append(l.reads, c)
 		}
 	}
 }

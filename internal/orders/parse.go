@@ -163,7 +163,7 @@ func readHeader(br *bufio.Reader, line int, name string, opts Options, sum *Summ
 // readRows reads the data rows, rejecting the bad ones into sum, and emits
 // each run of adjacent rows of one order as one Order.
 func readRows(rr *recordReader, lay *layout, name string, opts Options, emit func(Order) error, sum *Summary) error {
-	p := &rowParser{lay: lay, opts: opts}
+	p := &rowParser{lay: lay, opts: opts, utf8: sum.Encoding == EncodingUTF8}
 	g := &grouper{emit: emit, sum: sum}
 	rr.shape = lay
 	lastID := "" // id of the last accepted row, for continuation lines

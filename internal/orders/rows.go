@@ -15,6 +15,7 @@ import (
 type rowParser struct {
 	lay  *layout
 	opts Options
+	utf8 bool // the file is read as UTF-8: bad bytes reject their row
 	rec  record
 
 	text    []string // the row's text cells, by layout slot; nil until first asked
@@ -28,6 +29,11 @@ func (p *rowParser) row(rec record, lastID string) (string, Order, *RowError) {
 	p.rec, p.text = rec, p.text[:0]
 	if e := p.checkFields(); e != nil {
 		return "", Order{}, e
+	}
+	if p.utf8 && !utf8.Valid(rec.raw) {
+		if e := p.checkUTF8(); e != nil {
+			return "", Order{}, e
+		}
 	}
 	id, continuation, e := p.orderID(lastID)
 	if e != nil {
@@ -62,6 +68,29 @@ func (p *rowParser) checkFields() *RowError {
 	}
 	if bytes.IndexByte(p.rec.raw, 0) >= 0 {
 		return p.errorf(absent, "contains a NUL byte")
+	}
+	return nil
+}
+
+// checkUTF8 rejects a row of a UTF-8 file whose cells campaignd reads hold
+// bytes that are not UTF-8: read as they are they would reach a buyer as
+// mojibake or replacement characters. Bad bytes in other cells do not matter.
+func (p *rowParser) checkUTF8() *RowError {
+	for _, c := range p.lay.reads {
+		b := p.cell(c)
+		if utf8.Valid(b) {
+			continue
+		}
+		at := 0
+		for at < len(b) {
+			r, n := utf8.DecodeRune(b[at:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			at += n
+		}
+		return p.errorf(c, "invalid UTF-8 (byte 0x%02X at character %d) in a file that is otherwise UTF-8; was the row pasted from a file in another encoding? Correct it and drop the file again",
+			b[at], utf8.RuneCount(b[:at])+1)
 	}
 	return nil
 }
