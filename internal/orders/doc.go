@@ -32,6 +32,16 @@
 //     one Order (merged with Merge) handed to the caller's emit function. An
 //     order seen again further down is emitted again; Merge makes that safe.
 //
+// A gzip stream (how Amazon's Reports API serves documents) is told by its
+// magic bytes, not its name, and decompressed as it is read: Inspect hashes
+// the compressed bytes it was given and sniffs the encoding of the text;
+// Parse is given the same bytes. The text may expand to at most 100 times
+// the compressed bytes read so far, plus 64 MiB (a gzip bomb is refused).
+// A damaged stream (cut off, corrupted) is rejected whole with
+// ErrNotReport before anything is emitted when the reader can seek (Parse
+// reads the stream through once first and seeks back); otherwise it is an
+// error where the damage is met.
+//
 // Memory does not grow with the file: Parse holds one row and one order
 // group at a time (a record is limited to 1 MiB).
 //

@@ -1,9 +1,11 @@
 package orders
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -20,10 +22,21 @@ type FileInfo struct {
 	// InvalidUTF8 counts the bytes that are not UTF-8 in a file read as
 	// UTF-8 all the same (Parse rejects the rows whose cells hold them).
 	InvalidUTF8 int
+	// Compression is "gzip" when the bytes are a gzip stream (told by its
+	// magic bytes, not the name), else "". SHA256 and Size are those of the
+	// bytes as given, compressed; Encoding and TextSize those of the text.
+	Compression string
+	TextSize    int64
+	// Damaged, when set, says why a compressed file cannot be read whole
+	// (cut off, corrupted, or expanding past the limit); Parse rejects it.
+	Damaged string
 }
 
 // Inspect reads r to the end once, streaming (constant memory), and returns
-// its SHA-256, size and encoding.
+// the SHA-256 and size of the bytes it was given, and the encoding of the
+// text they hold: a gzip stream (told by its magic bytes) is decompressed
+// on the way, within the bound Parse keeps too; a damaged one is described
+// in FileInfo.Damaged, not returned as an error.
 //
 // The encoding is "utf-8" when the file is valid UTF-8 (with or without a
 // BOM), and also when it is UTF-8 but for a few bad bytes: when its valid
@@ -37,12 +50,23 @@ type FileInfo struct {
 // "windows-1252".
 func Inspect(r io.Reader) (FileInfo, error) {
 	h := sha256.New()
+	in := &countingReader{r: io.TeeReader(r, h)}
+	raw := bufio.NewReaderSize(in, bufSize)
 	sn := newEncodingSniffer()
-	size, err := io.CopyBuffer(io.MultiWriter(h, sn), r, make([]byte, bufSize))
+	var fi FileInfo
+	head, err := raw.Peek(len(gzipMagic))
+	switch {
+	case err != nil && !errors.Is(err, io.EOF):
+	case isGzip(head):
+		fi.Compression = "gzip"
+		fi.TextSize, fi.Damaged, err = inspectGzip(raw, sn)
+	default:
+		fi.TextSize, err = io.CopyBuffer(sn, raw, make([]byte, bufSize))
+	}
 	if err != nil {
 		return FileInfo{}, fmt.Errorf("inspect: %w", err)
 	}
-	fi := FileInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size}
+	fi.SHA256, fi.Size = hex.EncodeToString(h.Sum(nil)), in.n
 	fi.Encoding, fi.InvalidUTF8 = sn.decide()
 	return fi, nil
 }

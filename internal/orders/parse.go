@@ -14,8 +14,9 @@ import (
 )
 
 // ErrNotReport is returned when a file is not an order or return report
-// campaignd can read: empty, binary, without a recognisable header, without
-// the order-id column, or with a header and no data rows.
+// campaignd can read: empty, binary, a damaged gzip stream, without a
+// recognisable header, without the order-id column, or with a header and
+// no data rows.
 var ErrNotReport = errors.New("not an order or return report")
 
 // The encodings Inspect reports and Parse accepts.
@@ -35,9 +36,11 @@ const binarySniff = 8 << 10
 // later in the file is emitted again (the caller merges; Merge is
 // idempotent), so memory does not grow with the file.
 //
-// name is used only in error text. A file that cannot be read as a whole
-// (empty, binary, header only, no recognisable header, missing the order-id
-// column) returns an error wrapping ErrNotReport and emits nothing. Rejected
+// r may hold a gzip stream (see the package documentation). name is used
+// only in error text. A file that cannot be read as a whole (empty,
+// binary, a damaged gzip stream, header only, no recognisable header,
+// missing the order-id column) returns an error wrapping ErrNotReport and
+// emits nothing. Rejected
 // rows are listed in the Summary and do not stop the good ones. An error
 // from emit stops parsing and is returned as is; a nil emit only counts.
 //
@@ -73,13 +76,19 @@ func notReport(name, format string, a ...any) error {
 }
 
 // openText turns the raw bytes into LF-only UTF-8 text positioned at the
-// first line that is not blank, whose number it returns. Binary files and
-// files with nothing but blank lines are rejected here.
+// first line that is not blank, whose number it returns. A gzip stream is
+// decompressed first. Binary files and files with nothing but blank lines
+// are rejected here.
 func openText(r io.Reader, name, enc string) (*bufio.Reader, int, error) {
 	raw := bufio.NewReaderSize(r, bufSize)
-	head, err := raw.Peek(binarySniff)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, 0, fmt.Errorf("read %s: %w", name, err)
+	head, err := peekHead(raw, name)
+	if err == nil && isGzip(head) {
+		if raw, err = openGzip(r, raw, name); err == nil {
+			head, err = peekHead(raw, name)
+		}
+	}
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(head) == 0 {
 		return nil, 0, notReport(name, "empty file")
@@ -104,6 +113,15 @@ func openText(r io.Reader, name, enc string) (*bufio.Reader, int, error) {
 	}
 	line, err := skipBlankLines(br, name)
 	return br, line, err
+}
+
+// peekHead returns the first bytes of raw (up to binarySniff) for sniffing.
+func peekHead(raw *bufio.Reader, name string) ([]byte, error) {
+	head, err := raw.Peek(binarySniff)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, gzipError(name, err)
+	}
+	return head, nil
 }
 
 // skipBlankLines drops the empty lines before the header and returns the
@@ -276,6 +294,8 @@ func binaryReason(head []byte) string {
 		return "UTF-16 text; save the report as UTF-8"
 	case bytes.HasPrefix(head, []byte("%PDF")):
 		return "a PDF file"
+	case isGzip(head):
+		return "a gzip file inside a gzip file"
 	case bytes.IndexByte(head, 0) >= 0:
 		return "binary data (a NUL byte in the first 8 KiB)"
 	}
