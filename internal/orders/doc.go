@@ -53,7 +53,14 @@
 // MFN promotion continuation lines may be short) is rejected with its line
 // and column in the Summary; the good rows go on. So is a row of a UTF-8
 // file whose cells campaignd reads hold bytes that are not UTF-8 (a row
-// pasted from a Windows-1252 file): such text is never guessed at. A file that is empty, binary, has no
+// pasted from a Windows-1252 file): such text is never guessed at.
+//
+// Each rejected row carries a Cause. The Summary lists the first 1000
+// rejected rows, and counts all of them by cause and column (Causes), so
+// that RejectedSummary can tell 40 rows of one fault in one line, with a
+// hint where the fault is recognisable: dates or order ids rewritten by a
+// spreadsheet, a file cut off, a stray quote, text pasted from a file in
+// another encoding. A file that is empty, binary, has no
 // recognisable header or no order-id column, or has a header and no rows is
 // rejected whole with ErrNotReport, before anything is emitted.
 //

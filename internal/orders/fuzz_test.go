@@ -79,6 +79,9 @@ func FuzzParse(f *testing.F) {
 			sum.Groups > sum.Rows-sum.RejectedCount || sum.Rows < 0 {
 			t.Fatalf("inconsistent summary %+v with %d orders", sum, len(got))
 		}
+		if msg := causesAddUp(sum); msg != "" {
+			t.Fatal(msg)
+		}
 		for _, r := range sum.Rejected {
 			if r.Line < 1 || r.Reason == "" {
 				t.Fatalf("bad RowError %+v", r)

@@ -2,6 +2,7 @@ package orders_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,9 @@ func checkSummary(t *testing.T, r result) {
 	}
 	if s.Groups > s.Rows-s.RejectedCount {
 		t.Errorf("Groups %d > Rows %d - RejectedCount %d", s.Groups, s.Rows, s.RejectedCount)
+	}
+	if err := causesAddUp(s); err != "" {
+		t.Error(err)
 	}
 	if r.err != nil && errors.Is(r.err, orders.ErrNotReport) && len(r.orders) > 0 {
 		t.Errorf("ErrNotReport but %d orders were emitted", len(r.orders))
@@ -161,4 +165,25 @@ func allOrdersLine(cells ...string) string {
 		cells = append(cells, "")
 	}
 	return strings.Join(cells, "\t") + "\n"
+}
+
+// causesAddUp checks that every rejected row has a cause and that the
+// cause counts add up to RejectedCount; it returns what is wrong, or "".
+func causesAddUp(s orders.Summary) string {
+	n := 0
+	for _, c := range s.Causes {
+		if c.Cause == "" || c.Count < 1 || c.FirstLine > c.LastLine {
+			return fmt.Sprintf("bad RejectCause %+v", c)
+		}
+		n += c.Count
+	}
+	for _, r := range s.Rejected {
+		if r.Cause == "" {
+			return fmt.Sprintf("rejected row without a cause: %+v", r)
+		}
+	}
+	if n != s.RejectedCount || len(s.RejectedSummary()) != len(s.Causes) {
+		return fmt.Sprintf("causes count %d rows, RejectedCount %d", n, s.RejectedCount)
+	}
+	return ""
 }

@@ -226,9 +226,9 @@ func unreadRow(line int, err error, lay *layout) *RowError {
 	var bq *brokenQuoteError
 	switch {
 	case errors.Is(err, errRecordTooLong):
-		return &RowError{Line: line, Reason: "row is longer than 1 MiB"}
+		return &RowError{Line: line, Reason: "row is longer than 1 MiB", Cause: CauseTooLong}
 	case errors.As(err, &bq):
-		return &RowError{Line: line, Column: lay.colName(col(bq.field)),
+		return &RowError{Line: line, Column: lay.colName(col(bq.field)), Cause: CauseUnbalancedQuote,
 			Reason: "unbalanced quote: the quoted cell runs past the end of its line; the lines after it are read as rows of their own"}
 	}
 	return nil

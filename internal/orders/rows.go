@@ -67,7 +67,7 @@ func (p *rowParser) checkFields() *RowError {
 		return p.fieldCount()
 	}
 	if bytes.IndexByte(p.rec.raw, 0) >= 0 {
-		return p.errorf(absent, "contains a NUL byte")
+		return p.errorf(absent, CauseNUL, "", "contains a NUL byte")
 	}
 	return nil
 }
@@ -89,14 +89,18 @@ func (p *rowParser) checkUTF8() *RowError {
 			}
 			at += n
 		}
-		return p.errorf(c, "invalid UTF-8 (byte 0x%02X at character %d) in a file that is otherwise UTF-8; was the row pasted from a file in another encoding? Correct it and drop the file again",
+		return p.errorf(c, CauseInvalidUTF8, "", "invalid UTF-8 (byte 0x%02X at character %d) in a file that is otherwise UTF-8; was the row pasted from a file in another encoding? Correct it and drop the file again",
 			b[at], utf8.RuneCount(b[:at])+1)
 	}
 	return nil
 }
 
 func (p *rowParser) fieldCount() *RowError {
-	return p.errorf(absent, "wrong field count: %d fields, the header has %d", len(p.rec.fields), len(p.lay.header))
+	cause := CauseFewerFields
+	if len(p.rec.fields) > len(p.lay.header) {
+		cause = CauseMoreFields
+	}
+	return p.errorf(absent, cause, strconv.Itoa(len(p.lay.header)), "wrong field count: %d fields, the header has %d", len(p.rec.fields), len(p.lay.header))
 }
 
 // orderID reads and checks the row's order id. An MFN promotion
@@ -110,12 +114,13 @@ func (p *rowParser) orderID(lastID string) (id string, continuation bool, e *Row
 	}
 	if len(b) == 0 {
 		if l.mfn() {
-			return "", false, p.errorf(l.id, "empty order id, and no accepted row just before it for a continuation line")
+			return "", false, p.errorf(l.id, CauseEmptyID, "", "empty order id, and no accepted row just before it for a continuation line")
 		}
-		return "", false, p.errorf(l.id, "empty order id")
+		return "", false, p.errorf(l.id, CauseEmptyID, "", "empty order id")
 	}
 	if !fastValidID(b) && !ValidID(string(b)) && !(IsNonAmazonID(string(b)) && plausibleMCF(b)) {
-		return "", false, p.errorf(l.id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(string(b)))
+		id := string(b)
+		return "", false, p.errorf(l.id, idCause(id), id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(id))
 	}
 	return p.str(l.id), false, nil
 }
@@ -222,7 +227,7 @@ func (p *rowParser) dates(o *Order, cols ...col) ([3]time.Time, *RowError) {
 		return out, e
 	}
 	if t.IsZero() && !p.nonAmazon() {
-		return out, p.errorf(l.purchase, "empty; the purchase date is required")
+		return out, p.errorf(l.purchase, CauseNoPurchaseDate, "", "empty; the purchase date is required")
 	}
 	o.PurchaseDate = t
 	for i, c := range cols {
@@ -242,7 +247,8 @@ func (p *rowParser) date(c col) (time.Time, *RowError) {
 	}
 	t, ok := p.parseDate(b)
 	if !ok {
-		return time.Time{}, p.errorf(c, "cannot parse %s as a date", quote(string(b)))
+		s := string(b)
+		return time.Time{}, p.errorf(c, dateCause(s), s, "cannot parse %s as a date", quote(s))
 	}
 	return t, nil
 }
@@ -334,9 +340,10 @@ func (p *rowParser) evidence(c col, v string) string {
 	return p.lay.colName(c) + " " + quote(v) + " (line " + strconv.Itoa(p.rec.line) + ")"
 }
 
-// errorf builds the RowError of the current row.
-func (p *rowParser) errorf(c col, format string, a ...any) *RowError {
-	return &RowError{Line: p.rec.line, Column: p.lay.colName(c), Reason: fmt.Sprintf(format, a...)}
+// errorf builds the RowError of the current row; example is the value
+// its cause shows in the Summary (never buyer data).
+func (p *rowParser) errorf(c col, cause Cause, example, format string, a ...any) *RowError {
+	return &RowError{Line: p.rec.line, Column: p.lay.colName(c), Reason: fmt.Sprintf(format, a...), Cause: cause, example: cut(example)}
 }
 
 // parseDate parses an RFC 3339 time with any offset (Amazon's reports), and
@@ -522,11 +529,14 @@ func blankFields(fields [][]byte) bool {
 }
 
 // quote quotes a cell for an error message, cut short when long.
-func quote(s string) string {
+func quote(s string) string { return strconv.Quote(cut(s)) }
+
+// cut shortens a cell to 40 characters for messages.
+func cut(s string) string {
 	const max = 40
 	if utf8.RuneCountInString(s) > max {
 		r := []rune(s)
 		s = string(r[:max]) + "…"
 	}
-	return strconv.Quote(s)
+	return s
 }
