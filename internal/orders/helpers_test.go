@@ -3,6 +3,7 @@ package orders_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,4 +187,14 @@ func causesAddUp(s orders.Summary) string {
 		return fmt.Sprintf("causes count %d rows, RejectedCount %d", n, s.RejectedCount)
 	}
 	return ""
+}
+
+// allOrdersText is the benchmark's generated All Orders file of n orders.
+func allOrdersText(t testing.TB, n int) string {
+	t.Helper()
+	var b strings.Builder
+	if _, err := io.Copy(&b, newAllOrdersGen(n)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package orders
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -19,10 +20,6 @@ type layout struct {
 	norm   []string // lower-cased header names
 	quoted bool     // comma or semicolon CSV (RFC 4180), not Amazon's TSV
 
-	// read states the facts of one row of this kind (the id is already
-	// checked); one function per report layout, in rows.go.
-	read func(p *rowParser, o *Order) *RowError
-
 	id, purchase, lastUpdated, status, itemStatus, fulfilment, channel col
 	sku, asin, title, quantity, shipDate, estimated, delivered         col
 	email, name, cancelled, returned                                   col
@@ -33,6 +30,7 @@ type layout struct {
 	text  []col
 	slot  []int
 	reads []col
+	last  col // the last column read
 }
 
 // colName returns the header name of c as the file writes it.
@@ -52,37 +50,43 @@ func (l *layout) returns() bool { return l.kind == KindMFNReturns || l.kind == K
 
 // fits reports whether a record has the header's fields: as many, or more
 // when the extra ones are blank (an MFN continuation line may have fewer).
-func (l *layout) fits(fields [][]byte) bool {
+func (l *layout) fits(r *record) bool {
 	switch {
-	case len(fields) > len(l.header):
-		return blankFields(fields[len(l.header):])
-	case len(fields) < len(l.header):
+	case r.n > len(l.header):
+		return r.blankFrom(len(l.header))
+	case r.n < len(l.header):
 		return l.mfn()
 	}
 	return true
 }
 
-// startsRow reports whether fields, read from one line alone, look like
-// the start of a row of this report: an order id, and the header's field
-// count (at most that many when the line ends inside a quoted cell, open,
-// whose row goes on over the next lines).
-func (l *layout) startsRow(fields [][]byte, open bool) bool {
-	fit := l.fits(fields) || (open && len(fields) <= len(l.header))
-	if !fit || int(l.id) >= len(fields) || (open && int(l.id) == len(fields)-1) {
+// startsRow reports whether a record, read from one line alone, looks
+// like the start of a row of this report: an order id, and the header's
+// field count (at most that many when the line ends inside a quoted cell,
+// open, whose row goes on over the next lines).
+func (l *layout) startsRow(r *record, open bool) bool {
+	fit := l.fits(r) || (open && r.n <= len(l.header))
+	if !fit || int(l.id) >= r.n || (open && int(l.id) == r.n-1) {
 		return false
 	}
-	id := bytes.TrimSpace(fields[l.id])
+	id := bytes.TrimSpace(r.field(int(l.id)))
 	return fastValidID(id) || ValidID(string(id)) || (IsNonAmazonID(string(id)) && plausibleMCF(id))
 }
 
 // isHeader reports a record that repeats the header (concatenated files,
 // or fixtures that repeat the header line).
-func (l *layout) isHeader(fields [][]byte) bool {
-	if len(fields) != len(l.norm) || !bytes.EqualFold(trimHeader(fields[0]), []byte(l.header[0])) {
+func (l *layout) isHeader(r *record) bool {
+	if r.n != len(l.norm) {
 		return false
 	}
-	for i, f := range fields {
-		if !bytes.EqualFold(trimHeader(f), []byte(l.norm[i])) {
+	if c := firstByte(r.raw) | 0x20; len(l.norm[0]) > 0 && c >= 'a' && c <= 'z' && c != l.norm[0][0] {
+		return false // a letter, and not the header's first
+	}
+	if !bytes.EqualFold(trimHeader(r.field(0)), []byte(l.header[0])) {
+		return false
+	}
+	for i := range l.norm {
+		if !bytes.EqualFold(trimHeader(r.field(i)), []byte(l.norm[i])) {
 			return false
 		}
 	}
@@ -124,11 +128,11 @@ func (h headerIndex) col(names ...string) col {
 }
 
 // newLayout reads the header cells into a layout with every column absent.
-func newLayout(fields [][]byte) (*layout, headerIndex) {
-	l := &layout{header: make([]string, len(fields)), norm: make([]string, len(fields))}
-	h := make(headerIndex, len(fields))
-	for i, f := range fields {
-		f = trimHeader(f)
+func newLayout(r *record) (*layout, headerIndex) {
+	l := &layout{header: make([]string, r.n), norm: make([]string, r.n)}
+	h := make(headerIndex, r.n)
+	for i := range r.n {
+		f := trimHeader(r.field(i))
 		if utf8.Valid(f) {
 			l.header[i] = string(f)
 		} else {
@@ -149,8 +153,8 @@ func newLayout(fields [][]byte) (*layout, headerIndex) {
 
 // detect finds the report kind from the header cells. It returns nil and
 // the reason when the header is not one campaignd reads.
-func detect(fields [][]byte, opts Options) (*layout, string) {
-	l, h := newLayout(fields)
+func detect(hdr *record, opts Options) (*layout, string) {
+	l, h := newLayout(hdr)
 	switch {
 	case h.has("amazon-order-id", "order-status", "item-status"):
 		l.setAllOrders(h)
@@ -159,10 +163,10 @@ func detect(fields [][]byte, opts Options) (*layout, string) {
 	case h.has("order-id", "order-item-id", "payments-date"):
 		l.setMFN(h)
 	case h.has("order id", "return request date"):
-		l.kind, l.read = KindMFNReturns, (*rowParser).returnRow
+		l.kind = KindMFNReturns
 		l.id, l.purchase = h.col("order id"), h.col("order date")
 	case h.has("return-date", "order-id", "fnsku"):
-		l.kind, l.read = KindFBAReturns, (*rowParser).returnRow
+		l.kind = KindFBAReturns
 		l.id = h.col("order-id")
 	case len(opts.Columns) > 0 && h.has(normHeader(opts.Columns["order_id"]), normHeader(opts.Columns["purchase_date"])):
 		l.setGeneric(h, opts)
@@ -178,7 +182,7 @@ func detect(fields [][]byte, opts Options) (*layout, string) {
 }
 
 func (l *layout) setAllOrders(h headerIndex) {
-	l.kind, l.read = KindAllOrders, (*rowParser).allOrdersRow
+	l.kind = KindAllOrders
 	l.id, l.purchase, l.lastUpdated = h.col("amazon-order-id"), h.col("purchase-date"), h.col("last-updated-date")
 	l.status, l.itemStatus, l.fulfilment = h.col("order-status"), h.col("item-status"), h.col("fulfillment-channel")
 	l.channel, l.sku, l.asin = h.col("sales-channel"), h.col("sku"), h.col("asin")
@@ -186,7 +190,7 @@ func (l *layout) setAllOrders(h headerIndex) {
 }
 
 func (l *layout) setFBAShipments(h headerIndex) {
-	l.kind, l.read = KindFBAShipments, (*rowParser).fbaShipmentRow
+	l.kind = KindFBAShipments
 	l.id, l.purchase, l.shipDate = h.col("amazon-order-id"), h.col("purchase-date"), h.col("shipment-date")
 	l.estimated, l.channel, l.fulfilment = h.col("estimated-arrival-date"), h.col("sales-channel"), h.col("fulfillment-channel")
 	l.sku, l.asin, l.title, l.quantity = h.col("sku"), h.col("asin"), h.col("product-name"), h.col("quantity-shipped", "quantity")
@@ -194,7 +198,7 @@ func (l *layout) setFBAShipments(h headerIndex) {
 }
 
 func (l *layout) setMFN(h headerIndex) {
-	l.kind, l.read = KindMFNOrders, (*rowParser).mfnRow
+	l.kind = KindMFNOrders
 	if h.has("quantity-to-ship") {
 		l.kind = KindUnshipped
 	}
@@ -205,7 +209,7 @@ func (l *layout) setMFN(h headerIndex) {
 }
 
 func (l *layout) setGeneric(h headerIndex, opts Options) {
-	l.kind, l.read = KindGeneric, (*rowParser).genericRow
+	l.kind = KindGeneric
 	g := func(field string) col {
 		name, ok := opts.Columns[field]
 		if !ok {
@@ -246,6 +250,7 @@ func (l *layout) setText(opts Options) {
 			l.reads = append(l.reads, c)
 		}
 	}
+	l.last = slices.Max(l.reads)
 }
 
 // missingReason explains a header that matched no layout, naming the
@@ -264,4 +269,12 @@ func missingReason(h headerIndex, opts Options) string {
 		return "missing the purchase date column " + quote(opts.Columns["purchase_date"]) + " (from the configured columns)"
 	}
 	return "no recognisable header (not All Orders, FBA shipments, MFN orders, unshipped orders, returns, or the configured generic columns)"
+}
+
+// firstByte returns b[0], or 0 for an empty b.
+func firstByte(b []byte) byte {
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
 }

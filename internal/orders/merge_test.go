@@ -69,3 +69,32 @@ func TestManyItems(t *testing.T) {
 		t.Errorf("items %s", s)
 	}
 }
+
+// TestEmittedOrdersAreKept: orders kept after emit returns stay as they
+// were emitted, however much is parsed after them, and appending to one
+// order's items leaves the others alone.
+func TestEmittedOrdersAreKept(t *testing.T) {
+	data := allOrdersText(t, 20000)
+	var kept, copies []orders.Order
+	_, err := orders.Parse(strings.NewReader(data), "x.txt", "utf-8", orders.Options{}, func(o orders.Order) error {
+		kept = append(kept, o)
+		c := o
+		c.Items = append([]orders.Item(nil), o.Items...)
+		c.ID, c.Marketplace, c.Status = strings.Clone(o.ID), strings.Clone(o.Marketplace), strings.Clone(o.Status)
+		copies = append(copies, c)
+		return nil
+	})
+	if err != nil || len(kept) != 19980 {
+		t.Fatalf("err %v, %d orders", err, len(kept))
+	}
+	for i := range kept {
+		kept[i].Items = append(kept[i].Items, orders.Item{SKU: "appended"})
+	}
+	for i := range kept {
+		k := kept[i]
+		k.Items = k.Items[:len(k.Items)-1]
+		if !reflect.DeepEqual(k, copies[i]) {
+			t.Fatalf("order %d changed after emit:\n got %+v\nwant %+v", i, k, copies[i])
+		}
+	}
+}

@@ -215,25 +215,30 @@ const linearItems = 16
 // reset it before merging into another list.
 func (m *itemMerger) merge(dst, src []Item) []Item {
 	for _, it := range src {
-		i := m.find(dst, it.key())
-		if i < 0 {
-			if m.idx != nil {
-				m.idx[it.key()] = len(dst)
-			}
-			dst = append(dst, it)
-			continue
+		dst = m.mergeOne(dst, it)
+	}
+	return dst
+}
+
+// mergeOne folds one item into dst and returns dst.
+func (m *itemMerger) mergeOne(dst []Item, it Item) []Item {
+	i := m.find(dst, it.key())
+	if i < 0 {
+		if m.idx != nil {
+			m.idx[it.key()] = len(dst)
 		}
-		cur := &dst[i]
-		cur.Cancelled = cur.Cancelled || it.Cancelled
-		if cur.ASIN == "" {
-			cur.ASIN = it.ASIN
-		}
-		if cur.Title == "" {
-			cur.Title = it.Title
-		}
-		if it.Quantity > cur.Quantity {
-			cur.Quantity = it.Quantity
-		}
+		return append(dst, it)
+	}
+	cur := &dst[i]
+	cur.Cancelled = cur.Cancelled || it.Cancelled
+	if cur.ASIN == "" {
+		cur.ASIN = it.ASIN
+	}
+	if cur.Title == "" {
+		cur.Title = it.Title
+	}
+	if it.Quantity > cur.Quantity {
+		cur.Quantity = it.Quantity
 	}
 	return dst
 }

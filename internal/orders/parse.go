@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
@@ -80,7 +81,9 @@ func notReport(name, format string, a ...any) error {
 // decompressed first. Binary files and files with nothing but blank lines
 // are rejected here.
 func openText(r io.Reader, name, enc string) (*bufio.Reader, int, error) {
-	raw := bufio.NewReaderSize(r, bufSize)
+	// The sniffing buffer is smaller than the text buffer's reads, which
+	// therefore go straight to r once it is drained (no second copy).
+	raw := bufio.NewReaderSize(r, 2*binarySniff)
 	head, err := peekHead(raw, name)
 	if err == nil && isGzip(head) {
 		if raw, err = openGzip(r, raw, name); err == nil {
@@ -169,7 +172,7 @@ func readHeader(br *bufio.Reader, line int, name string, opts Options, sum *Summ
 		}
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	lay, why := detect(hdr.fields, opts)
+	lay, why := detect(hdr, opts)
 	if lay == nil {
 		return nil, nil, notReport(name, "%s", why)
 	}
@@ -199,18 +202,18 @@ func readRows(rr *recordReader, lay *layout, name string, opts Options, emit fun
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
-		if blankFields(rec.fields) || lay.isHeader(rec.fields) {
+		if rec.blankFrom(0) || lay.isHeader(rec) {
 			continue
 		}
 		sum.Rows++
-		id, o, rerr := p.row(rec, lastID)
+		id, rerr := p.row(rec, lastID)
 		if rerr != nil {
 			sum.reject(*rerr)
 			lastID = ""
 			continue
 		}
 		lastID = id
-		if err := g.add(id, o); err != nil {
+		if err := g.add(id, p); err != nil {
 			return err
 		}
 	}
@@ -223,6 +226,9 @@ func readRows(rr *recordReader, lay *layout, name string, opts Options, emit fun
 // unreadRow turns the record reader's errors about one row into the
 // row's RowError (nil for any other error).
 func unreadRow(line int, err error, lay *layout) *RowError {
+	if err == nil {
+		return nil
+	}
 	var bq *brokenQuoteError
 	switch {
 	case errors.Is(err, errRecordTooLong):
@@ -236,26 +242,55 @@ func unreadRow(line int, err error, lay *layout) *RowError {
 
 // grouper folds adjacent rows of one order into one Order and emits it
 // when the order id changes. The Order being built is its own until
-// emitted, so rows are folded into it in place.
+// emitted, so rows are folded into it in place; its items are gathered in
+// a scratch list and copied out once, at the exact size, when it is emitted.
 type grouper struct {
 	emit    func(Order) error
 	sum     *Summary
 	cur     Order
 	curID   string
 	pending bool // cur holds facts not yet emitted
-	items   itemMerger
+	items   []Item
+	merger  itemMerger
+	slab    itemSlab
 }
 
-func (g *grouper) add(id string, o Order) error {
+// itemSlab hands out the item lists of emitted orders as pieces of shared
+// arrays of 64 items (one allocation for many orders); each piece is capped
+// so that appending to it copies.
+type itemSlab struct {
+	buf []Item
+}
+
+func (s *itemSlab) take(items []Item) []Item {
+	const size = 64
+	if len(items) > size/4 {
+		return slices.Clone(items)
+	}
+	if len(s.buf)+len(items) > cap(s.buf) {
+		s.buf = make([]Item, 0, size)
+	}
+	start := len(s.buf)
+	s.buf = append(s.buf, items...)
+	return s.buf[start:len(s.buf):len(s.buf)]
+}
+
+// add folds the row p just read into the order being built, or emits that
+// one and starts the next.
+func (g *grouper) add(id string, p *rowParser) error {
 	if g.pending && id == g.curID {
-		g.cur.fold(&o, &g.items)
-		return nil
+		g.cur.fold(&p.o, &g.merger)
+	} else {
+		if err := g.flush(); err != nil {
+			return err
+		}
+		g.cur, g.curID, g.pending = p.o, id, true
+		g.items = g.items[:0]
+		g.merger.reset()
 	}
-	if err := g.flush(); err != nil {
-		return err
+	if p.hasItem {
+		g.items = g.merger.mergeOne(g.items, p.item)
 	}
-	g.cur, g.curID, g.pending = o, id, true
-	g.items.reset()
 	return nil
 }
 
@@ -266,6 +301,9 @@ func (g *grouper) flush() error {
 	}
 	g.pending = false
 	g.sum.Groups++
+	if len(g.items) > 0 {
+		g.cur.Items = g.slab.take(g.items)
+	}
 	g.cur.settle()
 	return g.emit(g.cur)
 }

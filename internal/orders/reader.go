@@ -3,8 +3,10 @@ package orders
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
+	"math/bits"
 )
 
 // maxRecord bounds one record (a physical line, or a quoted CSV record over
@@ -56,11 +58,73 @@ func (n *newlineReader) Read(p []byte) (int, error) {
 	}
 }
 
-// record is one row as the file holds it: its cells, cut from raw.
+// record is one row as the file holds it. Its cells are slices of raw,
+// cut on demand: a tab-separated line is cut only as far as a cell is
+// asked for, and holds no pointer per cell.
 type record struct {
-	line   int      // physical line the record starts on (1-based)
-	raw    []byte   // the bytes the fields were cut from
-	fields [][]byte // the cells, unquoted
+	line   int    // physical line the record starts on (1-based)
+	raw    []byte // the bytes the cells are cut from: the line, or the unquoted CSV record
+	n      int    // how many fields the record has
+	sep    byte   // separator to cut raw on, for the cells not cut yet
+	bounds []int  // start and end of every field cut so far
+}
+
+// setLine makes the record the fields of a tab-separated line.
+func (r *record) setLine(l []byte, sep byte) {
+	r.raw, r.sep, r.bounds = l, sep, r.bounds[:0]
+	r.n = bytes.Count(l, []byte{sep}) + 1
+}
+
+// field returns field i (0 <= i < n), untrimmed.
+func (r *record) field(i int) []byte {
+	if len(r.bounds) <= 2*i {
+		r.cutTo(i)
+	}
+	return r.raw[r.bounds[2*i]:r.bounds[2*i+1]]
+}
+
+// cutTo cuts the fields up to i, going on from the last one cut. It finds
+// the separators eight bytes at a time, every one in a word in one step.
+func (r *record) cutTo(i int) {
+	if cap(r.bounds) < 2*r.n {
+		r.bounds = append(make([]int, 0, 2*r.n+16), r.bounds...)
+	}
+	start, raw, b := 0, r.raw, r.bounds
+	if k := len(b); k > 0 {
+		start = b[k-1] + 1
+	}
+	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	seps := uint64(r.sep) * 0x0101010101010101
+	j := start
+	for ; j+8 <= len(raw) && len(b) <= 2*i; j += 8 {
+		w := binary.LittleEndian.Uint64(raw[j:]) ^ seps
+		found := ^(((w & low7) + low7) | w | low7) & high // 0x80 exactly where sep is
+		for found != 0 {
+			at := j + bits.TrailingZeros64(found)/8
+			b = append(b, start, at)
+			start, found = at+1, found&(found-1)
+		}
+	}
+	for ; j < len(raw) && len(b) <= 2*i; j++ {
+		if raw[j] == r.sep {
+			b = append(b, start, j)
+			start = j + 1
+		}
+	}
+	if len(b) <= 2*i { // the last field runs to the end of the line
+		b = append(b, start, len(raw))
+	}
+	r.bounds = b
+}
+
+// blankFrom reports whether every field from i on is empty or spaces.
+func (r *record) blankFrom(i int) bool {
+	for ; i < r.n; i++ {
+		if len(bytes.TrimSpace(r.field(i))) != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // recordReader splits the decoded, LF-only stream into records. With quoted
@@ -75,7 +139,8 @@ type recordReader struct {
 	next   int    // physical line number of the next line to read
 	acc    []byte // a line longer than the bufio buffer
 	csv    csvSplitter
-	fields [][]byte
+	rec    record // the record read last, handed out by read
+	probed record // a line read alone, by looksLikeRow
 
 	// shape, once the header is read, tells a whole row from a broken one
 	// (quoted CSV only; nil while reading the header).
@@ -90,8 +155,8 @@ type recordReader struct {
 // has the fields of a row, and whether one line read alone looks like the
 // start of a row (the header's field count and an order id in its column).
 type rowShape interface {
-	fits(fields [][]byte) bool
-	startsRow(fields [][]byte, open bool) bool
+	fits(r *record) bool
+	startsRow(r *record, open bool) bool
 }
 
 // maxQuotedLines is how many lines one record may span in quoted CSV (a
@@ -108,19 +173,21 @@ type brokenQuoteError struct {
 
 func (e *brokenQuoteError) Error() string { return "unbalanced quote" }
 
-// read returns the next record. Its bytes are valid until the next call.
-// At the end it returns io.EOF. A record over maxRecord is skipped and
-// reported with errRecordTooLong (and rec.line set).
-func (rr *recordReader) read() (rec record, err error) {
+// read returns the next record, valid until the next call. At the end it
+// returns io.EOF. A record over maxRecord is skipped and reported with
+// errRecordTooLong, and a CSV row with an unbalanced quote with
+// *brokenQuoteError (rec.line set in both cases).
+func (rr *recordReader) read() (rec *record, err error) {
+	rec = &rr.rec
 	rec.line = rr.next
 	if rr.quoted {
-		return rr.readQuoted()
+		return rec, rr.readQuoted(rec)
 	}
 	l, err := rr.readLine()
 	if err != nil {
 		return rec, err
 	}
-	rec.raw, rec.fields = l, rr.split(l)
+	rec.setLine(l, rr.sep)
 	return rec, nil
 }
 
@@ -175,26 +242,11 @@ func (rr *recordReader) readFileLine() ([]byte, error) {
 	}
 }
 
-// split cuts an unquoted line on sep; the fields share the line's bytes.
-func (rr *recordReader) split(l []byte) [][]byte {
-	rr.fields = rr.fields[:0]
-	for {
-		i := bytes.IndexByte(l, rr.sep)
-		if i < 0 {
-			rr.fields = append(rr.fields, l)
-			return rr.fields
-		}
-		rr.fields = append(rr.fields, l[:i])
-		l = l[i+1:]
-	}
-}
-
 // readQuoted reads one RFC 4180 record, which may span several lines.
-func (rr *recordReader) readQuoted() (record, error) {
-	rec := record{line: rr.next}
+func (rr *recordReader) readQuoted(rec *record) error {
 	l, err := rr.readLine()
 	if err != nil {
-		return rec, err
+		return err
 	}
 	s := &rr.csv
 	s.reset(rr.sep)
@@ -204,13 +256,11 @@ func (rr *recordReader) readQuoted() (record, error) {
 	}
 	if s.open {
 		if err := rr.continueQuoted(); err != nil {
-			return rec, err
+			return err
 		}
 	}
-	rec.raw = s.buf
-	rec.fields = s.cut(rr.fields[:0])
-	rr.fields = rec.fields
-	return rec, nil
+	s.cut(rec)
+	return nil
 }
 
 // continueQuoted reads the lines an open quoted cell runs on to. The
@@ -242,7 +292,7 @@ func (rr *recordReader) continueQuoted() error {
 		}
 		s.feed(l)
 	}
-	if !rr.shape.fits(s.cut(rr.fields[:0])) {
+	if s.cut(&rr.rec); !rr.shape.fits(&rr.rec) {
 		return rr.broken()
 	}
 	return nil
@@ -257,7 +307,8 @@ func (rr *recordReader) looksLikeRow(l []byte) bool {
 	if open {
 		p.closeField()
 	}
-	return rr.shape.startsRow(p.cut(rr.fields[:0]), open)
+	p.cut(&rr.probed)
+	return rr.shape.startsRow(&rr.probed, open)
 }
 
 // broken gives the lines read ahead back to be read again, and reports
@@ -400,12 +451,12 @@ func (s *csvSplitter) closeField() {
 	s.open = false
 }
 
-// cut appends the fields of the record to dst, as slices of buf.
-func (s *csvSplitter) cut(dst [][]byte) [][]byte {
+// cut makes r the record's fields, all cut, as slices of buf.
+func (s *csvSplitter) cut(r *record) {
+	r.raw, r.n, r.sep, r.bounds = s.buf, len(s.ends), 0, r.bounds[:0]
 	start := 0
 	for _, e := range s.ends {
-		dst = append(dst, s.buf[start:e:e])
+		r.bounds = append(r.bounds, start, e)
 		start = e
 	}
-	return dst
 }

@@ -16,42 +16,69 @@ type rowParser struct {
 	lay  *layout
 	opts Options
 	utf8 bool // the file is read as UTF-8: bad bytes reject their row
-	rec  record
+	rec  *record
+	// valid is true when the row's bytes are all UTF-8 (decoded legacy
+	// text always is).
+	valid bool
 
-	text    []string // the row's text cells, by layout slot; nil until first asked
-	textBuf []byte
+	// What the last accepted row said: its facts (without items) and its
+	// line item, if it names one.
+	o       Order
+	item    Item
+	hasItem bool
+
+	text  []string // the row's text cells, by layout slot; empty until first asked
+	slab  textSlab
+	evBuf []byte
 }
 
-// row validates one record and returns its order id and facts, or the
-// reason it is rejected. lastID is the id of the previous accepted row, for
-// MFN continuation lines.
-func (p *rowParser) row(rec record, lastID string) (string, Order, *RowError) {
-	p.rec, p.text = rec, p.text[:0]
+// row validates one record and states its facts in p.o and p.item, or
+// returns the reason it is rejected. It returns the order id. lastID is
+// the id of the previous accepted row, for MFN continuation lines.
+func (p *rowParser) row(rec *record, lastID string) (string, *RowError) {
+	p.rec, p.text, p.o, p.item, p.hasItem = rec, p.text[:0], Order{}, Item{}, false
+	rec.field(min(int(p.lay.last), rec.n-1)) // cut the cells read, in one go
 	if e := p.checkFields(); e != nil {
-		return "", Order{}, e
+		return "", e
 	}
-	if p.utf8 && !utf8.Valid(rec.raw) {
+	if p.valid = utf8.Valid(rec.raw); !p.valid && p.utf8 {
 		if e := p.checkUTF8(); e != nil {
-			return "", Order{}, e
+			return "", e
 		}
 	}
 	id, continuation, e := p.orderID(lastID)
 	if e != nil {
-		return "", Order{}, e
+		return "", e
 	}
-	if len(p.rec.fields) < len(p.lay.header) && !continuation {
-		return "", Order{}, p.fieldCount()
+	if p.rec.n < len(p.lay.header) && !continuation {
+		return "", p.fieldCount()
 	}
-	o := Order{ID: id}
+	p.o.ID = id
 	if continuation {
-		p.addItem(&o, false)
-		return id, o, nil
+		p.addItem(false)
+		return id, nil
 	}
-	if e := p.lay.read(p, &o); e != nil {
-		return "", Order{}, e
+	if e := p.layoutRow(); e != nil {
+		return "", e
 	}
-	p.markNonAmazon(&o)
-	return id, o, nil
+	p.markNonAmazon()
+	return id, nil
+}
+
+// layoutRow reads the facts of the row by the report's layout: one
+// function per layout.
+func (p *rowParser) layoutRow() *RowError {
+	switch p.lay.kind {
+	case KindAllOrders:
+		return p.allOrdersRow()
+	case KindFBAShipments:
+		return p.fbaShipmentRow()
+	case KindMFNOrders, KindUnshipped:
+		return p.mfnRow()
+	case KindMFNReturns, KindFBAReturns:
+		return p.returnRow()
+	}
+	return p.genericRow()
 }
 
 // checkFields rejects a row with more fields than the header (unless the
@@ -59,11 +86,11 @@ func (p *rowParser) row(rec record, lastID string) (string, Order, *RowError) {
 // MFN continuation line may be short, which row decides once it has the
 // id), or that holds a NUL byte.
 func (p *rowParser) checkFields() *RowError {
-	l, f := p.lay, p.rec.fields
-	if len(f) > len(l.header) && !blankFields(f[len(l.header):]) {
+	l, n := p.lay, p.rec.n
+	if n > len(l.header) && !p.rec.blankFrom(len(l.header)) {
 		return p.fieldCount()
 	}
-	if len(f) < len(l.header) && !l.mfn() {
+	if n < len(l.header) && !l.mfn() {
 		return p.fieldCount()
 	}
 	if bytes.IndexByte(p.rec.raw, 0) >= 0 {
@@ -97,10 +124,10 @@ func (p *rowParser) checkUTF8() *RowError {
 
 func (p *rowParser) fieldCount() *RowError {
 	cause := CauseFewerFields
-	if len(p.rec.fields) > len(p.lay.header) {
+	if p.rec.n > len(p.lay.header) {
 		cause = CauseMoreFields
 	}
-	return p.errorf(absent, cause, strconv.Itoa(len(p.lay.header)), "wrong field count: %d fields, the header has %d", len(p.rec.fields), len(p.lay.header))
+	return p.errorf(absent, cause, strconv.Itoa(len(p.lay.header)), "wrong field count: %d fields, the header has %d", p.rec.n, len(p.lay.header))
 }
 
 // orderID reads and checks the row's order id. An MFN promotion
@@ -126,8 +153,8 @@ func (p *rowParser) orderID(lastID string) (id string, continuation bool, e *Row
 }
 
 // allOrdersRow reads an All Orders row: status, marketplace, one item.
-func (p *rowParser) allOrdersRow(o *Order) *RowError {
-	l := p.lay
+func (p *rowParser) allOrdersRow() *RowError {
+	l, o := p.lay, &p.o
 	updated, e := p.dates(o, l.lastUpdated)
 	if e != nil {
 		return e
@@ -139,14 +166,14 @@ func (p *rowParser) allOrdersRow(o *Order) *RowError {
 			o.Exclude(ex, p.evidence(l.status, st))
 		}
 	}
-	p.addItem(o, cancelledItem(p.cell(l.itemStatus)))
+	p.addItem(cancelledItem(p.cell(l.itemStatus)))
 	return nil
 }
 
 // fbaShipmentRow reads an FBA Amazon Fulfilled Shipments row: one shipment
 // of one item, with Amazon's arrival estimate.
-func (p *rowParser) fbaShipmentRow(o *Order) *RowError {
-	l := p.lay
+func (p *rowParser) fbaShipmentRow() *RowError {
+	l, o := p.lay, &p.o
 	d, e := p.dates(o, l.shipDate, l.estimated)
 	if e != nil {
 		return e
@@ -154,27 +181,29 @@ func (p *rowParser) fbaShipmentRow(o *Order) *RowError {
 	o.Marketplace = p.str(l.channel)
 	o.FulfillmentChannel = "AFN"
 	o.Shipped, o.ShippedAt, o.EstimatedArrival = true, d[0], d[1]
-	p.addItem(o, false)
-	p.buyer(o)
+	p.addItem(false)
+	p.buyer()
 	return nil
 }
 
 // mfnRow reads an MFN Order Report or Unshipped Orders row: an order not
 // yet shipped, one item.
-func (p *rowParser) mfnRow(o *Order) *RowError {
+func (p *rowParser) mfnRow() *RowError {
+	o := &p.o
 	if _, e := p.dates(o); e != nil {
 		return e
 	}
 	o.Marketplace = p.str(p.lay.channel)
 	o.FulfillmentChannel = "MFN"
-	p.addItem(o, false)
-	p.buyer(o)
+	p.addItem(false)
+	p.buyer()
 	return nil
 }
 
 // returnRow reads a row of either return report: the order is excluded.
 // A date there that does not parse is left out rather than losing the return.
-func (p *rowParser) returnRow(o *Order) *RowError {
+func (p *rowParser) returnRow() *RowError {
+	o := &p.o
 	if t, ok := p.parseDate(p.cell(p.lay.purchase)); ok {
 		o.PurchaseDate = t
 	}
@@ -183,8 +212,8 @@ func (p *rowParser) returnRow(o *Order) *RowError {
 }
 
 // genericRow reads a row of the seller's own CSV, mapped by Options.Columns.
-func (p *rowParser) genericRow(o *Order) *RowError {
-	l := p.lay
+func (p *rowParser) genericRow() *RowError {
+	l, o := p.lay, &p.o
 	d, e := p.dates(o, l.shipDate, l.estimated, l.delivered)
 	if e != nil {
 		return e
@@ -211,8 +240,8 @@ func (p *rowParser) genericRow(o *Order) *RowError {
 		o.Shipped, o.DeliveredAt = true, delivered
 	}
 	o.EstimatedArrival = eta
-	p.addItem(o, false)
-	p.buyer(o)
+	p.addItem(false)
+	p.buyer()
 	return nil
 }
 
@@ -260,8 +289,8 @@ func (p *rowParser) nonAmazon() bool {
 }
 
 // markNonAmazon excludes an MCF order, naming the cell that shows it.
-func (p *rowParser) markNonAmazon(o *Order) {
-	l := p.lay
+func (p *rowParser) markNonAmazon() {
+	l, o := p.lay, &p.o
 	switch {
 	case bytes.EqualFold(p.cell(l.channel), []byte("Non-Amazon")):
 		o.Exclude(ExcludedNonAmazon, p.evidence(l.channel, p.str(l.channel)))
@@ -270,33 +299,30 @@ func (p *rowParser) markNonAmazon(o *Order) {
 	}
 }
 
-// addItem adds the row's line item to o, if the row names one.
-func (p *rowParser) addItem(o *Order, cancelled bool) {
+// addItem states the row's line item, if the row names one.
+func (p *rowParser) addItem(cancelled bool) {
 	l := p.lay
-	it := Item{SKU: p.str(l.sku), ASIN: p.str(l.asin), Title: p.str(l.title), Quantity: quantity(p.cell(l.quantity)), Cancelled: cancelled}
-	if it.SKU != "" || it.ASIN != "" || it.Title != "" {
-		o.Items = []Item{it}
-	}
+	p.item = Item{SKU: p.str(l.sku), ASIN: p.str(l.asin), Title: p.str(l.title), Quantity: quantity(p.cell(l.quantity)), Cancelled: cancelled}
+	p.hasItem = p.item.SKU != "" || p.item.ASIN != "" || p.item.Title != ""
 }
 
 // buyer copies the buyer fields Options asks to keep.
-func (p *rowParser) buyer(o *Order) {
+func (p *rowParser) buyer() {
 	if p.opts.KeepBuyerEmail {
-		o.BuyerEmail = p.str(p.lay.email)
+		p.o.BuyerEmail = p.str(p.lay.email)
 	}
 	if p.opts.KeepBuyerName {
-		o.BuyerName = p.str(p.lay.name)
+		p.o.BuyerName = p.str(p.lay.name)
 	}
 }
 
 // cell returns the trimmed bytes of column c in the current row (nil when
 // the column is absent or the row is short). Valid until the next row.
 func (p *rowParser) cell(c col) []byte {
-	f := p.rec.fields
-	if c < 0 || int(c) >= len(f) {
+	if c < 0 || int(c) >= p.rec.n {
 		return nil
 	}
-	return bytes.TrimSpace(f[c])
+	return trim(p.rec.field(int(c)))
 }
 
 // str returns column c as a string. The first call in a row copies every
@@ -316,28 +342,73 @@ func (p *rowParser) str(c col) string {
 }
 
 func (p *rowParser) copyText() {
-	buf := p.textBuf[:0]
-	for _, c := range p.lay.text {
-		buf = append(buf, p.cell(c)...)
+	var cells [8][]byte // at most id, channel, status, sku, asin, title, email, name
+	n := 0
+	for i, c := range p.lay.text {
+		cells[i] = p.cell(c)
+		n += len(cells[i])
 	}
-	p.textBuf = buf
-	if !utf8.Valid(buf) {
+	cs := cells[:len(p.lay.text)]
+	if !p.valid {
 		// invalid bytes never reach templates: each cell is mended on its own
-		for _, c := range p.lay.text {
-			p.text = append(p.text, strings.ToValidUTF8(string(p.cell(c)), "\uFFFD"))
+		for _, b := range cs {
+			p.text = append(p.text, strings.ToValidUTF8(string(b), "\uFFFD"))
 		}
 		return
 	}
-	s := string(buf)
-	for _, c := range p.lay.text {
-		n := len(p.cell(c))
-		p.text, s = append(p.text, s[:n]), s[n:]
+	s := p.slab.take(cs, n)
+	for _, b := range cs {
+		p.text, s = append(p.text, s[:len(b)]), s[len(b):]
 	}
+}
+
+// textSlab hands out the text of rows as pieces of shared strings, so that
+// a row's text costs no allocation of its own: one 4 KiB strings.Builder
+// (whose strings never change once returned) serves many rows. A piece
+// keeps its whole slab alive, which bounds what a caller keeping only some
+// orders holds to 4 KiB per order.
+type textSlab struct {
+	b strings.Builder
+}
+
+const textSlabSize = 4 << 10
+
+// take returns the concatenation of cells (n bytes in all) as a string.
+func (t *textSlab) take(cells [][]byte, n int) string {
+	b := &t.b
+	switch {
+	case n > textSlabSize/4:
+		b = &strings.Builder{} // a long row gets a string of its own
+		b.Grow(n)
+	case b.Cap()-b.Len() < n:
+		t.b = strings.Builder{} // the slab is full: the next one
+		b.Grow(textSlabSize)
+	}
+	start := b.Len()
+	for _, c := range cells {
+		b.Write(c)
+	}
+	return b.String()[start:]
+}
+
+// trim is bytes.TrimSpace, quick for a cell that needs none.
+func trim(b []byte) []byte {
+	if len(b) == 0 || (b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf) {
+		return b
+	}
+	return bytes.TrimSpace(b)
 }
 
 // evidence names the cell that showed an exclusion: `order-status "Cancelled" (line 4)`.
 func (p *rowParser) evidence(c col, v string) string {
-	return p.lay.colName(c) + " " + quote(v) + " (line " + strconv.Itoa(p.rec.line) + ")"
+	b := append(p.evBuf[:0], p.lay.colName(c)...)
+	b = append(b, ' ')
+	b = appendQuote(b, v)
+	b = append(b, " (line "...)
+	b = strconv.AppendInt(b, int64(p.rec.line), 10)
+	b = append(b, ')')
+	p.evBuf = b
+	return string(b)
 }
 
 // errorf builds the RowError of the current row; example is the value
@@ -349,6 +420,9 @@ func (p *rowParser) errorf(c col, cause Cause, example, format string, a ...any)
 // parseDate parses an RFC 3339 time with any offset (Amazon's reports), and
 // for generic CSV also the configured and built-in layouts. The result is UTC.
 func (p *rowParser) parseDate(b []byte) (time.Time, bool) {
+	if t, ok := fastRFC3339(b); ok {
+		return t, true
+	}
 	s := string(b)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), true
@@ -383,12 +457,8 @@ func applyStatus(o *Order, status string, at time.Time) Exclusion {
 	o.Status, o.StatusAt = status, at
 	var buf [64]byte
 	s := appendLower(buf[:0], status)
-	has := func(sub string) bool { return bytes.Contains(s, []byte(sub)) }
-	if has("cancel") {
-		return ExcludedCancelled
-	}
-	delivered := has("delivered") || has("picked up")
-	if bytes.HasPrefix(s, []byte("shipped")) || string(s) == "shipping" || delivered {
+	shipped, delivered, ex := classifyStatus(s)
+	if shipped {
 		o.Shipped = true
 		if !at.IsZero() {
 			o.ShippedAt = at
@@ -397,19 +467,42 @@ func applyStatus(o *Order, status string, at time.Time) Exclusion {
 			}
 		}
 	}
+	return ex
+}
+
+// classifyStatus reads a lower-cased order status: whether it says the
+// order shipped, was delivered, or is excluded. The statuses Amazon writes
+// most are matched whole; anything else by the words it holds.
+func classifyStatus(s []byte) (shipped, delivered bool, ex Exclusion) {
+	switch string(s) {
+	case "shipped", "shipping":
+		return true, false, ""
+	case "shipped - delivered to buyer", "shipped - picked up":
+		return true, true, ""
+	case "pending", "unshipped":
+		return false, false, ""
+	case "cancelled", "canceled":
+		return false, false, ExcludedCancelled
+	}
+	has := func(sub string) bool { return bytes.Contains(s, []byte(sub)) }
+	if has("cancel") {
+		return false, false, ExcludedCancelled
+	}
+	delivered = has("delivered") || has("picked up")
+	shipped = bytes.HasPrefix(s, []byte("shipped")) || delivered
 	switch {
 	case has("return"), has("refund"):
-		return ExcludedReturned
+		ex = ExcludedReturned
 	case has("rejected"):
-		return ExcludedRejected
+		ex = ExcludedRejected
 	case has("undeliverable"):
-		return ExcludedUndeliverable
+		ex = ExcludedUndeliverable
 	case has("lost"):
-		return ExcludedLost
+		ex = ExcludedLost
 	case has("damaged"):
-		return ExcludedDamaged
+		ex = ExcludedDamaged
 	}
-	return ""
+	return shipped, delivered, ex
 }
 
 // appendLower appends s lower-cased (ASCII letters only) to b.
@@ -518,14 +611,19 @@ func plausibleMCF(id []byte) bool {
 	return true
 }
 
-// blankFields reports fields that are all empty or spaces.
-func blankFields(fields [][]byte) bool {
-	for _, f := range fields {
-		if len(bytes.TrimSpace(f)) != 0 {
-			return false
+// appendQuote appends quote(s) to b, without strconv for short plain ASCII.
+func appendQuote(b []byte, s string) []byte {
+	if len(s) > 40 {
+		return strconv.AppendQuote(b, cut(s))
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
 		}
 	}
-	return true
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // quote quotes a cell for an error message, cut short when long.
