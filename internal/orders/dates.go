@@ -11,9 +11,10 @@ func fastRFC3339(b []byte) (time.Time, bool) {
 	if (len(b) != 20 && len(b) != 25) || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return time.Time{}, false
 	}
-	year, month, day := digits(b[0:4]), digits(b[5:7]), digits(b[8:10])
-	hour, minute, sec := digits(b[11:13]), digits(b[14:16]), digits(b[17:19])
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+	cent, yy, month, day := two(b, 0), two(b, 2), two(b, 5), two(b, 8)
+	hour, minute, sec := two(b, 11), two(b, 14), two(b, 17)
+	year := cent*100 + yy
+	if cent < 0 || yy < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
 		hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
 		return time.Time{}, false
 	}
@@ -21,7 +22,7 @@ func fastRFC3339(b []byte) (time.Time, bool) {
 	switch {
 	case len(b) == 20 && b[19] == 'Z':
 	case len(b) == 25 && (b[19] == '+' || b[19] == '-') && b[22] == ':':
-		oh, om := digits(b[20:22]), digits(b[23:25])
+		oh, om := two(b, 20), two(b, 23)
 		if oh < 0 || oh > 23 || om < 0 || om > 59 {
 			return time.Time{}, false
 		}
@@ -51,16 +52,13 @@ func daysSinceEpoch(y, m, d int) int64 {
 	return int64(era)*146097 + int64(doe) - 719468
 }
 
-// digits reads a run of ASCII digits, or returns -1.
-func digits(b []byte) int {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return -1
-		}
-		n = n*10 + int(c-'0')
+// two reads the two ASCII digits at b[i:], or returns -1.
+func two(b []byte, i int) int {
+	hi, lo := b[i]-'0', b[i+1]-'0'
+	if hi > 9 || lo > 9 {
+		return -1
 	}
-	return n
+	return int(hi)*10 + int(lo)
 }
 
 // daysIn returns the number of days in month of year (proleptic Gregorian).

@@ -27,17 +27,23 @@ type rowParser struct {
 	item    Item
 	hasItem bool
 
-	text  []string // the row's text cells, by layout slot; empty until first asked
-	slab  textSlab
-	evBuf []byte
+	// The row's trimmed cells up to the last one read (at most 64), and
+	// its text cells by layout slot once asked for. Fixed arrays: the
+	// parser lives on the stack, so filling them costs no write barrier.
+	cells  [64][]byte
+	ncells int
+	text   [8]string
+	ntext  int
+	slab   textSlab
+	evBuf  []byte
 }
 
 // row validates one record and states its facts in p.o and p.item, or
 // returns the reason it is rejected. It returns the order id. lastID is
 // the id of the previous accepted row, for MFN continuation lines.
 func (p *rowParser) row(rec *record, lastID string) (string, *RowError) {
-	p.rec, p.text, p.o, p.item, p.hasItem = rec, p.text[:0], Order{}, Item{}, false
-	rec.field(min(int(p.lay.last), rec.n-1)) // cut the cells read, in one go
+	p.rec, p.ntext, p.o, p.item, p.hasItem = rec, 0, Order{}, Item{}, false
+	p.cutCells()
 	if e := p.checkFields(); e != nil {
 		return "", e
 	}
@@ -79,6 +85,17 @@ func (p *rowParser) layoutRow() *RowError {
 		return p.returnRow()
 	}
 	return p.genericRow()
+}
+
+// cutCells cuts and trims the row's cells up to the last one read, in one
+// go, into cells.
+func (p *rowParser) cutCells() {
+	r, last := p.rec, min(int(p.lay.last), p.rec.n-1, len(p.cells)-1)
+	r.field(last)
+	p.ncells = last + 1
+	for i := range p.ncells {
+		p.cells[i] = trim(r.raw[r.bounds[2*i]:r.bounds[2*i+1]])
+	}
 }
 
 // checkFields rejects a row with more fields than the header (unless the
@@ -319,6 +336,15 @@ func (p *rowParser) buyer() {
 // cell returns the trimmed bytes of column c in the current row (nil when
 // the column is absent or the row is short). Valid until the next row.
 func (p *rowParser) cell(c col) []byte {
+	if uint(c) < uint(p.ncells) {
+		return p.cells[c]
+	}
+	return p.cellCut(c)
+}
+
+// cellCut is cell for a column past the spans: absent, past a short row's
+// end, or not read.
+func (p *rowParser) cellCut(c col) []byte {
 	if c < 0 || int(c) >= p.rec.n {
 		return nil
 	}
@@ -332,7 +358,7 @@ func (p *rowParser) str(c col) string {
 	if c < 0 {
 		return ""
 	}
-	if len(p.text) == 0 {
+	if p.ntext == 0 {
 		p.copyText()
 	}
 	if s := p.lay.slot[c]; s >= 0 {
@@ -352,13 +378,15 @@ func (p *rowParser) copyText() {
 	if !p.valid {
 		// invalid bytes never reach templates: each cell is mended on its own
 		for _, b := range cs {
-			p.text = append(p.text, strings.ToValidUTF8(string(b), "\uFFFD"))
+			p.text[p.ntext] = strings.ToValidUTF8(string(b), "\uFFFD")
+			p.ntext++
 		}
 		return
 	}
 	s := p.slab.take(cs, n)
 	for _, b := range cs {
-		p.text, s = append(p.text, s[:len(b)]), s[len(b):]
+		p.text[p.ntext], s = s[:len(b)], s[len(b):]
+		p.ntext++
 	}
 }
 
@@ -391,9 +419,10 @@ func (t *textSlab) take(cells [][]byte, n int) string {
 	return b.String()[start:]
 }
 
-// trim is bytes.TrimSpace, quick for a cell that needs none.
+// trim is bytes.TrimSpace, inlined for a cell that needs none (one that
+// starts and ends with printable ASCII).
 func trim(b []byte) []byte {
-	if len(b) == 0 || (b[0] > ' ' && b[0] < utf8.RuneSelf && b[len(b)-1] > ' ' && b[len(b)-1] < utf8.RuneSelf) {
+	if n := len(b); n == 0 || (b[0]-'!' < '~'-'!'+1 && b[n-1]-'!' < '~'-'!'+1) {
 		return b
 	}
 	return bytes.TrimSpace(b)
