@@ -34,6 +34,7 @@ type rowParser struct {
 	ncells int
 	text   [8]string
 	ntext  int
+	prev   [8]string // the text of the row before, reused when a cell repeats it
 	slab   textSlab
 	evBuf  []byte
 }
@@ -369,25 +370,33 @@ func (p *rowParser) str(c col) string {
 
 func (p *rowParser) copyText() {
 	var cells [8][]byte // at most id, channel, status, sku, asin, title, email, name
+	cs := cells[:len(p.lay.text)]
+	p.ntext = len(cs)
 	n := 0
 	for i, c := range p.lay.text {
-		cells[i] = p.cell(c)
-		n += len(cells[i])
+		if b := p.cell(c); string(b) == p.prev[i] {
+			p.text[i] = p.prev[i] // as on the row before: shared, not copied
+		} else {
+			cs[i], n = b, n+len(b)
+			p.text[i] = ""
+		}
 	}
-	cs := cells[:len(p.lay.text)]
 	if !p.valid {
 		// invalid bytes never reach templates: each cell is mended on its own
-		for _, b := range cs {
-			p.text[p.ntext] = strings.ToValidUTF8(string(b), "\uFFFD")
-			p.ntext++
+		for i, b := range cs {
+			if b != nil {
+				p.text[i] = strings.ToValidUTF8(string(b), "\uFFFD")
+			}
 		}
-		return
+	} else if n > 0 {
+		s := p.slab.take(cs, n)
+		for i, b := range cs {
+			if b != nil {
+				p.text[i], s = s[:len(b)], s[len(b):]
+			}
+		}
 	}
-	s := p.slab.take(cs, n)
-	for _, b := range cs {
-		p.text[p.ntext], s = s[:len(b)], s[len(b):]
-		p.ntext++
-	}
+	p.prev = p.text
 }
 
 // textSlab hands out the text of rows as pieces of shared strings, so that
