@@ -133,14 +133,15 @@ func (r *record) blankFrom(i int) bool {
 // quoting applies, leniently: a quoted field may hold separators, doubled
 // quotes and line breaks; a stray quote is kept as a character.
 type recordReader struct {
-	br     *bufio.Reader
-	sep    byte
-	quoted bool
-	next   int    // physical line number of the next line to read
-	acc    []byte // a line longer than the bufio buffer
-	csv    csvSplitter
-	rec    record // the record read last, handed out by read
-	probed record // a line read alone, by looksLikeRow
+	br        *bufio.Reader
+	sep       byte
+	quoted    bool
+	next      int    // physical line number of the next line to read
+	acc       []byte // a line longer than the bufio buffer
+	csv       csvSplitter
+	rec       record // the record read last, handed out by read
+	probed    record // a line read alone, by looksLikeRow
+	linesRead int    // lines handed out by readLine, from the file or again
 
 	// shape, once the header is read, tells a whole row from a broken one
 	// (quoted CSV only; nil while reading the header).
@@ -149,6 +150,12 @@ type recordReader struct {
 	// before br; ahead collects the lines a quoted cell runs over.
 	again, ahead, spare lineStore
 	probe               csvSplitter
+	// openThrough is the last line a broken row's lookahead fed with its
+	// quote still open at the line's end. A row starting at or before it
+	// that leaves a quote open would run the same course over those lines
+	// (the state at a line's start is all that carries over): it is
+	// broken at once, which keeps a file of stray quotes linear to read.
+	openThrough int
 }
 
 // rowShape is what the record reader knows of the header: whether a record
@@ -194,6 +201,7 @@ func (rr *recordReader) read() (rec *record, err error) {
 // readLine reads one physical line without its LF. It returns io.EOF only
 // when nothing at all was left. The line is valid until the next call.
 func (rr *recordReader) readLine() ([]byte, error) {
+	rr.linesRead++
 	if l, long, ok := rr.again.pop(); ok {
 		rr.next++
 		if long {
@@ -254,6 +262,9 @@ func (rr *recordReader) readQuoted(rec *record) error {
 	if s.open && rr.shape == nil {
 		s.closeField() // header cells do not span lines
 	}
+	if s.open && rec.line <= rr.openThrough {
+		return &brokenQuoteError{field: s.openField}
+	}
 	if s.open {
 		if err := rr.continueQuoted(); err != nil {
 			return err
@@ -290,7 +301,9 @@ func (rr *recordReader) continueQuoted() error {
 		if len(s.buf)+len(l) > maxRecord || rr.looksLikeRow(l) {
 			return rr.broken()
 		}
-		s.feed(l)
+		if s.feed(l); s.open {
+			rr.openThrough = max(rr.openThrough, rr.next-1)
+		}
 	}
 	if s.cut(&rr.rec); !rr.shape.fits(&rr.rec) {
 		return rr.broken()
