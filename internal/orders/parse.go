@@ -44,6 +44,9 @@ const binarySniff = 8 << 10
 // emits nothing. Rejected
 // rows are listed in the Summary and do not stop the good ones. An error
 // from emit stops parsing and is returned as is; a nil emit only counts.
+// The Orders emitted are the caller's to keep: Parse never changes them
+// afterwards (their strings and item lists may share allocations with
+// other Orders of the same file; appending to Items copies).
 //
 // Parse works in three phases: openText (binary sniffing, BOM, decoding,
 // line endings), readHeader (delimiter and report kind) and readRows.

@@ -11,7 +11,8 @@ import (
 
 // rowParser turns one data row into the facts it states. It reads the
 // row's cells as bytes and copies only the cells an Order keeps, once per
-// row, into one string.
+// row, into a shared string slab (a cell that repeats the row before's
+// shares its string).
 type rowParser struct {
 	lay  *layout
 	opts Options
@@ -27,9 +28,9 @@ type rowParser struct {
 	item    Item
 	hasItem bool
 
-	// The row's trimmed cells up to the last one read (at most 64), and
-	// its text cells by layout slot once asked for. Fixed arrays: the
-	// parser lives on the stack, so filling them costs no write barrier.
+	// The row's trimmed cells up to the last one read (the first 64; cell
+	// cuts any later one on demand), and its text cells by layout slot
+	// once asked for. Fixed arrays, reused for every row.
 	cells  [64][]byte
 	ncells int
 	text   [8]string
@@ -140,6 +141,7 @@ func (p *rowParser) checkUTF8() *RowError {
 	return nil
 }
 
+// fieldCount rejects the row for having more or fewer fields than the header.
 func (p *rowParser) fieldCount() *RowError {
 	cause := CauseFewerFields
 	if p.rec.n > len(p.lay.header) {
