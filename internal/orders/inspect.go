@@ -80,6 +80,9 @@ type encodingSniffer struct {
 
 	js   *japaneseScore
 	sjis io.WriteCloser // the CP932 decoder writing into js
+	// midChar is true when the bytes last given to sjis ended in a
+	// non-ASCII byte, which may be a lead byte waiting for its trail.
+	midChar bool
 }
 
 func newEncodingSniffer() *encodingSniffer {
@@ -89,10 +92,49 @@ func newEncodingSniffer() *encodingSniffer {
 
 func (s *encodingSniffer) Write(p []byte) (int, error) {
 	if s.js.plausible() {
-		_, _ = s.sjis.Write(p)
+		s.scoreJapanese(p)
 	}
 	s.countUTF8(p)
 	return len(p), nil
+}
+
+// scoreJapanese gives sjis the stretches of p that hold non-ASCII bytes.
+// Runs of ASCII in between decode to themselves and count for nothing, and
+// Shift_JIS keeps no state from one character to the next, so they are
+// skipped (most of an order report is ASCII) — except the byte after a
+// stretch that ends in a non-ASCII byte, which may be a lead byte whose
+// trail is ASCII: the next stretch then starts right there.
+func (s *encodingSniffer) scoreJapanese(p []byte) {
+	for i := 0; i < len(p); {
+		start := i // a character left unfinished goes on at i
+		if !s.midChar {
+			if start = nextNonASCII(p, i); start == len(p) {
+				return
+			}
+		}
+		end := start + 1
+		for end < len(p) && (p[end] >= utf8.RuneSelf || nextNonASCII(p[:min(end+8, len(p))], end) < min(end+8, len(p))) {
+			end++ // non-ASCII, or ASCII with more non-ASCII within 8 bytes
+		}
+		_, _ = s.sjis.Write(p[start:end])
+		s.midChar, i = p[end-1] >= utf8.RuneSelf, end
+	}
+}
+
+// nextNonASCII returns the index of the first byte at or after i that is
+// not ASCII, or len(p).
+func nextNonASCII(p []byte, i int) int {
+	for ; i+8 <= len(p); i += 8 {
+		if binary.LittleEndian.Uint64(p[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(p); i++ {
+		if p[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return len(p)
 }
 
 // decide returns the encoding, and the invalid bytes when it is UTF-8.
