@@ -28,23 +28,26 @@ type rowParser struct {
 	item    Item
 	hasItem bool
 
-	// The row's trimmed cells up to the last one read (the first 64; cell
-	// cuts any later one on demand), and its text cells by layout slot
-	// once asked for. Fixed arrays, reused for every row.
-	cells  [64][]byte
-	ncells int
-	text   [8]string
-	ntext  int
-	prev   [8]string // the text of the row before, reused when a cell repeats it
-	slab   textSlab
-	evBuf  []byte
+	// Where the row's trimmed cells up to the last one read lie in raw
+	// (empty past a short row's end), and the row's text
+	// cells by layout slot once asked for, in texts[cur] (the row before's
+	// in the other, reused when a cell repeats it). Offsets rather than
+	// slices, in storage reused for every row: few pointers are written
+	// per row, which matters while the garbage collector runs.
+	raw   []byte
+	spans []span
+	texts [2][8]string
+	cur   int
+	ntext int
+	slab  textSlab
+	evBuf []byte
 }
 
 // row validates one record and states its facts in p.o and p.item, or
 // returns the reason it is rejected. It returns the order id. lastID is
 // the id of the previous accepted row, for MFN continuation lines.
 func (p *rowParser) row(rec *record, lastID string) (string, *RowError) {
-	p.rec, p.ntext, p.o, p.item, p.hasItem = rec, 0, Order{}, Item{}, false
+	p.rec, p.raw, p.ntext, p.o, p.item, p.hasItem = rec, rec.raw, 0, Order{}, Item{}, false
 	p.cutCells()
 	if e := p.checkFields(); e != nil {
 		return "", e
@@ -92,11 +95,15 @@ func (p *rowParser) layoutRow() *RowError {
 // cutCells cuts and trims the row's cells up to the last one read, in one
 // go, into cells.
 func (p *rowParser) cutCells() {
-	r, last := p.rec, min(int(p.lay.last), p.rec.n-1, len(p.cells)-1)
-	r.field(last)
-	p.ncells = last + 1
-	for i := range p.ncells {
-		p.cells[i] = trim(r.raw[r.bounds[2*i]:r.bounds[2*i+1]])
+	r, last := p.rec, int(p.lay.last)
+	r.field(min(last, r.n-1))
+	p.spans = p.spans[:0]
+	for i := 0; i <= last; i++ {
+		if i >= r.n {
+			p.spans = append(p.spans, span{})
+			continue
+		}
+		p.spans = append(p.spans, trimSpan(r.raw, r.bounds[2*i], r.bounds[2*i+1]))
 	}
 }
 
@@ -336,22 +343,15 @@ func (p *rowParser) buyer() {
 	}
 }
 
-// cell returns the trimmed bytes of column c in the current row (nil when
-// the column is absent or the row is short). Valid until the next row.
+// cell returns the trimmed bytes of column c in the current row: nil when
+// the column is absent, empty past a short row's end. Valid until the next
+// row. Only columns up to the layout's last one read are asked for.
 func (p *rowParser) cell(c col) []byte {
-	if uint(c) < uint(p.ncells) {
-		return p.cells[c]
+	if uint(c) < uint(len(p.spans)) {
+		sp := p.spans[c]
+		return p.raw[sp.start:sp.end]
 	}
-	return p.cellCut(c)
-}
-
-// cellCut is cell for a column past the spans: absent, past a short row's
-// end, or not read.
-func (p *rowParser) cellCut(c col) []byte {
-	if c < 0 || int(c) >= p.rec.n {
-		return nil
-	}
-	return trim(p.rec.field(int(c)))
+	return nil
 }
 
 // str returns column c as a string. The first call in a row copies every
@@ -365,7 +365,7 @@ func (p *rowParser) str(c col) string {
 		p.copyText()
 	}
 	if s := p.lay.slot[c]; s >= 0 {
-		return p.text[s]
+		return p.texts[p.cur][s]
 	}
 	return string(p.cell(c))
 }
@@ -373,32 +373,31 @@ func (p *rowParser) str(c col) string {
 func (p *rowParser) copyText() {
 	var cells [8][]byte // at most id, channel, status, sku, asin, title, email, name
 	cs := cells[:len(p.lay.text)]
-	p.ntext = len(cs)
+	p.ntext, p.cur = len(cs), 1-p.cur
+	text, prev := &p.texts[p.cur], &p.texts[1-p.cur]
 	n := 0
 	for i, c := range p.lay.text {
-		if b := p.cell(c); string(b) == p.prev[i] {
-			p.text[i] = p.prev[i] // as on the row before: shared, not copied
+		if b := p.cell(c); string(b) == prev[i] {
+			text[i] = prev[i] // as on the row before: shared, not copied
 		} else {
 			cs[i], n = b, n+len(b)
-			p.text[i] = ""
 		}
 	}
 	if !p.valid {
 		// invalid bytes never reach templates: each cell is mended on its own
 		for i, b := range cs {
 			if b != nil {
-				p.text[i] = strings.ToValidUTF8(string(b), "\uFFFD")
+				text[i] = strings.ToValidUTF8(string(b), "\uFFFD")
 			}
 		}
 	} else if n > 0 {
 		s := p.slab.take(cs, n)
 		for i, b := range cs {
 			if b != nil {
-				p.text[i], s = s[:len(b)], s[len(b):]
+				text[i], s = s[:len(b)], s[len(b):]
 			}
 		}
 	}
-	p.prev = p.text
 }
 
 // textSlab hands out the text of rows as pieces of shared strings, so that
@@ -428,6 +427,24 @@ func (t *textSlab) take(cells [][]byte, n int) string {
 		b.Write(c)
 	}
 	return b.String()[start:]
+}
+
+// span is where a cell lies in its row's bytes.
+type span struct{ start, end int }
+
+// trimSpan is the span of raw[start:end] without the spaces trim drops.
+func trimSpan(raw []byte, start, end int) span {
+	b := raw[start:end]
+	t := trim(b)
+	switch {
+	case len(t) == len(b):
+	case len(t) == 0:
+		end = start
+	default:
+		start += cap(b) - cap(t)
+		end = start + len(t)
+	}
+	return span{start, end}
 }
 
 // trim is bytes.TrimSpace, inlined for a cell that needs none (one that
