@@ -29,8 +29,10 @@
 //   - LF, CRLF and lone CR all end a line, a UTF-8 BOM is dropped, legacy
 //     encodings are decoded with golang.org/x/text;
 //   - rows are grouped: every run of adjacent rows with one order id becomes
-//     one Order (merged with Merge) handed to the caller's emit function. An
-//     order seen again further down is emitted again; Merge makes that safe.
+//     one Order (its rows folded by Merge's rules; an order is excluded as
+//     cancelled only when every item of the run is) handed to the caller's
+//     emit function. An order seen again further down is emitted again;
+//     Merge makes that safe.
 //
 // A gzip stream (how Amazon's Reports API serves documents) is told by its
 // magic bytes, not its name, and decompressed as it is read: Inspect hashes
@@ -60,9 +62,11 @@
 // that RejectedSummary can tell 40 rows of one fault in one line, with a
 // hint where the fault is recognisable: dates or order ids rewritten by a
 // spreadsheet, a file cut off, a stray quote, text pasted from a file in
-// another encoding. A file that is empty, binary, has no
-// recognisable header or no order-id column, or has a header and no rows is
-// rejected whole with ErrNotReport, before anything is emitted.
+// another encoding.
+//
+// A file that is empty, binary, a damaged gzip stream, has no recognisable
+// header or no order-id column, or has a header and no rows is rejected
+// whole with ErrNotReport, before anything is emitted.
 //
 // # What the reports say
 //
