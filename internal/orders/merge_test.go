@@ -78,9 +78,13 @@ func TestEmittedOrdersAreKept(t *testing.T) {
 	var kept, copies []orders.Order
 	_, err := orders.Parse(strings.NewReader(data), "x.txt", "utf-8", orders.Options{}, func(o orders.Order) error {
 		kept = append(kept, o)
-		c := o
+		c := o // a deep copy: no string or item list shared with o
 		c.Items = append([]orders.Item(nil), o.Items...)
+		for i, it := range c.Items {
+			c.Items[i].SKU, c.Items[i].ASIN, c.Items[i].Title = strings.Clone(it.SKU), strings.Clone(it.ASIN), strings.Clone(it.Title)
+		}
 		c.ID, c.Marketplace, c.Status = strings.Clone(o.ID), strings.Clone(o.Marketplace), strings.Clone(o.Status)
+		c.Because = strings.Clone(o.Because)
 		copies = append(copies, c)
 		return nil
 	})

@@ -103,7 +103,12 @@ func (p *rowParser) cutCells() {
 			p.spans = append(p.spans, span{})
 			continue
 		}
-		p.spans = append(p.spans, trimSpan(r.raw, r.bounds[2*i], r.bounds[2*i+1]))
+		start, end := r.bounds[2*i], r.bounds[2*i+1]
+		if start < end && (r.raw[start]-'!' > '~'-'!' || r.raw[end-1]-'!' > '~'-'!') {
+			p.spans = append(p.spans, trimSpan(r.raw, start, end)) // spaces or non-ASCII at an end
+			continue
+		}
+		p.spans = append(p.spans, span{start, end})
 	}
 }
 
@@ -465,7 +470,7 @@ func (p *rowParser) evidence(c col, v string) string {
 	b = strconv.AppendInt(b, int64(p.rec.line), 10)
 	b = append(b, ')')
 	p.evBuf = b
-	return string(b)
+	return p.slab.take([][]byte{b}, len(b))
 }
 
 // errorf builds the RowError of the current row; example is the value
