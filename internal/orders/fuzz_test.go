@@ -40,6 +40,11 @@ func FuzzParse(f *testing.F) {
 			f.Fatal(err)
 		}
 		f.Add(b, false)
+		if strings.Contains(e.Name(), "handmade") {
+			gz := gzipped(f, b)
+			f.Add(gz, false)
+			f.Add(gz[:len(gz)/2], false)
+		}
 		if strings.Contains(e.Name(), "airbyte") {
 			// the header once, with a row of plausible cells
 			h := string(b[:bytes.IndexByte(b, '\n')])
@@ -73,6 +78,9 @@ func FuzzParse(f *testing.F) {
 		if sum.Groups != len(got) || sum.RejectedCount < len(sum.Rejected) || len(sum.Rejected) > 1000 ||
 			sum.Groups > sum.Rows-sum.RejectedCount || sum.Rows < 0 {
 			t.Fatalf("inconsistent summary %+v with %d orders", sum, len(got))
+		}
+		if msg := causesAddUp(sum); msg != "" {
+			t.Fatal(msg)
 		}
 		for _, r := range sum.Rejected {
 			if r.Line < 1 || r.Reason == "" {

@@ -2,6 +2,8 @@ package orders_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,6 +82,9 @@ func checkSummary(t *testing.T, r result) {
 	if s.Groups > s.Rows-s.RejectedCount {
 		t.Errorf("Groups %d > Rows %d - RejectedCount %d", s.Groups, s.Rows, s.RejectedCount)
 	}
+	if err := causesAddUp(s); err != "" {
+		t.Error(err)
+	}
 	if r.err != nil && errors.Is(r.err, orders.ErrNotReport) && len(r.orders) > 0 {
 		t.Errorf("ErrNotReport but %d orders were emitted", len(r.orders))
 	}
@@ -151,4 +156,45 @@ func wantRejected(t *testing.T, s orders.Summary, want ...orders.RowError) {
 			t.Errorf("rejected[%d] = %#v, want line %d column %q reason containing %q", i, g, w.Line, w.Column, w.Reason)
 		}
 	}
+}
+
+// allOrdersLine is one All Orders data line: the cells given, then empty
+// cells up to the header's 31 columns.
+func allOrdersLine(cells ...string) string {
+	n := strings.Count(allOrdersHeader, "\t") + 1
+	for len(cells) < n {
+		cells = append(cells, "")
+	}
+	return strings.Join(cells, "\t") + "\n"
+}
+
+// causesAddUp checks that every rejected row has a cause and that the
+// cause counts add up to RejectedCount; it returns what is wrong, or "".
+func causesAddUp(s orders.Summary) string {
+	n := 0
+	for _, c := range s.Causes {
+		if c.Cause == "" || c.Count < 1 || c.FirstLine > c.LastLine {
+			return fmt.Sprintf("bad RejectCause %+v", c)
+		}
+		n += c.Count
+	}
+	for _, r := range s.Rejected {
+		if r.Cause == "" {
+			return fmt.Sprintf("rejected row without a cause: %+v", r)
+		}
+	}
+	if n != s.RejectedCount || len(s.RejectedSummary()) != len(s.Causes) {
+		return fmt.Sprintf("causes count %d rows, RejectedCount %d", n, s.RejectedCount)
+	}
+	return ""
+}
+
+// allOrdersText is the benchmark's generated All Orders file of n orders.
+func allOrdersText(t testing.TB, n int) string {
+	t.Helper()
+	var b strings.Builder
+	if _, err := io.Copy(&b, newAllOrdersGen(n)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

@@ -9,10 +9,10 @@ func FuzzFastValidID(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, id string) {
-		if fastValidID(id) && !ValidID(id) {
+		if fastValidID([]byte(id)) && !ValidID(id) {
 			t.Fatalf("fastValidID(%q) = true, ValidID = false", id)
 		}
-		if ValidID(id) && !fastValidID(id) {
+		if ValidID(id) && !fastValidID([]byte(id)) {
 			t.Fatalf("fastValidID(%q) = false, ValidID = true", id)
 		}
 	})

@@ -89,14 +89,21 @@ type Item struct {
 	Cancelled bool   `json:"cancelled,omitempty"`
 }
 
-func (it Item) key() string {
+// itemKey identifies an item within an order: its SKU, else its ASIN,
+// else its title.
+type itemKey struct {
+	kind byte // 's', 'a' or 't'
+	v    string
+}
+
+func (it Item) key() itemKey {
 	if it.SKU != "" {
-		return "sku:" + it.SKU
+		return itemKey{'s', it.SKU}
 	}
 	if it.ASIN != "" {
-		return "asin:" + it.ASIN
+		return itemKey{'a', it.ASIN}
 	}
-	return "title:" + it.Title
+	return itemKey{'t', it.Title}
 }
 
 // Exclude marks o excluded for reason, keeping an earlier exclusion if it has one.
@@ -140,37 +147,53 @@ func (o Order) FirstItem() Item {
 // Merge is idempotent: merging the same facts twice changes nothing, so a
 // file ingested again, or cut off by a crash and ingested again, is harmless.
 func Merge(a, b Order) Order {
-	if a.ID == "" {
-		a.ID = b.ID
+	if len(b.Items) > 0 {
+		a.Items = append([]Item(nil), a.Items...)
 	}
-	if b.Marketplace != "" && a.Marketplace == "" {
-		a.Marketplace = b.Marketplace
+	var m itemMerger
+	a.fold(&b, &m)
+	a.settle()
+	return a
+}
+
+// fold merges what b says into o, as Merge does, but in place (o.Items is
+// appended to) and without the rule that needs every item: settle applies
+// it once all the facts are in.
+func (o *Order) fold(b *Order, m *itemMerger) {
+	if o.ID == "" {
+		o.ID = b.ID
 	}
-	a.PurchaseDate = earliest(a.PurchaseDate, b.PurchaseDate)
-	if b.Status != "" && (a.Status == "" || !b.StatusAt.Before(a.StatusAt)) {
-		a.Status, a.StatusAt = b.Status, b.StatusAt
+	if b.Marketplace != "" && o.Marketplace == "" {
+		o.Marketplace = b.Marketplace
 	}
-	if a.FulfillmentChannel == "" {
-		a.FulfillmentChannel = b.FulfillmentChannel
+	o.PurchaseDate = earliest(o.PurchaseDate, b.PurchaseDate)
+	if b.Status != "" && (o.Status == "" || !b.StatusAt.Before(o.StatusAt)) {
+		o.Status, o.StatusAt = b.Status, b.StatusAt
 	}
-	a.Shipped = a.Shipped || b.Shipped
-	a.ShippedAt = earliest(a.ShippedAt, b.ShippedAt)
-	a.DeliveredAt = earliest(a.DeliveredAt, b.DeliveredAt)
-	a.EstimatedArrival = latest(a.EstimatedArrival, b.EstimatedArrival)
-	a.Items = mergeItems(a.Items, b.Items)
+	if o.FulfillmentChannel == "" {
+		o.FulfillmentChannel = b.FulfillmentChannel
+	}
+	o.Shipped = o.Shipped || b.Shipped
+	o.ShippedAt = earliest(o.ShippedAt, b.ShippedAt)
+	o.DeliveredAt = earliest(o.DeliveredAt, b.DeliveredAt)
+	o.EstimatedArrival = latest(o.EstimatedArrival, b.EstimatedArrival)
+	o.Items = m.merge(o.Items, b.Items)
 	if b.BuyerEmail != "" {
-		a.BuyerEmail = b.BuyerEmail
+		o.BuyerEmail = b.BuyerEmail
 	}
 	if b.BuyerName != "" {
-		a.BuyerName = b.BuyerName
+		o.BuyerName = b.BuyerName
 	}
 	if b.Excluded != "" {
-		a.Exclude(b.Excluded, b.Because)
+		o.Exclude(b.Excluded, b.Because)
 	}
-	if a.Excluded == "" && a.AllItemsCancelled() {
-		a.Exclude(ExcludedCancelled, "every item was cancelled")
+}
+
+// settle excludes an order whose every item is cancelled.
+func (o *Order) settle() {
+	if o.Excluded == "" && o.AllItemsCancelled() {
+		o.Exclude(ExcludedCancelled, "every item was cancelled")
 	}
-	return a
 }
 
 // ForgetBuyer drops the personal data an order carries.
@@ -178,36 +201,74 @@ func (o *Order) ForgetBuyer() {
 	o.BuyerEmail, o.BuyerName = "", ""
 }
 
-func mergeItems(a, b []Item) []Item {
-	if len(b) == 0 {
-		return a
-	}
-	out := append([]Item(nil), a...)
-	idx := make(map[string]int, len(out))
-	for i, it := range out {
-		idx[it.key()] = i
-	}
-	for _, it := range b {
-		i, ok := idx[it.key()]
-		if !ok {
-			idx[it.key()] = len(out)
-			out = append(out, it)
-			continue
-		}
-		cur := &out[i]
-		cur.Cancelled = cur.Cancelled || it.Cancelled
-		if cur.ASIN == "" {
-			cur.ASIN = it.ASIN
-		}
-		if cur.Title == "" {
-			cur.Title = it.Title
-		}
-		if it.Quantity > cur.Quantity {
-			cur.Quantity = it.Quantity
-		}
-	}
-	return out
+// itemMerger merges items into a list, one entry per item key: a linear
+// search while the list is short, a map once it is long (an order with
+// thousands of item rows stays linear in time).
+type itemMerger struct {
+	idx map[itemKey]int
 }
+
+// linearItems is the list length up to which a linear search is cheaper.
+const linearItems = 16
+
+// merge folds src into dst and returns dst. One merger serves one dst:
+// reset it before merging into another list.
+func (m *itemMerger) merge(dst, src []Item) []Item {
+	for _, it := range src {
+		dst = m.mergeOne(dst, it)
+	}
+	return dst
+}
+
+// mergeOne folds one item into dst and returns dst.
+func (m *itemMerger) mergeOne(dst []Item, it Item) []Item {
+	i := m.find(dst, it.key())
+	if i < 0 {
+		if m.idx != nil {
+			m.idx[it.key()] = len(dst)
+		}
+		return append(dst, it)
+	}
+	cur := &dst[i]
+	cur.Cancelled = cur.Cancelled || it.Cancelled
+	if cur.ASIN == "" {
+		cur.ASIN = it.ASIN
+	}
+	if cur.Title == "" {
+		cur.Title = it.Title
+	}
+	if it.Quantity > cur.Quantity {
+		cur.Quantity = it.Quantity
+	}
+	return dst
+}
+
+// find returns the index of the item with key k in dst, or -1.
+func (m *itemMerger) find(dst []Item, k itemKey) int {
+	if m.idx == nil && len(dst) > linearItems {
+		m.idx = make(map[itemKey]int, 2*len(dst))
+		for i, it := range dst {
+			if _, dup := m.idx[it.key()]; !dup {
+				m.idx[it.key()] = i
+			}
+		}
+	}
+	if m.idx != nil {
+		if i, ok := m.idx[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range dst {
+		if dst[i].key() == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// reset readies the merger for another list.
+func (m *itemMerger) reset() { m.idx = nil }
 
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {

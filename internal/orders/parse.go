@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/encoding/charmap"
@@ -15,8 +15,9 @@ import (
 )
 
 // ErrNotReport is returned when a file is not an order or return report
-// campaignd can read: empty, binary, without a recognisable header, without
-// the order-id column, or with a header and no data rows.
+// campaignd can read: empty, binary, a damaged gzip stream, without a
+// recognisable header, without the order-id column, or with a header and
+// no data rows.
 var ErrNotReport = errors.New("not an order or return report")
 
 // The encodings Inspect reports and Parse accepts.
@@ -26,116 +27,8 @@ const (
 	EncodingShiftJIS    = "shift_jis"
 )
 
-// maxRejected is how many rejected rows a Summary lists.
-const maxRejected = 1000
-
 // binarySniff is how much of the raw file is looked at for binary content.
 const binarySniff = 8 << 10
-
-// Options tune parsing.
-type Options struct {
-	// Columns maps campaignd's field names to the header names of a generic
-	// CSV (the seller's own export). Field names: "order_id" (required),
-	// "purchase_date" (required), "marketplace", "status", "sku", "asin",
-	// "product_name", "quantity", "ship_date", "delivery_date",
-	// "estimated_delivery", "buyer_email", "buyer_name", "cancelled" (a
-	// truthy cell), "returned" (a truthy cell). Header names compare
-	// case-insensitively. Empty map: generic CSV detection is off.
-	Columns map[string]string
-	// DateLayouts are extra Go time layouts tried for generic CSV dates
-	// after RFC 3339 and before the built-in fallbacks. A layout without a
-	// zone reads the time as UTC.
-	DateLayouts []string
-	// KeepBuyerEmail and KeepBuyerName keep personal data (only when a
-	// channel or template needs it); otherwise those fields stay empty.
-	KeepBuyerEmail, KeepBuyerName bool
-}
-
-// GenericFields returns the field names Options.Columns may map, in
-// documentation order.
-func GenericFields() []string {
-	return []string{
-		"order_id", "purchase_date", "marketplace", "status", "sku", "asin",
-		"product_name", "quantity", "ship_date", "delivery_date",
-		"estimated_delivery", "buyer_email", "buyer_name", "cancelled", "returned",
-	}
-}
-
-// Validate reports a Columns map that names an unknown field, maps a field
-// to an empty header, or lacks order_id or purchase_date. An empty map is
-// valid (generic CSV detection off).
-func (o Options) Validate() error {
-	if len(o.Columns) == 0 {
-		return nil
-	}
-	known := map[string]bool{}
-	for _, f := range GenericFields() {
-		known[f] = true
-	}
-	for f, h := range o.Columns {
-		if !known[f] {
-			return fmt.Errorf("columns: unknown field %q (known: %s)", f, strings.Join(GenericFields(), ", "))
-		}
-		if strings.TrimSpace(h) == "" {
-			return fmt.Errorf("columns: field %q maps to an empty header name", f)
-		}
-	}
-	for _, f := range []string{"order_id", "purchase_date"} {
-		if _, ok := o.Columns[f]; !ok {
-			return fmt.Errorf("columns: field %q is required", f)
-		}
-	}
-	return nil
-}
-
-// RowError is one rejected row.
-type RowError struct {
-	Line   int    // 1-based physical line in the file where the row starts
-	Column string // header name of the offending column ("" when the whole row is bad)
-	Reason string
-}
-
-// Error formats the row error as "line 12: purchase-date: cannot parse ...".
-func (e RowError) Error() string {
-	if e.Column == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
-	}
-	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Column, e.Reason)
-}
-
-// Summary describes one parsed file.
-type Summary struct {
-	Kind          Kind
-	Encoding      string
-	Delimiter     string     // "tab", "comma", "semicolon"
-	Rows          int        // data rows read (not counting the header, repeated headers or blank lines)
-	Groups        int        // order groups emitted
-	Rejected      []RowError // the first 1000 rejected rows
-	RejectedCount int        // all rejected rows
-}
-
-// Describe gives a human name for a report kind, for summaries.
-func Describe(k Kind) string {
-	switch k {
-	case KindAllOrders:
-		return "All Orders report"
-	case KindFBAShipments:
-		return "FBA Amazon Fulfilled Shipments report"
-	case KindMFNOrders:
-		return "MFN Order Report"
-	case KindUnshipped:
-		return "Unshipped Orders report"
-	case KindMFNReturns:
-		return "seller-fulfilled returns report"
-	case KindFBAReturns:
-		return "FBA customer returns report"
-	case KindGeneric:
-		return "generic CSV (columns mapped in config)"
-	case "":
-		return "unknown file"
-	}
-	return "unknown report kind " + strconv.Quote(string(k))
-}
 
 // Parse reads one report from r (encoded as Inspect said: "utf-8",
 // "windows-1252" or "shift_jis"; "" means UTF-8), detects its kind from the
@@ -144,11 +37,19 @@ func Describe(k Kind) string {
 // later in the file is emitted again (the caller merges; Merge is
 // idempotent), so memory does not grow with the file.
 //
-// name is used only in error text. A file that cannot be read as a whole
-// (empty, binary, header only, no recognisable header, missing the order-id
-// column) returns an error wrapping ErrNotReport and emits nothing. Rejected
+// r may hold a gzip stream (see the package documentation). name is used
+// only in error text. A file that cannot be read as a whole (empty,
+// binary, a damaged gzip stream, header only, no recognisable header,
+// missing the order-id column) returns an error wrapping ErrNotReport and
+// emits nothing. Rejected
 // rows are listed in the Summary and do not stop the good ones. An error
 // from emit stops parsing and is returned as is; a nil emit only counts.
+// The Orders emitted are the caller's to keep: Parse never changes them
+// afterwards (their strings and item lists may share allocations with
+// other Orders of the same file; appending to Items copies).
+//
+// Parse works in three phases: openText (binary sniffing, BOM, decoding,
+// line endings), readHeader (delimiter and report kind) and readRows.
 func Parse(r io.Reader, name, encoding string, opts Options, emit func(Order) error) (Summary, error) {
 	sum := Summary{}
 	if emit == nil {
@@ -162,22 +63,45 @@ func Parse(r io.Reader, name, encoding string, opts Options, emit func(Order) er
 		return sum, fmt.Errorf("parse %s: %w", name, err)
 	}
 	sum.Encoding = enc
-	notReport := func(format string, a ...any) error {
-		return fmt.Errorf("%s: %w: %s", name, ErrNotReport, fmt.Sprintf(format, a...))
+	text, line, err := openText(r, name, enc)
+	if err != nil {
+		return sum, err
 	}
+	rr, lay, err := readHeader(text, line, name, opts, &sum)
+	if err != nil {
+		return sum, err
+	}
+	return sum, readRows(rr, lay, name, opts, emit, &sum)
+}
 
-	raw := bufio.NewReaderSize(r, bufSize)
-	head, err := raw.Peek(binarySniff)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return sum, fmt.Errorf("read %s: %w", name, err)
+// notReport is the error for a file rejected whole.
+func notReport(name, format string, a ...any) error {
+	return fmt.Errorf("%s: %w: %s", name, ErrNotReport, fmt.Sprintf(format, a...))
+}
+
+// openText turns the raw bytes into LF-only UTF-8 text positioned at the
+// first line that is not blank, whose number it returns. A gzip stream is
+// decompressed first. Binary files and files with nothing but blank lines
+// are rejected here.
+func openText(r io.Reader, name, enc string) (*bufio.Reader, int, error) {
+	// The sniffing buffer is smaller than the text buffer's reads, which
+	// therefore go straight to r once it is drained (no second copy).
+	raw := bufio.NewReaderSize(r, 2*binarySniff)
+	head, err := peekHead(raw, name)
+	if err == nil && isGzip(head) {
+		if raw, err = openGzip(r, raw, name); err == nil {
+			head, err = peekHead(raw, name)
+		}
+	}
+	if err != nil {
+		return nil, 0, err
 	}
 	if len(head) == 0 {
-		return sum, notReport("empty file")
+		return nil, 0, notReport(name, "empty file")
 	}
 	if why := binaryReason(head); why != "" {
-		return sum, notReport("%s", why)
+		return nil, 0, notReport(name, "%s", why)
 	}
-
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		// a UTF-8 BOM goes whatever the encoding, before any decoding
 		_, _ = raw.Discard(3)
@@ -193,112 +117,198 @@ func Parse(r io.Reader, name, encoding string, opts Options, emit func(Order) er
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
 		_, _ = br.Discard(3)
 	}
+	line, err := skipBlankLines(br, name)
+	return br, line, err
+}
 
-	// Skip blank lines before the header, then sniff the delimiter from it.
+// peekHead returns the first bytes of raw (up to binarySniff) for sniffing.
+func peekHead(raw *bufio.Reader, name string) ([]byte, error) {
+	head, err := raw.Peek(binarySniff)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, gzipError(name, err)
+	}
+	return head, nil
+}
+
+// skipBlankLines drops the empty lines before the header and returns the
+// number of the header's line.
+func skipBlankLines(br *bufio.Reader, name string) (int, error) {
 	line := 1
 	for {
 		b, err := br.Peek(1)
 		if len(b) == 0 {
 			if err != nil && !errors.Is(err, io.EOF) {
-				return sum, fmt.Errorf("read %s: %w", name, err)
+				return 0, fmt.Errorf("read %s: %w", name, err)
 			}
-			return sum, notReport("empty file")
+			return 0, notReport(name, "empty file")
 		}
 		if b[0] != '\n' {
-			break
+			return line, nil
 		}
 		_, _ = br.Discard(1)
 		line++
 	}
+}
+
+// readHeader sniffs the delimiter from the first line, reads the header
+// record and detects the report kind from it.
+func readHeader(br *bufio.Reader, line int, name string, opts Options, sum *Summary) (*recordReader, *layout, error) {
 	first, err := br.Peek(bufSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return sum, fmt.Errorf("read %s: %w", name, err)
+		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if i := bytes.IndexByte(first, '\n'); i >= 0 {
 		first = first[:i]
 	} else if len(first) == bufSize {
-		return sum, notReport("no recognisable header (the first line is longer than %d bytes)", bufSize)
+		return nil, nil, notReport(name, "no recognisable header (the first line is longer than %d bytes)", bufSize)
 	}
 	sep, delim := sniffDelimiter(first)
 	sum.Delimiter = delim
 	if sep == 0 {
-		return sum, notReport("no recognisable header (no tab, comma or semicolon in the first line)")
+		return nil, nil, notReport(name, "no recognisable header (no tab, comma or semicolon in the first line)")
 	}
-
 	rr := &recordReader{br: br, sep: sep, quoted: sep != '\t', next: line}
-	_, hfields, err := rr.read()
+	hdr, err := rr.read()
 	if err != nil {
 		if errors.Is(err, errRecordTooLong) {
-			return sum, notReport("no recognisable header (the header record is too long)")
+			return nil, nil, notReport(name, "no recognisable header (the header record is too long)")
 		}
-		return sum, fmt.Errorf("read %s: %w", name, err)
+		return nil, nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	lay, why := detect(hfields, opts)
+	lay, why := detect(hdr, opts)
 	if lay == nil {
-		return sum, notReport("%s", why)
+		return nil, nil, notReport(name, "%s", why)
 	}
 	sum.Kind = lay.kind
 	lay.quoted = rr.quoted
+	return rr, lay, nil
+}
 
-	p := &rowParser{lay: lay, opts: opts}
-	var (
-		cur     Order
-		curID   string
-		lastID  string // id of the last accepted row, for continuation lines
-		pending bool   // cur holds facts not yet emitted
-	)
-	reject := func(e RowError) {
-		sum.RejectedCount++
-		if len(sum.Rejected) < maxRejected {
-			sum.Rejected = append(sum.Rejected, e)
-		}
-		lastID = ""
-	}
+// readRows reads the data rows, rejecting the bad ones into sum, and emits
+// each run of adjacent rows of one order as one Order.
+func readRows(rr *recordReader, lay *layout, name string, opts Options, emit func(Order) error, sum *Summary) error {
+	p := &rowParser{lay: lay, opts: opts, utf8: sum.Encoding == EncodingUTF8}
+	g := &grouper{emit: emit, sum: sum}
+	rr.shape = lay
+	lastID := "" // id of the last accepted row, for continuation lines
 	for {
-		ln, fields, err := rr.read()
+		rec, err := rr.read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if errors.Is(err, errRecordTooLong) {
+		if rerr := unreadRow(rec.line, err, lay); rerr != nil {
 			sum.Rows++
-			reject(RowError{Line: ln, Reason: "row is longer than 1 MiB"})
+			sum.reject(*rerr)
+			lastID = ""
 			continue
 		}
 		if err != nil {
-			return sum, fmt.Errorf("read %s: %w", name, err)
+			return fmt.Errorf("read %s: %w", name, err)
 		}
-		if blankRecord(fields) || lay.isHeader(fields) {
+		if rec.blankFrom(0) || lay.isHeader(rec) {
 			continue
 		}
 		sum.Rows++
-		id, o, rerr := p.row(ln, fields, lastID)
+		id, rerr := p.row(rec, lastID)
 		if rerr != nil {
-			reject(*rerr)
+			sum.reject(*rerr)
+			lastID = ""
 			continue
 		}
 		lastID = id
-		if pending && id == curID {
-			cur = Merge(cur, o)
-			continue
+		if err := g.add(id, p); err != nil {
+			return err
 		}
-		if pending {
-			sum.Groups++
-			if err := emit(cur); err != nil {
-				return sum, err
-			}
-		}
-		cur, curID, pending = Merge(Order{}, o), id, true
 	}
 	if sum.Rows == 0 {
-		return sum, notReport("%s header without data rows", Describe(lay.kind))
+		return notReport(name, "%s header without data rows", Describe(lay.kind))
 	}
-	if pending {
-		sum.Groups++
-		if err := emit(cur); err != nil {
-			return sum, err
+	return g.flush()
+}
+
+// unreadRow turns the record reader's errors about one row into the
+// row's RowError (nil for any other error).
+func unreadRow(line int, err error, lay *layout) *RowError {
+	if err == nil {
+		return nil
+	}
+	var bq *brokenQuoteError
+	switch {
+	case errors.Is(err, errRecordTooLong):
+		return &RowError{Line: line, Reason: "row is longer than 1 MiB", Cause: CauseTooLong}
+	case errors.As(err, &bq):
+		return &RowError{Line: line, Column: lay.colName(col(bq.field)), Cause: CauseUnbalancedQuote,
+			Reason: "unbalanced quote: the quoted cell runs past the end of its line; the lines after it are read as rows of their own"}
+	}
+	return nil
+}
+
+// grouper folds adjacent rows of one order into one Order and emits it
+// when the order id changes. The Order being built is its own until
+// emitted, so rows are folded into it in place; its items are gathered in
+// a scratch list and copied out once, at the exact size, when it is emitted.
+type grouper struct {
+	emit    func(Order) error
+	sum     *Summary
+	cur     Order
+	curID   string
+	pending bool // cur holds facts not yet emitted
+	items   []Item
+	merger  itemMerger
+	slab    itemSlab
+}
+
+// itemSlab hands out the item lists of emitted orders as pieces of shared
+// arrays of 64 items (one allocation for many orders); each piece is capped
+// so that appending to it copies.
+type itemSlab struct {
+	buf []Item
+}
+
+func (s *itemSlab) take(items []Item) []Item {
+	const size = 64
+	if len(items) > size/4 {
+		return slices.Clone(items)
+	}
+	if len(s.buf)+len(items) > cap(s.buf) {
+		s.buf = make([]Item, 0, size)
+	}
+	start := len(s.buf)
+	s.buf = append(s.buf, items...)
+	return s.buf[start:len(s.buf):len(s.buf)]
+}
+
+// add folds the row p just read into the order being built, or emits that
+// one and starts the next.
+func (g *grouper) add(id string, p *rowParser) error {
+	if g.pending && id == g.curID {
+		g.cur.fold(&p.o, &g.merger)
+	} else {
+		if err := g.flush(); err != nil {
+			return err
 		}
+		g.cur, g.curID, g.pending = p.o, id, true
+		g.items = g.items[:0]
+		g.merger.reset()
 	}
-	return sum, nil
+	if p.hasItem {
+		g.items = g.merger.mergeOne(g.items, p.item)
+	}
+	return nil
+}
+
+// flush emits the order being built, if any.
+func (g *grouper) flush() error {
+	if !g.pending {
+		return nil
+	}
+	g.pending = false
+	g.sum.Groups++
+	if len(g.items) > 0 {
+		g.cur.Items = g.slab.take(g.items)
+	}
+	g.cur.settle()
+	return g.emit(g.cur)
 }
 
 // canonicalEncoding maps the names Parse accepts onto Inspect's three.
@@ -325,6 +335,8 @@ func binaryReason(head []byte) string {
 		return "UTF-16 text; save the report as UTF-8"
 	case bytes.HasPrefix(head, []byte("%PDF")):
 		return "a PDF file"
+	case isGzip(head):
+		return "a gzip file inside a gzip file"
 	case bytes.IndexByte(head, 0) >= 0:
 		return "binary data (a NUL byte in the first 8 KiB)"
 	}
@@ -346,14 +358,4 @@ func sniffDelimiter(line []byte) (byte, string) {
 		return ',', "comma"
 	}
 	return ';', "semicolon"
-}
-
-// blankRecord reports a record whose every field is empty or spaces.
-func blankRecord(fields []string) bool {
-	for _, f := range fields {
-		if strings.TrimSpace(f) != "" {
-			return false
-		}
-	}
-	return true
 }

@@ -9,198 +9,483 @@ import (
 	"unicode/utf8"
 )
 
-// rowParser turns one data row into the facts it states.
+// rowParser turns one data row into the facts it states. It reads the
+// row's cells as bytes and copies only the cells an Order keeps, once per
+// row, into a shared string slab (a cell that repeats the row before's
+// shares its string).
 type rowParser struct {
 	lay  *layout
 	opts Options
+	utf8 bool // the file is read as UTF-8: bad bytes reject their row
+	rec  *record
+	// valid is true when the row's bytes are all UTF-8 (decoded legacy
+	// text always is).
+	valid bool
+
+	// What the last accepted row said: its facts (without items) and its
+	// line item, if it names one.
+	o       Order
+	item    Item
+	hasItem bool
+
+	// Where the row's trimmed cells up to the last one read lie in raw
+	// (empty past a short row's end), and the row's text
+	// cells by layout slot once asked for, in texts[cur] (the row before's
+	// in the other, reused when a cell repeats it). Offsets rather than
+	// slices, in storage reused for every row: few pointers are written
+	// per row, which matters while the garbage collector runs.
+	raw   []byte
+	spans []span
+	texts [2][8]string
+	cur   int
+	ntext int
+	slab  textSlab
+	evBuf []byte
 }
 
-// row validates one record and returns its order id and facts, or the
-// reason it is rejected. lastID is the id of the previous accepted row, for
-// MFN continuation lines.
-func (p *rowParser) row(line int, f []string, lastID string) (string, Order, *RowError) {
-	l := p.lay
-	bad := func(c col, format string, a ...any) (string, Order, *RowError) {
-		return "", Order{}, &RowError{Line: line, Column: l.colName(c), Reason: fmt.Sprintf(format, a...)}
+// row validates one record and states its facts in p.o and p.item, or
+// returns the reason it is rejected. It returns the order id. lastID is
+// the id of the previous accepted row, for MFN continuation lines.
+func (p *rowParser) row(rec *record, lastID string) (string, *RowError) {
+	p.rec, p.raw, p.ntext, p.o, p.item, p.hasItem = rec, rec.raw, 0, Order{}, Item{}, false
+	p.cutCells()
+	if e := p.checkFields(); e != nil {
+		return "", e
 	}
-	if len(f) > len(l.header) {
-		extra := f[len(l.header):]
-		if !blankRecord(extra) {
-			return bad(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
+	if p.valid = utf8.Valid(rec.raw); !p.valid && p.utf8 {
+		if e := p.checkUTF8(); e != nil {
+			return "", e
 		}
 	}
-	if len(f) < len(l.header) && l.kind != KindMFNOrders && l.kind != KindUnshipped && p.quotedCSV() {
-		return bad(absent, "wrong field count: %d fields, the header has %d", len(f), len(l.header))
+	id, continuation, e := p.orderID(lastID)
+	if e != nil {
+		return "", e
 	}
-	for _, s := range f {
-		if strings.IndexByte(s, 0) >= 0 {
-			return bad(absent, "contains a NUL byte")
-		}
+	if p.rec.n < len(p.lay.header) && !continuation {
+		return "", p.fieldCount()
 	}
-	cell := func(c col) string {
-		if c < 0 || int(c) >= len(f) {
-			return ""
-		}
-		return strings.TrimSpace(f[c])
-	}
-
-	id := cell(l.id)
-	mfn := l.kind == KindMFNOrders || l.kind == KindUnshipped
-	continuation := false
-	if mfn && lastID != "" && (id == "" || (id == lastID && cell(l.purchase) == "")) {
-		// An MFN promotion continuation line: most cells blank, it belongs
-		// to the order on the line before.
-		id, continuation = lastID, true
-	}
-	if id == "" {
-		if mfn {
-			return bad(l.id, "empty order id, and no accepted row just before it for a continuation line")
-		}
-		return bad(l.id, "empty order id")
-	}
-	nonAmazonID := IsNonAmazonID(id)
-	if !fastValidID(id) && !ValidID(id) && !(nonAmazonID && plausibleMCF(id)) {
-		return bad(l.id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(id))
-	}
-	channel := cell(l.channel)
-	nonAmazon := nonAmazonID || strings.EqualFold(channel, "Non-Amazon")
-	returns := l.kind == KindMFNReturns || l.kind == KindFBAReturns
-
-	o := Order{ID: id}
+	p.o.ID = id
 	if continuation {
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		return id, o, nil
+		p.addItem(false)
+		return id, nil
 	}
-
-	// Dates. Return files only contribute the exclusion; a date there that
-	// does not parse is left out rather than losing the return.
-	dateOf := func(c col) (time.Time, *RowError) {
-		s := cell(c)
-		if s == "" {
-			return time.Time{}, nil
-		}
-		t, ok := p.parseDate(s)
-		if !ok {
-			if returns {
-				return time.Time{}, nil
-			}
-			return time.Time{}, &RowError{Line: line, Column: l.colName(c), Reason: fmt.Sprintf("cannot parse %s as a date", quote(s))}
-		}
-		return t, nil
+	if e := p.layoutRow(); e != nil {
+		return "", e
 	}
-	var rerr *RowError
-	if o.PurchaseDate, rerr = dateOf(l.purchase); rerr != nil {
-		return "", Order{}, rerr
-	}
-	if o.PurchaseDate.IsZero() && !nonAmazon && !returns && l.purchase != absent {
-		return bad(l.purchase, "empty; the purchase date is required")
-	}
-	var updated, shipped, eta, delivered time.Time
-	for _, d := range []struct {
-		c col
-		t *time.Time
-	}{{l.lastUpdated, &updated}, {l.shipDate, &shipped}, {l.estimated, &eta}, {l.delivered, &delivered}} {
-		if *d.t, rerr = dateOf(d.c); rerr != nil {
-			return "", Order{}, rerr
-		}
-	}
-
-	// evidence names the cell that showed an exclusion; built only then.
-	evidence := func(c col, v string) string {
-		return fmt.Sprintf("%s %s (line %d)", l.colName(c), quote(v), line)
-	}
-	switch l.kind {
-	case KindAllOrders:
-		o.Marketplace = channel
-		o.FulfillmentChannel = fulfilment(cell(l.fulfilment))
-		if st := cell(l.status); st != "" {
-			if ex := applyStatus(&o, st, updated); ex != "" {
-				o.Exclude(ex, evidence(l.status, st))
-			}
-		}
-		if it, ok := p.item(cell); ok {
-			is := cell(l.itemStatus)
-			it.Cancelled = strings.EqualFold(is, "cancelled") || strings.EqualFold(is, "canceled")
-			o.Items = []Item{it}
-		}
-	case KindFBAShipments:
-		o.Marketplace = channel
-		o.FulfillmentChannel = "AFN"
-		o.Shipped, o.ShippedAt, o.EstimatedArrival = true, shipped, eta
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		p.buyer(&o, cell)
-	case KindMFNOrders, KindUnshipped:
-		o.Marketplace = channel
-		o.FulfillmentChannel = "MFN"
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		p.buyer(&o, cell)
-	case KindMFNReturns, KindFBAReturns:
-		o.Exclude(ExcludedReturned, fmt.Sprintf("return reported in %s (line %d)", l.kind, line))
-	case KindGeneric:
-		o.Marketplace = channel
-		if st := cell(l.status); st != "" {
-			if ex := applyStatus(&o, st, time.Time{}); ex != "" {
-				o.Exclude(ex, evidence(l.status, st))
-			}
-		}
-		if v := cell(l.cancelled); truthy(v) {
-			o.Exclude(ExcludedCancelled, evidence(l.cancelled, v))
-		}
-		if v := cell(l.returned); truthy(v) {
-			o.Exclude(ExcludedReturned, evidence(l.returned, v))
-		}
-		if !shipped.IsZero() {
-			o.Shipped, o.ShippedAt = true, shipped
-		}
-		if !delivered.IsZero() {
-			o.Shipped, o.DeliveredAt = true, delivered
-		}
-		o.EstimatedArrival = eta
-		if it, ok := p.item(cell); ok {
-			o.Items = []Item{it}
-		}
-		p.buyer(&o, cell)
-	}
-	if nonAmazon {
-		if strings.EqualFold(channel, "Non-Amazon") {
-			o.Exclude(ExcludedNonAmazon, evidence(l.channel, channel))
-		} else {
-			o.Exclude(ExcludedNonAmazon, fmt.Sprintf("%s %s is a Multi-Channel Fulfilment order (line %d)", l.colName(l.id), quote(id), line))
-		}
-	}
-	return id, o, nil
+	p.markNonAmazon()
+	return id, nil
 }
 
-// quotedCSV reports whether the file is comma or semicolon CSV, where rows
-// must have as many fields as the header.
-func (p *rowParser) quotedCSV() bool { return p.lay.quoted }
+// layoutRow reads the facts of the row by the report's layout: one
+// function per layout.
+func (p *rowParser) layoutRow() *RowError {
+	switch p.lay.kind {
+	case KindAllOrders:
+		return p.allOrdersRow()
+	case KindFBAShipments:
+		return p.fbaShipmentRow()
+	case KindMFNOrders, KindUnshipped:
+		return p.mfnRow()
+	case KindMFNReturns, KindFBAReturns:
+		return p.returnRow()
+	}
+	return p.genericRow()
+}
 
-// item reads the line item of a row; ok is false when the row names none.
-func (p *rowParser) item(cell func(col) string) (Item, bool) {
+// cutCells cuts and trims the row's cells up to the last one read, in one
+// go, into cells.
+func (p *rowParser) cutCells() {
+	r, last := p.rec, int(p.lay.last)
+	r.field(min(last, r.n-1))
+	p.spans = p.spans[:0]
+	for i := 0; i <= last; i++ {
+		if i >= r.n {
+			p.spans = append(p.spans, span{})
+			continue
+		}
+		start, end := r.bounds[2*i], r.bounds[2*i+1]
+		if start < end && (r.raw[start]-'!' > '~'-'!' || r.raw[end-1]-'!' > '~'-'!') {
+			p.spans = append(p.spans, trimSpan(r.raw, start, end)) // spaces or non-ASCII at an end
+			continue
+		}
+		p.spans = append(p.spans, span{start, end})
+	}
+}
+
+// checkFields rejects a row with more fields than the header (unless the
+// extra ones are blank) or with fewer (a row cut off or cells lost; only an
+// MFN continuation line may be short, which row decides once it has the
+// id), or that holds a NUL byte.
+func (p *rowParser) checkFields() *RowError {
+	l, n := p.lay, p.rec.n
+	if n > len(l.header) && !p.rec.blankFrom(len(l.header)) {
+		return p.fieldCount()
+	}
+	if n < len(l.header) && !l.mfn() {
+		return p.fieldCount()
+	}
+	if bytes.IndexByte(p.rec.raw, 0) >= 0 {
+		return p.errorf(absent, CauseNUL, "", "contains a NUL byte")
+	}
+	return nil
+}
+
+// checkUTF8 rejects a row of a UTF-8 file whose cells campaignd reads hold
+// bytes that are not UTF-8: read as they are they would reach a buyer as
+// mojibake or replacement characters. Bad bytes in other cells do not matter.
+func (p *rowParser) checkUTF8() *RowError {
+	for _, c := range p.lay.reads {
+		b := p.cell(c)
+		if utf8.Valid(b) {
+			continue
+		}
+		at := 0
+		for at < len(b) {
+			r, n := utf8.DecodeRune(b[at:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			at += n
+		}
+		return p.errorf(c, CauseInvalidUTF8, "", "invalid UTF-8 (byte 0x%02X at character %d) in a file that is otherwise UTF-8; was the row pasted from a file in another encoding? Correct it and drop the file again",
+			b[at], utf8.RuneCount(b[:at])+1)
+	}
+	return nil
+}
+
+// fieldCount rejects the row for having more or fewer fields than the header.
+func (p *rowParser) fieldCount() *RowError {
+	cause := CauseFewerFields
+	if p.rec.n > len(p.lay.header) {
+		cause = CauseMoreFields
+	}
+	return p.errorf(absent, cause, strconv.Itoa(len(p.lay.header)), "wrong field count: %d fields, the header has %d", p.rec.n, len(p.lay.header))
+}
+
+// orderID reads and checks the row's order id. An MFN promotion
+// continuation line (most cells blank) belongs to the order on the line
+// before: continuation is true and the id is lastID.
+func (p *rowParser) orderID(lastID string) (id string, continuation bool, e *RowError) {
 	l := p.lay
-	it := Item{SKU: cell(l.sku), ASIN: cell(l.asin), Title: cell(l.title), Quantity: quantity(cell(l.quantity))}
-	return it, it.SKU != "" || it.ASIN != "" || it.Title != ""
+	b := p.cell(l.id)
+	if l.mfn() && lastID != "" && (len(b) == 0 || (string(b) == lastID && len(p.cell(l.purchase)) == 0)) {
+		return lastID, true, nil
+	}
+	if len(b) == 0 {
+		if l.mfn() {
+			return "", false, p.errorf(l.id, CauseEmptyID, "", "empty order id, and no accepted row just before it for a continuation line")
+		}
+		return "", false, p.errorf(l.id, CauseEmptyID, "", "empty order id")
+	}
+	if !fastValidID(b) && !ValidID(string(b)) && !(IsNonAmazonID(string(b)) && plausibleMCF(b)) {
+		id := string(b)
+		return "", false, p.errorf(l.id, idCause(id), id, "invalid order id %s (want the 3-7-7 form 123-1234567-1234567)", quote(id))
+	}
+	return p.str(l.id), false, nil
+}
+
+// allOrdersRow reads an All Orders row: status, marketplace, one item.
+func (p *rowParser) allOrdersRow() *RowError {
+	l, o := p.lay, &p.o
+	updated, e := p.dates(o, l.lastUpdated)
+	if e != nil {
+		return e
+	}
+	o.Marketplace = p.str(l.channel)
+	o.FulfillmentChannel = fulfilment(p.cell(l.fulfilment))
+	if st := p.str(l.status); st != "" {
+		if ex := applyStatus(o, st, updated[0]); ex != "" {
+			o.Exclude(ex, p.evidence(l.status, st))
+		}
+	}
+	p.addItem(cancelledItem(p.cell(l.itemStatus)))
+	return nil
+}
+
+// fbaShipmentRow reads an FBA Amazon Fulfilled Shipments row: one shipment
+// of one item, with Amazon's arrival estimate.
+func (p *rowParser) fbaShipmentRow() *RowError {
+	l, o := p.lay, &p.o
+	d, e := p.dates(o, l.shipDate, l.estimated)
+	if e != nil {
+		return e
+	}
+	o.Marketplace = p.str(l.channel)
+	o.FulfillmentChannel = "AFN"
+	o.Shipped, o.ShippedAt, o.EstimatedArrival = true, d[0], d[1]
+	p.addItem(false)
+	p.buyer()
+	return nil
+}
+
+// mfnRow reads an MFN Order Report or Unshipped Orders row: an order not
+// yet shipped, one item.
+func (p *rowParser) mfnRow() *RowError {
+	o := &p.o
+	if _, e := p.dates(o); e != nil {
+		return e
+	}
+	o.Marketplace = p.str(p.lay.channel)
+	o.FulfillmentChannel = "MFN"
+	p.addItem(false)
+	p.buyer()
+	return nil
+}
+
+// returnRow reads a row of either return report: the order is excluded.
+// A date there that does not parse is left out rather than losing the return.
+func (p *rowParser) returnRow() *RowError {
+	o := &p.o
+	if t, ok := p.parseDate(p.cell(p.lay.purchase)); ok {
+		o.PurchaseDate = t
+	}
+	o.Exclude(ExcludedReturned, "return reported in "+string(p.lay.kind)+" (line "+strconv.Itoa(p.rec.line)+")")
+	return nil
+}
+
+// genericRow reads a row of the seller's own CSV, mapped by Options.Columns.
+func (p *rowParser) genericRow() *RowError {
+	l, o := p.lay, &p.o
+	d, e := p.dates(o, l.shipDate, l.estimated, l.delivered)
+	if e != nil {
+		return e
+	}
+	shipped, eta, delivered := d[0], d[1], d[2]
+	o.Marketplace = p.str(l.channel)
+	if st := p.str(l.status); st != "" {
+		if ex := applyStatus(o, st, time.Time{}); ex != "" {
+			o.Exclude(ex, p.evidence(l.status, st))
+		}
+	}
+	for _, flag := range []struct {
+		c  col
+		ex Exclusion
+	}{{l.cancelled, ExcludedCancelled}, {l.returned, ExcludedReturned}} {
+		if v := string(p.cell(flag.c)); truthy(v) {
+			o.Exclude(flag.ex, p.evidence(flag.c, v))
+		}
+	}
+	if !shipped.IsZero() {
+		o.Shipped, o.ShippedAt = true, shipped
+	}
+	if !delivered.IsZero() {
+		o.Shipped, o.DeliveredAt = true, delivered
+	}
+	o.EstimatedArrival = eta
+	p.addItem(false)
+	p.buyer()
+	return nil
+}
+
+// dates reads the purchase date into o (required unless the order is an
+// MCF one) and then the dates in cols, in order. The first that does not
+// parse rejects the row.
+func (p *rowParser) dates(o *Order, cols ...col) ([3]time.Time, *RowError) {
+	var out [3]time.Time
+	l := p.lay
+	t, e := p.date(l.purchase)
+	if e != nil {
+		return out, e
+	}
+	if t.IsZero() && !p.nonAmazon() {
+		return out, p.errorf(l.purchase, CauseNoPurchaseDate, "", "empty; the purchase date is required")
+	}
+	o.PurchaseDate = t
+	for i, c := range cols {
+		if out[i], e = p.date(c); e != nil {
+			return out, e
+		}
+	}
+	return out, nil
+}
+
+// date reads the date in column c: zero when the cell is empty, an error
+// when it does not parse.
+func (p *rowParser) date(c col) (time.Time, *RowError) {
+	b := p.cell(c)
+	if len(b) == 0 {
+		return time.Time{}, nil
+	}
+	t, ok := p.parseDate(b)
+	if !ok {
+		s := string(b)
+		return time.Time{}, p.errorf(c, dateCause(s), s, "cannot parse %s as a date", quote(s))
+	}
+	return t, nil
+}
+
+// nonAmazon reports a Multi-Channel Fulfilment row (S0… id or the
+// Non-Amazon sales channel).
+func (p *rowParser) nonAmazon() bool {
+	return IsNonAmazonID(string(p.cell(p.lay.id))) || bytes.EqualFold(p.cell(p.lay.channel), []byte("Non-Amazon"))
+}
+
+// markNonAmazon excludes an MCF order, naming the cell that shows it.
+func (p *rowParser) markNonAmazon() {
+	l, o := p.lay, &p.o
+	switch {
+	case bytes.EqualFold(p.cell(l.channel), []byte("Non-Amazon")):
+		o.Exclude(ExcludedNonAmazon, p.evidence(l.channel, p.str(l.channel)))
+	case IsNonAmazonID(o.ID):
+		o.Exclude(ExcludedNonAmazon, l.colName(l.id)+" "+quote(o.ID)+" is a Multi-Channel Fulfilment order (line "+strconv.Itoa(p.rec.line)+")")
+	}
+}
+
+// addItem states the row's line item, if the row names one.
+func (p *rowParser) addItem(cancelled bool) {
+	l := p.lay
+	p.item = Item{SKU: p.str(l.sku), ASIN: p.str(l.asin), Title: p.str(l.title), Quantity: quantity(p.cell(l.quantity)), Cancelled: cancelled}
+	p.hasItem = p.item.SKU != "" || p.item.ASIN != "" || p.item.Title != ""
 }
 
 // buyer copies the buyer fields Options asks to keep.
-func (p *rowParser) buyer(o *Order, cell func(col) string) {
+func (p *rowParser) buyer() {
 	if p.opts.KeepBuyerEmail {
-		o.BuyerEmail = cell(p.lay.email)
+		p.o.BuyerEmail = p.str(p.lay.email)
 	}
 	if p.opts.KeepBuyerName {
-		o.BuyerName = cell(p.lay.name)
+		p.o.BuyerName = p.str(p.lay.name)
 	}
+}
+
+// cell returns the trimmed bytes of column c in the current row: nil when
+// the column is absent, empty past a short row's end. Valid until the next
+// row. Only columns up to the layout's last one read are asked for.
+func (p *rowParser) cell(c col) []byte {
+	if uint(c) < uint(len(p.spans)) {
+		sp := p.spans[c]
+		return p.raw[sp.start:sp.end]
+	}
+	return nil
+}
+
+// str returns column c as a string. The first call in a row copies every
+// text column of the layout into one allocation; the strings stay valid
+// for good (emitted Orders keep them).
+func (p *rowParser) str(c col) string {
+	if c < 0 {
+		return ""
+	}
+	if p.ntext == 0 {
+		p.copyText()
+	}
+	if s := p.lay.slot[c]; s >= 0 {
+		return p.texts[p.cur][s]
+	}
+	return string(p.cell(c))
+}
+
+func (p *rowParser) copyText() {
+	var cells [8][]byte // at most id, channel, status, sku, asin, title, email, name
+	cs := cells[:len(p.lay.text)]
+	p.ntext, p.cur = len(cs), 1-p.cur
+	text, prev := &p.texts[p.cur], &p.texts[1-p.cur]
+	n := 0
+	for i, c := range p.lay.text {
+		if b := p.cell(c); string(b) == prev[i] {
+			text[i] = prev[i] // as on the row before: shared, not copied
+		} else {
+			cs[i], n = b, n+len(b)
+		}
+	}
+	if !p.valid {
+		// invalid bytes never reach templates: each cell is mended on its own
+		for i, b := range cs {
+			if b != nil {
+				text[i] = strings.ToValidUTF8(string(b), "\uFFFD")
+			}
+		}
+	} else if n > 0 {
+		s := p.slab.take(cs, n)
+		for i, b := range cs {
+			if b != nil {
+				text[i], s = s[:len(b)], s[len(b):]
+			}
+		}
+	}
+}
+
+// textSlab hands out the text of rows as pieces of shared strings, so that
+// a row's text costs no allocation of its own: one 4 KiB strings.Builder
+// (whose strings never change once returned) serves many rows. A piece
+// keeps its whole slab alive, which bounds what a caller keeping only some
+// orders holds to 4 KiB per order.
+type textSlab struct {
+	b strings.Builder
+}
+
+const textSlabSize = 4 << 10
+
+// take returns the concatenation of cells (n bytes in all) as a string.
+func (t *textSlab) take(cells [][]byte, n int) string {
+	b := &t.b
+	switch {
+	case n > textSlabSize/4:
+		b = &strings.Builder{} // a long row gets a string of its own
+		b.Grow(n)
+	case b.Cap()-b.Len() < n:
+		t.b = strings.Builder{} // the slab is full: the next one
+		b.Grow(textSlabSize)
+	}
+	start := b.Len()
+	for _, c := range cells {
+		b.Write(c)
+	}
+	return b.String()[start:]
+}
+
+// span is where a cell lies in its row's bytes.
+type span struct{ start, end int }
+
+// trimSpan is the span of raw[start:end] without the spaces trim drops.
+func trimSpan(raw []byte, start, end int) span {
+	b := raw[start:end]
+	t := trim(b)
+	switch {
+	case len(t) == len(b):
+	case len(t) == 0:
+		end = start
+	default:
+		start += cap(b) - cap(t)
+		end = start + len(t)
+	}
+	return span{start, end}
+}
+
+// trim is bytes.TrimSpace, inlined for a cell that needs none (one that
+// starts and ends with printable ASCII).
+func trim(b []byte) []byte {
+	if n := len(b); n == 0 || (b[0]-'!' < '~'-'!'+1 && b[n-1]-'!' < '~'-'!'+1) {
+		return b
+	}
+	return bytes.TrimSpace(b)
+}
+
+// evidence names the cell that showed an exclusion: `order-status "Cancelled" (line 4)`.
+func (p *rowParser) evidence(c col, v string) string {
+	b := append(p.evBuf[:0], p.lay.colName(c)...)
+	b = append(b, ' ')
+	b = appendQuote(b, v)
+	b = append(b, " (line "...)
+	b = strconv.AppendInt(b, int64(p.rec.line), 10)
+	b = append(b, ')')
+	p.evBuf = b
+	return p.slab.take([][]byte{b}, len(b))
+}
+
+// errorf builds the RowError of the current row; example is the value
+// its cause shows in the Summary (never buyer data).
+func (p *rowParser) errorf(c col, cause Cause, example, format string, a ...any) *RowError {
+	return &RowError{Line: p.rec.line, Column: p.lay.colName(c), Reason: fmt.Sprintf(format, a...), Cause: cause, example: cut(example)}
 }
 
 // parseDate parses an RFC 3339 time with any offset (Amazon's reports), and
 // for generic CSV also the configured and built-in layouts. The result is UTC.
-func (p *rowParser) parseDate(s string) (time.Time, bool) {
+func (p *rowParser) parseDate(b []byte) (time.Time, bool) {
+	if t, ok := fastRFC3339(b); ok {
+		return t, true
+	}
+	s := string(b)
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), true
 	}
@@ -213,14 +498,13 @@ func (p *rowParser) parseDate(s string) (time.Time, bool) {
 		}
 	}
 	// Built-in fallbacks for generic CSV; layouts without a zone read UTC.
-	builtin := [...]string{
+	for _, layout := range [...]string{
 		"2006-01-02 15:04:05Z07:00",
 		"2006-01-02 15:04:05 -0700",
 		"2006-01-02T15:04:05",
 		"2006-01-02 15:04:05",
 		"2006-01-02",
-	}
-	for _, layout := range builtin {
+	} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), true
 		}
@@ -235,12 +519,8 @@ func applyStatus(o *Order, status string, at time.Time) Exclusion {
 	o.Status, o.StatusAt = status, at
 	var buf [64]byte
 	s := appendLower(buf[:0], status)
-	has := func(sub string) bool { return bytes.Contains(s, []byte(sub)) }
-	if has("cancel") {
-		return ExcludedCancelled
-	}
-	delivered := has("delivered") || has("picked up")
-	if bytes.HasPrefix(s, []byte("shipped")) || string(s) == "shipping" || delivered {
+	shipped, delivered, ex := classifyStatus(s)
+	if shipped {
 		o.Shipped = true
 		if !at.IsZero() {
 			o.ShippedAt = at
@@ -249,19 +529,42 @@ func applyStatus(o *Order, status string, at time.Time) Exclusion {
 			}
 		}
 	}
+	return ex
+}
+
+// classifyStatus reads a lower-cased order status: whether it says the
+// order shipped, was delivered, or is excluded. The statuses Amazon writes
+// most are matched whole; anything else by the words it holds.
+func classifyStatus(s []byte) (shipped, delivered bool, ex Exclusion) {
+	switch string(s) {
+	case "shipped", "shipping":
+		return true, false, ""
+	case "shipped - delivered to buyer", "shipped - picked up":
+		return true, true, ""
+	case "pending", "unshipped":
+		return false, false, ""
+	case "cancelled", "canceled":
+		return false, false, ExcludedCancelled
+	}
+	has := func(sub string) bool { return bytes.Contains(s, []byte(sub)) }
+	if has("cancel") {
+		return false, false, ExcludedCancelled
+	}
+	delivered = has("delivered") || has("picked up")
+	shipped = bytes.HasPrefix(s, []byte("shipped")) || delivered
 	switch {
 	case has("return"), has("refund"):
-		return ExcludedReturned
+		ex = ExcludedReturned
 	case has("rejected"):
-		return ExcludedRejected
+		ex = ExcludedRejected
 	case has("undeliverable"):
-		return ExcludedUndeliverable
+		ex = ExcludedUndeliverable
 	case has("lost"):
-		return ExcludedLost
+		ex = ExcludedLost
 	case has("damaged"):
-		return ExcludedDamaged
+		ex = ExcludedDamaged
 	}
-	return ""
+	return shipped, delivered, ex
 }
 
 // appendLower appends s lower-cased (ASCII letters only) to b.
@@ -276,13 +579,18 @@ func appendLower(b []byte, s string) []byte {
 	return b
 }
 
+// cancelledItem reads an item-status cell.
+func cancelledItem(b []byte) bool {
+	return bytes.EqualFold(b, []byte("cancelled")) || bytes.EqualFold(b, []byte("canceled"))
+}
+
 // fulfilment normalises fulfillment-channel: Amazon/AFN -> AFN,
 // Merchant/MFN -> MFN, anything else -> "".
-func fulfilment(s string) string {
+func fulfilment(b []byte) string {
 	switch {
-	case strings.EqualFold(s, "amazon"), strings.EqualFold(s, "afn"):
+	case bytes.EqualFold(b, []byte("amazon")), bytes.EqualFold(b, []byte("afn")):
 		return "AFN"
-	case strings.EqualFold(s, "merchant"), strings.EqualFold(s, "mfn"):
+	case bytes.EqualFold(b, []byte("merchant")), bytes.EqualFold(b, []byte("mfn")):
 		return "MFN"
 	}
 	return ""
@@ -290,10 +598,24 @@ func fulfilment(s string) string {
 
 // quantity reads a quantity cell; a spreadsheet's "1.0" counts, anything
 // unreadable is 0.
-func quantity(s string) int {
-	if s == "" {
+func quantity(b []byte) int {
+	if len(b) == 0 {
 		return 0
 	}
+	if len(b) <= 9 {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				n = -1
+				break
+			}
+			n = n*10 + int(c-'0')
+		}
+		if n >= 0 {
+			return n
+		}
+	}
+	s := string(b)
 	if n, err := strconv.Atoi(s); err == nil && n >= 0 {
 		return n
 	}
@@ -320,7 +642,7 @@ func truthy(s string) bool {
 
 // fastValidID is ValidID without the regular expression, for the common
 // case; a false answer is checked again by ValidID.
-func fastValidID(id string) bool {
+func fastValidID(id []byte) bool {
 	if len(id) != 19 || id[3] != '-' || id[11] != '-' {
 		return false
 	}
@@ -339,7 +661,7 @@ func fastValidID(id string) bool {
 
 // plausibleMCF accepts a Multi-Channel Fulfilment id (S0…) of ordinary
 // shape, so it can be recorded as excluded.
-func plausibleMCF(id string) bool {
+func plausibleMCF(id []byte) bool {
 	if len(id) > 40 {
 		return false
 	}
@@ -351,12 +673,30 @@ func plausibleMCF(id string) bool {
 	return true
 }
 
+// appendQuote appends quote(s) to b, without strconv for short plain ASCII.
+func appendQuote(b []byte, s string) []byte {
+	if len(s) > 40 {
+		return strconv.AppendQuote(b, cut(s))
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= 0x7f || c == '"' || c == '\\' {
+			return strconv.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
 // quote quotes a cell for an error message, cut short when long.
-func quote(s string) string {
+func quote(s string) string { return strconv.Quote(cut(s)) }
+
+// cut shortens a cell to 40 characters for messages.
+func cut(s string) string {
 	const max = 40
 	if utf8.RuneCountInString(s) > max {
 		r := []rune(s)
 		s = string(r[:max]) + "…"
 	}
-	return strconv.Quote(s)
+	return s
 }

@@ -35,10 +35,16 @@ type IngestReport struct {
 	Reason    string    // why rejected
 }
 
-// RowReport lists the rejected rows as "FILE:LINE: COLUMN: reason" lines.
+// RowReport lists the rejected rows as "FILE:LINE: COLUMN: reason" lines,
+// after one "FILE: N rows: …" line per cause when there are several.
 func (r IngestReport) RowReport() string {
 	var b strings.Builder
 	name := filepath.Base(r.Path)
+	if r.Summary.RejectedCount > 1 {
+		for _, line := range r.Summary.RejectedSummary() {
+			fmt.Fprintf(&b, "%s: %s\n", name, line)
+		}
+	}
 	for _, re := range r.Summary.Rejected {
 		fmt.Fprintln(&b, rowLine(name, re))
 	}
