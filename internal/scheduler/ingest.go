@@ -95,7 +95,14 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 	s := e.Setup()
 	bulk := e.Ledger.Bulk(e.Account)
 	defer bulk.Close()
-	sum, err := parseHashed(f, path, info, s.Parse, bulk.Add)
+	var sum orders.Summary
+	if info.Damaged != "" {
+		// A cut-off or corrupt gzip stream is the file's own fault: reject
+		// it whole now rather than retry it for ever.
+		err = fmt.Errorf("%s: %w: %s", filepath.Base(path), orders.ErrNotReport, info.Damaged)
+	} else {
+		sum, err = parseHashed(f, path, info, s.Parse, bulk.Add)
+	}
 	rep.Summary = sum
 	fr := fileRecord(path, info, sum, now)
 	switch {

@@ -1,6 +1,8 @@
 package scheduler_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -216,4 +218,27 @@ func TestIngestFile(t *testing.T) {
 	t.Logf("%d orders: hash+parse %s, ingest %s, after emit %s (%.2f µs an order)", sum.Groups, parse, all, all-parse,
 		float64((all-parse).Microseconds())/float64(sum.Groups))
 	t.Logf("%+v", rep.Stats)
+}
+
+// A gzip report cut off in the middle is rejected whole at once (the file
+// is at fault, so retrying cannot help), and none of its orders, not even
+// those before the cut, reach the ledger.
+func TestIngestCutGzipRejected(t *testing.T) {
+	e := newEnv(t)
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write([]byte(report(0, 2000, "Shipped - Delivered to Buyer")))
+	zw.Close()
+	path := filepath.Join(e.dir, "orders.txt.gz")
+	writeReport(t, path, string(z.Bytes()[:z.Len()/2]))
+	rep, err := e.engine.Ingest(context.Background(), path, at("2026-11-05T00:00:00Z"))
+	if err != nil {
+		t.Fatalf("ingest of a cut gzip report: %v (it would be retried for ever)", err)
+	}
+	if !rep.Rejected || !strings.Contains(rep.Reason, "orders.txt.gz") {
+		t.Errorf("report = rejected %v, reason %q; want it rejected, naming the file", rep.Rejected, rep.Reason)
+	}
+	if c, _ := e.ledger.Counts(); c.Total != 0 {
+		t.Errorf("%d orders ingested from a cut gzip report", c.Total)
+	}
 }
