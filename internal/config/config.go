@@ -124,7 +124,8 @@ type MetricsConfig struct {
 	Listen string `toml:"listen"`
 }
 
-// ExcludeConfig lists what must never get a request (POLICY.md S4 and seller choice).
+// ExcludeConfig lists what the seller never wants a request sent for
+// (README, "How it works": Decide).
 type ExcludeConfig struct {
 	SKUs          []string `toml:"skus"`
 	ASINs         []string `toml:"asins"`
@@ -149,6 +150,19 @@ type CampaignConfig struct {
 	DelayDays *int `toml:"delay_days"`
 	// TransitDays estimate delivery from the ship date when no report says it.
 	TransitDays *int `toml:"transit_days"`
+}
+
+// Marketplaces returns the marketplaces the campaign sends to: its sales
+// channels looked up in the marketplace table, in order. Validate refuses a
+// name the table does not know, so none is left out of a loaded config.
+func (c CampaignConfig) Marketplaces() []marketplace.Marketplace {
+	out := make([]marketplace.Marketplace, 0, len(c.SalesChannels))
+	for _, sc := range c.SalesChannels {
+		if m, ok := marketplace.Lookup(sc); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Delay returns the campaign's delay after delivery.
@@ -195,9 +209,6 @@ type SPAPIConfig struct {
 	RefreshToken     string `toml:"refresh_token"`
 	RefreshTokenFile string `toml:"refresh_token_file"`
 }
-
-// Channels are the channel names a campaign may use.
-var Channels = []string{"outbox", "smtp", "spapi"}
 
 // Default returns the configuration every file starts from.
 func Default() *Config {
@@ -320,7 +331,8 @@ func fieldError(key, format string, a ...any) error {
 	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...))
 }
 
-// Validate checks every value and returns the first problem, naming its key.
+// Validate checks every value and returns every problem it finds (joined
+// with errors.Join), each naming its key.
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
@@ -560,23 +572,6 @@ func ReadSecret(inline, file string) (string, error) {
 		return "", fmt.Errorf("read secret: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
-}
-
-// CampaignFor returns the first campaign whose sales channels include the
-// marketplace (compared through the marketplace table), or false.
-func (c *Config) CampaignFor(salesChannel string) (CampaignConfig, bool) {
-	m, ok := marketplace.Lookup(salesChannel)
-	if !ok {
-		return CampaignConfig{}, false
-	}
-	for _, cp := range c.Campaigns {
-		for _, sc := range cp.SalesChannels {
-			if n, ok := marketplace.Lookup(sc); ok && n.Name == m.Name {
-				return cp, true
-			}
-		}
-	}
-	return CampaignConfig{}, false
 }
 
 // Window returns the sending window after purchase.
