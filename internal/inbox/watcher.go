@@ -53,6 +53,10 @@ type Result struct {
 	// the inbox and is tried again with backoff, and is never rejected for
 	// it. Retry wins over Rejected.
 	Retry bool
+	// Detail is the handler's own account of the file (campaignd's ingest
+	// report): the watcher does not look at it, and Process hands it back
+	// to its caller in Outcome.Result.
+	Detail any
 }
 
 // Handler reads the file at path and records what it holds. It must not
@@ -84,8 +88,8 @@ type Watcher struct {
 	Logger *slog.Logger     // may be nil -> discard; logs file names, never contents
 	Now    func() time.Time // default time.Now
 
-	// OnScan, if set, is called after each scan finishes (tests and the
-	// daemon's watchdog use it) with the number of files filed by that scan.
+	// OnScan, if set, is called after each scan finishes with the number
+	// of files filed by that scan (tests follow the watcher with it).
 	OnScan func(handled int)
 
 	// rename moves a file; nil means os.Rename. Tests replace it.
@@ -231,11 +235,23 @@ func Ignored(name string) bool {
 // Errors about single files do not stop the pass; they are joined into the
 // returned error. If ctx is cancelled, Scan stops before the next file.
 func (w *Watcher) Scan(ctx context.Context) (handled int, err error) {
+	return w.scanOnce(ctx, false)
+}
+
+// Drain is Scan without the wait for files to settle: it handles and files
+// every candidate in Dir now, oldest first (a file waiting for a retry
+// still waits). It is for a one-off run (`campaignd run --once`), when
+// nothing is expected to be writing into the folder.
+func (w *Watcher) Drain(ctx context.Context) (handled int, err error) {
+	return w.scanOnce(ctx, true)
+}
+
+func (w *Watcher) scanOnce(ctx context.Context, all bool) (handled int, err error) {
 	if err := w.ready(); err != nil {
 		return 0, err
 	}
 	w.runMu.Lock()
-	handled, err = w.scan(ctx)
+	handled, err = w.scan(ctx, all)
 	w.runMu.Unlock()
 	if w.OnScan != nil {
 		w.OnScan(handled)
@@ -243,13 +259,15 @@ func (w *Watcher) Scan(ctx context.Context) (handled int, err error) {
 	return handled, err
 }
 
-func (w *Watcher) scan(ctx context.Context) (int, error) {
+// scan observes Dir and handles what is due: stable files, or, with all,
+// every candidate.
+func (w *Watcher) scan(ctx context.Context, all bool) (int, error) {
 	now := w.Now()
 	ents, err := os.ReadDir(w.Dir)
 	if err != nil {
 		return 0, fmt.Errorf("read inbox: %w", err)
 	}
-	stable, errs := w.observe(ents, now)
+	stable, errs := w.observe(ents, now, all)
 	slices.SortFunc(stable, func(a, b stableFile) int {
 		if c := a.mtime.Compare(b.mtime); c != 0 {
 			return c
@@ -279,9 +297,9 @@ type stableFile struct {
 }
 
 // observe records every candidate among ents at now and returns those due
-// to be handled: stable for Settle, or past their retry time. Entries that
-// are not regular files are logged once as skipped.
-func (w *Watcher) observe(ents []fs.DirEntry, now time.Time) ([]stableFile, []error) {
+// to be handled: stable for Settle (any, with all), or past their retry
+// time. Entries that are not regular files are logged once as skipped.
+func (w *Watcher) observe(ents []fs.DirEntry, now time.Time, all bool) ([]stableFile, []error) {
 	var errs []error
 	var stable []stableFile
 	present := make(map[string]bool, len(ents))
@@ -309,8 +327,11 @@ func (w *Watcher) observe(ents []fs.DirEntry, now time.Time) ([]stableFile, []er
 		switch {
 		case e == nil || e.size != fi.Size() || !e.mtime.Equal(fi.ModTime()):
 			w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
+			if all {
+				stable = append(stable, stableFile{name, fi.ModTime()})
+			}
 		case e.failing() && now.Before(e.retryAt):
-		case e.failing() || now.Sub(e.firstSeen) >= w.Settle:
+		case all || e.failing() || now.Sub(e.firstSeen) >= w.Settle:
 			stable = append(stable, stableFile{name, fi.ModTime()})
 		}
 	}
