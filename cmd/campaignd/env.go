@@ -237,7 +237,7 @@ func (a *app) prepare(cfg *config.Config) (*scheduler.Setup, func(), error) {
 	if a.daemon != nil {
 		return a.daemon.engine.Setup(), func() {}, nil
 	}
-	s, err := scheduler.Prepare(cfg, a.clock)
+	s, err := prepare(cfg, a.clock)
 	if err != nil {
 		if errors.Is(err, scheduler.ErrTemplates) {
 			fmt.Fprintln(a.stderr, err)

@@ -140,9 +140,9 @@ func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
 	}
 	if asJSON {
 		return writeJSON(w, struct {
-			Record  ledger.Record         `json:"record"`
-			History []scheduler.EventLine `json:"history"`
-		}{r, scheduler.EventLines(evs)})
+			Record  ledger.Record `json:"record"`
+			History []eventLine   `json:"history"`
+		}{r, eventLines(evs)})
 	}
 	o := r.Order
 	fmt.Fprintf(w, "order %s (%s)\nstate %s: %s\n", id, clean(orDash(o.Marketplace)), r.State, clean(orDash(r.Reason)))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"campaignd/internal/ledger"
 	"campaignd/internal/scheduler"
@@ -36,10 +37,10 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer done()
-	var p scheduler.Plan
+	var p planView
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		var err error
-		p, err = scheduler.BuildPlan(l, setup.Rules, when)
+		p, err = buildPlan(l, setup.Rules, when)
 		return err
 	})
 	if err != nil {
@@ -57,4 +58,29 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(tw, "hold\t%s\t%s\t%s\n", clean(h.OrderID), h.State, clean(h.Reason))
 	}
 	return tw.Flush()
+}
+
+// planView is what `campaignd plan` shows (`plan --json` prints it): what a
+// pass at At would send, and why every other order would not be sent.
+type planView struct {
+	At   time.Time  `json:"at"`
+	Send []sendLine `json:"send"`
+	Hold []holdLine `json:"hold"`
+}
+
+// buildPlan asks the rules' Verdict, as a pass at `at` would, about every
+// order, without sending or writing. It reads every order (a plan is a look
+// at the whole ledger).
+func buildPlan(l *ledger.Ledger, r scheduler.Rules, at time.Time) (planView, error) {
+	at = at.UTC()
+	p := planView{At: at, Send: []sendLine{}, Hold: []holdLine{}}
+	err := l.ForEach(func(rec ledger.Record) error {
+		if v := r.Verdict(rec, at); v.Action == scheduler.Send {
+			p.Send = append(p.Send, newSendLine(rec))
+		} else {
+			p.Hold = append(p.Hold, holdLine{OrderID: rec.Key.OrderID, State: string(v.State), Reason: v.Reason})
+		}
+		return nil
+	})
+	return p, err
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -87,7 +86,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	}
 	level := new(slog.LevelVar)
 	logger := newLogger(cfg, a.stderr, level)
-	setup, err := scheduler.Prepare(cfg, now)
+	setup, err := prepare(cfg, now)
 	if err != nil {
 		var te *scheduler.TemplateError
 		if errors.As(err, &te) {
@@ -134,29 +133,16 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	return d.serve(ctx, a)
 }
 
-// once ingests every file in the inbox as it is (no settling: nothing is
-// expected to be writing) and runs one pass. A signal stops it as it stops
+// once ingests every file in the inbox as it is (Drain: no settling, as
+// nothing is expected to be writing) and runs one pass. A signal stops it as it stops
 // the daemon: no new work, the send in flight cancelled (see StopSends).
 func (d *daemon) once(ctx context.Context) error {
 	defer context.AfterFunc(ctx, func() {
 		d.logger.Info("stopping: no new work; cancelling the send in flight")
 		d.engine.StopSends(sendGrace)
 	})()
-	entries, err := os.ReadDir(d.watcher.Dir)
-	if err != nil {
-		return fmt.Errorf("read inbox: %w", err)
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e.Type().IsRegular() && !inbox.Ignored(e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if _, err := d.watcher.Process(ctx, filepath.Join(d.watcher.Dir, n)); err != nil {
-			d.logger.Error("cannot file inbox file", "file", n, keyErr, err.Error())
-		}
+	if _, err := d.watcher.Drain(ctx); err != nil {
+		d.logger.Error("cannot file every inbox file", keyErr, err.Error())
 	}
 	st, err := d.engine.Pass(ctx, d.now().UTC())
 	if err != nil {
@@ -302,7 +288,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	setup, err := scheduler.Prepare(cfg, d.now)
+	setup, err := prepare(cfg, d.now)
 	if err != nil {
 		return err
 	}
@@ -343,11 +329,11 @@ func (d *daemon) reload(ctx context.Context) error {
 }
 
 // info describes the daemon for status.
-func (d *daemon) info() *scheduler.Daemon {
+func (d *daemon) info() *daemonView {
 	d.mu.Lock()
 	r, cfg := d.runner, d.cfg
 	d.mu.Unlock()
-	info := &scheduler.Daemon{PID: os.Getpid(), Version: version, Config: cfg.Path, Started: d.started.UTC()}
+	info := &daemonView{PID: os.Getpid(), Version: version, Config: cfg.Path, Started: d.started.UTC()}
 	if r != nil {
 		info.LastPass, info.NextPass = r.LastPass(), r.NextPass()
 	}

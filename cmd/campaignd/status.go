@@ -11,7 +11,6 @@ import (
 
 	"campaignd/internal/inbox"
 	"campaignd/internal/ledger"
-	"campaignd/internal/scheduler"
 )
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
@@ -31,10 +30,10 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if done, err := a.forward(ctx, cfg, fs); done {
 		return err
 	}
-	var st scheduler.Status
+	var st statusView
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		var err error
-		st, err = scheduler.BuildStatus(l)
+		st, err = buildStatus(l)
 		return err
 	})
 	if err != nil {
@@ -61,7 +60,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // printStatus prints the status for people. Everything that comes from data
 // (file names, marketplaces, reasons) is escaped for the terminal.
-func printStatus(w io.Writer, st scheduler.Status) {
+func printStatus(w io.Writer, st statusView) {
 	if d := st.Daemon; d != nil {
 		fmt.Fprintf(w, "daemon:    running, pid %d, version %s, since %s\n", d.PID, clean(d.Version), stamp(d.Started))
 		fmt.Fprintf(w, "passes:    last %s, next %s\n", stamp(d.LastPass), stamp(d.NextPass))
@@ -111,7 +110,7 @@ func printStatus(w io.Writer, st scheduler.Status) {
 
 // printInbox prints the inbox files that wait (to settle, or for a retry)
 // and the entries that are never read, each with why.
-func printInbox(w io.Writer, st scheduler.Status) {
+func printInbox(w io.Writer, st statusView) {
 	if d := st.Daemon; d != nil {
 		if len(d.Pending) > 0 {
 			names := make([]string, len(d.Pending))
@@ -129,7 +128,7 @@ func printInbox(w io.Writer, st scheduler.Status) {
 	}
 }
 
-func printRecentFiles(w io.Writer, files []scheduler.FileLine) {
+func printRecentFiles(w io.Writer, files []fileLine) {
 	fmt.Fprintln(w, "\nrecent files:")
 	if len(files) == 0 {
 		fmt.Fprintln(w, "  none ingested yet")

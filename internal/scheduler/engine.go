@@ -55,13 +55,6 @@ var ErrStopping = errors.New("campaignd is stopping")
 // once a day is enough and passes stay cheap.
 const purgeEvery = 24 * time.Hour
 
-// SendMargin bounds one send, and an order is claimed only while the whole
-// of it fits before the deadline: a send that takes all its time still ends
-// before purchase + 30 days. The send runs on a context of its own: the
-// pass's context ending stops the pass from taking new work, and only
-// StopSends cuts the send in flight short.
-const SendMargin = 2 * time.Minute
-
 // instant is the time a send in a pass started at now happens at.
 func (e *Engine) instant(now time.Time) time.Time {
 	if e.Now == nil {
@@ -150,27 +143,24 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 	return st, nil
 }
 
-// sendOne handles one due order. Only ledger errors are returned: anything
-// that goes wrong with the order itself is recorded on it.
+// sendOne handles one due order, as its Verdict at the clock of the moment
+// says. Only ledger errors are returned: anything that goes wrong with the
+// order itself is recorded on it.
 func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passStart time.Time, st *PassStats) error {
-	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
 	now := e.instant(passStart)
-	if !rec.Deadline.IsZero() && !now.Add(SendMargin).Before(rec.Deadline) {
+	switch v := s.Rules.Verdict(rec, now); v.Action {
+	case Expire:
+		// Held until its deadline, the order expires with the reason.
 		st.Expired++
-		reason := fmt.Sprintf("too close to the deadline for a send to finish before it (%s left)", rec.Deadline.Sub(now).Round(time.Second))
-		if err := e.Ledger.Hold(rec.Key, rec.Deadline, now, reason); err != nil {
-			return fmt.Errorf("expire %s: %w", rec.Key.OrderID, err)
+		return e.hold(rec.Key, rec.Deadline, now, v.Reason)
+	case Hold:
+		if v.Until.IsZero() {
+			return nil // not a due order any more; new facts will move it
 		}
-		return nil
+		st.Quiet++ // a due order waits only for the end of quiet hours
+		return e.hold(rec.Key, v.Until, now, v.Reason)
 	}
-	if quiet, end := s.Rules.InQuietHours(now, rec.Order.Marketplace); quiet {
-		st.Quiet++
-		reason := fmt.Sprintf("quiet hours in %s until %s", rec.Order.Marketplace, end.Format(time.RFC3339))
-		if err := e.Ledger.Hold(rec.Key, end, now, reason); err != nil {
-			return fmt.Errorf("hold %s: %w", rec.Key.OrderID, err)
-		}
-		return nil
-	}
+	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
 	snd, ok := s.Senders[rec.Channel]
 	if !ok {
 		// The campaign's channel left the config: re-deciding on reload moved the
@@ -178,13 +168,7 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		log.Warn("order scheduled for a channel that is not configured; skipped")
 		return nil
 	}
-	r, err := s.Render(rec, now)
-	if err == nil && len(r.Violations) > 0 {
-		err = refusal(r.Violations)
-	}
-	if err == nil && snd.NeedsBuyerEmail() && r.Message.To == "" {
-		err = errors.New("no buyer relay address is known for this order (needed by the smtp channel)")
-	}
+	msg, err := s.message(snd, rec, now)
 	if err != nil {
 		st.Refused++
 		log.Warn("message refused; order stays scheduled", "reason", err.Error())
@@ -200,7 +184,16 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	return e.send(ctx, snd, rec, r.Message, now, st, log)
+	return e.send(ctx, snd, rec, msg, now, st, log)
+}
+
+// hold moves the due order k's send time to until, with the reason; at or
+// after its deadline the ledger expires it.
+func (e *Engine) hold(k ledger.Key, until, now time.Time, reason string) error {
+	if err := e.Ledger.Hold(k, until, now, reason); err != nil {
+		return fmt.Errorf("hold %s: %w", k.OrderID, err)
+	}
+	return nil
 }
 
 // send hands the claimed order's message to its channel and records the

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"campaignd/internal/inbox"
 	"campaignd/internal/ledger"
 	"campaignd/internal/orders"
 )
@@ -150,18 +149,4 @@ func inspect(path string) (orders.FileInfo, error) {
 		return orders.FileInfo{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	return info, nil
-}
-
-// Result turns an ingest report into what the inbox does with the file.
-func (r IngestReport) Result(err error) inbox.Result {
-	switch {
-	case err != nil:
-		return inbox.Result{Retry: true, Reason: err.Error()}
-	case r.Rejected:
-		return inbox.Result{Rejected: true, Reason: r.Reason, Report: r.RowReport()}
-	case r.Duplicate:
-		return inbox.Result{Report: fmt.Sprintf("%s: the same bytes were ingested on %s; nothing changed\n", filepath.Base(r.Path), stamp(r.Previous))}
-	default:
-		return inbox.Result{Report: r.RowReport()}
-	}
 }
