@@ -28,11 +28,13 @@ demo: build
 test: lint
 	$(GO) test -race -count=1 ./...
 
-# Format, vet, staticcheck (pinned in scripts/staticcheck), and the units.
+# Format, vet, staticcheck (pinned in scripts/staticcheck), the layering of
+# the packages (layering_test.go), and the units.
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	./scripts/staticcheck
+	$(GO) test -count=1 -run '^TestLayering$$' .
 	@if command -v systemd-analyze >/dev/null; then \
 		out=$$(systemd-analyze verify $(UNITS) 2>&1 | grep -v 'Command /usr/bin/campaignd is not executable'); \
 		if [ -n "$$out" ]; then echo "systemd-analyze verify:"; echo "$$out"; exit 1; fi; \
