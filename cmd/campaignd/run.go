@@ -120,7 +120,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if st, err := d.engine.Reconcile(ctx, now().UTC()); err != nil {
 		return fmt.Errorf("reconcile claimed orders: %w", err)
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
-		logger.Warn("reconciled orders a crash left claimed", "sent", st.Sent, "retry", st.Retried, "in_doubt", st.InDoubt)
+		logger.Warn("reconciled orders a crash left claimed", slog.Any("", st))
 	}
 	in, err := newInbox(cfg, d.engine, logger.With(keyComponent, "inbox"), now)
 	if err != nil {
@@ -148,8 +148,7 @@ func (d *daemon) once(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.logger.Info("pass done", "at", stamp(d.now()), "due", st.Due, "sent", st.Sent, "retried", st.Retried,
-		"failed", st.Failed, "in_doubt", st.InDoubt, "refused", st.Refused, "quiet", st.Quiet, "expired", st.Expired)
+	d.logger.Info("pass done", "at", stamp(d.now()), slog.Any("", st))
 	return nil
 }
 

@@ -37,7 +37,7 @@ const (
 	keyFile     = "file"
 	keyDest     = "dest"
 	keyAttempt  = "attempt"
-	keyError    = "error"
+	keyError    = "err"
 	keyRejected = "rejected"
 	keyReason   = "reason"
 	keyRetryAt  = "retry_at"

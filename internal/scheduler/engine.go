@@ -96,8 +96,13 @@ type PassStats struct {
 	Expired, Purged, Due, Sent, Retried, Failed, InDoubt, Refused, Quiet int
 }
 
-func (p PassStats) String() string {
-	return fmt.Sprintf("due=%d sent=%d retried=%d failed=%d in_doubt=%d refused=%d quiet=%d expired=%d", p.Due, p.Sent, p.Retried, p.Failed, p.InDoubt, p.Refused, p.Quiet, p.Expired)
+// LogValue is how every log line shows a pass: its counts as a group, which
+// a line logs under the empty key (slog.Any("", st)) to have them inline:
+// due=3 sent=2 ...
+func (p PassStats) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("due", p.Due), slog.Int("sent", p.Sent), slog.Int("retried", p.Retried),
+		slog.Int("failed", p.Failed), slog.Int("in_doubt", p.InDoubt), slog.Int("refused", p.Refused),
+		slog.Int("quiet", p.Quiet), slog.Int("expired", p.Expired), slog.Int("purged", p.Purged))
 }
 
 // refusalRetry is how long a refused message waits before it is rendered
