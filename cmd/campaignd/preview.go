@@ -18,7 +18,7 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 		return usagef("preview takes one ORDER-ID")
 	}
 	id := fs.Arg(0)
-	if !orders.ValidID(id) && !orders.IsNonAmazonID(id) {
+	if !validOrderID(id) {
 		return usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
 	}
 	cfg, err := a.config(*cfgPath)
@@ -76,6 +76,10 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 	}
 	return silent(exitProblem)
 }
+
+// validOrderID reports whether id is an Amazon order id, or a
+// Multi-Channel Fulfilment one (which campaignd records, never sends to).
+func validOrderID(id string) bool { return orders.ValidID(id) || orders.IsNonAmazonID(id) }
 
 func orDash(s string) string {
 	if s == "" {
