@@ -52,11 +52,17 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	return a.ingestReports(ctx, cfg, reports, *move)
+}
+
+// ingestReports hands each report to the daemon as an open descriptor, or
+// ingests what is left itself when no daemon answers.
+func (a *app) ingestReports(ctx context.Context, cfg *config.Config, reports []report, move bool) error {
 	problem := false
 	for i, r := range reports {
 		resp, err := client(cfg).Call(ctx, []string{"ingest", "--", r.name}, r.f)
 		if errors.Is(err, control.ErrNoDaemon) {
-			return a.ingestLocal(ctx, cfg, reports[i:], *move, problem)
+			return a.ingestLocal(ctx, cfg, reports[i:], move, problem)
 		}
 		if err != nil {
 			return err
@@ -64,7 +70,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		fmt.Fprint(a.stdout, resp.Stdout)
 		fmt.Fprint(a.stderr, resp.Stderr)
 		problem = problem || resp.Code != exitOK
-		if resp.Code == exitOK && *move {
+		if resp.Code == exitOK && move {
 			problem = !a.removeIngested(r) || problem
 		}
 	}

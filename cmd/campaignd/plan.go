@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
@@ -49,8 +50,13 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 	if *asJSON {
 		return writeJSON(a.stdout, p)
 	}
-	fmt.Fprintf(a.stdout, "plan at %s: %d to send, %d held\n", stamp(p.At), len(p.Send), len(p.Hold))
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	return printPlan(a.stdout, p)
+}
+
+// printPlan prints the plan for people, data escaped for the terminal.
+func printPlan(w io.Writer, p planView) error {
+	fmt.Fprintf(w, "plan at %s: %d to send, %d held\n", stamp(p.At), len(p.Send), len(p.Hold))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, s := range p.Send {
 		fmt.Fprintf(tw, "send\t%s\t%s\tdue %s\tdeadline %s\n", clean(s.OrderID), clean(s.Marketplace), stamp(s.SendAt), stamp(s.Deadline))
 	}

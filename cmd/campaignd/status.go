@@ -76,12 +76,20 @@ func printStatus(w io.Writer, st statusView) {
 	fmt.Fprintf(tw, "  %d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", o.Waiting, o.Scheduled, o.Claimed, o.Sent, o.InDoubt, o.Failed, o.Excluded, o.Expired)
 	tw.Flush()
 
+	printNextSends(w, st.NextSends)
+	printRecentFiles(w, st.RecentFiles)
+	printProblems(w, st)
+}
+
+// printNextSends prints the next scheduled sends, with a refusal if the
+// message was refused.
+func printNextSends(w io.Writer, sends []sendLine) {
 	fmt.Fprintln(w, "\nnext sends:")
-	if len(st.NextSends) == 0 {
+	if len(sends) == 0 {
 		fmt.Fprintln(w, "  none scheduled")
 	}
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, s := range st.NextSends {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range sends {
 		line := fmt.Sprintf("  %s\t%s\t%s\tdeadline %s\t%s", clean(s.OrderID), clean(s.Marketplace), stamp(s.SendAt), stamp(s.Deadline), clean(s.Channel))
 		if s.Refusal != "" {
 			line += "\tREFUSED: " + clean(s.Refusal)
@@ -89,8 +97,10 @@ func printStatus(w io.Writer, st statusView) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	printRecentFiles(w, st.RecentFiles)
+}
 
+// printProblems prints the recent problems and the orders in doubt.
+func printProblems(w io.Writer, st statusView) {
 	fmt.Fprintln(w, "\nrecent problems:")
 	if len(st.Problems) == 0 {
 		fmt.Fprintln(w, "  none")
