@@ -120,71 +120,11 @@ func (e *entry) failing() bool { return e.failures > 0 || e.done != nil }
 // Open validates the fields, applies defaults and creates the three
 // directories (0750) if they are missing.
 func (w *Watcher) Open() error {
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
-	}
-	dirs := []struct{ name, path string }{
-		{"dir", w.Dir}, {"processed dir", w.ProcessedDir}, {"rejected dir", w.RejectedDir},
-	}
-	abs := map[string]string{}
-	for _, d := range dirs {
-		if d.path == "" {
-			bad("%s is empty", d.name)
-			continue
-		}
-		p, err := filepath.Abs(d.path)
-		if err != nil {
-			bad("%s %q: %v", d.name, d.path, err)
-			continue
-		}
-		if other, ok := abs[p]; ok {
-			bad("%s %q is also the %s", d.name, d.path, other)
-			continue
-		}
-		abs[p] = d.name
-	}
-	if w.Handle == nil {
-		bad("handler is nil")
-	}
-	if w.Settle < 0 {
-		bad("settle %s is negative", w.Settle)
-	}
-	if w.Rescan < 0 {
-		bad("rescan %s is negative", w.Rescan)
-	}
-	if w.MaxAttempts < 0 {
-		bad("max attempts %d is negative", w.MaxAttempts)
-	}
-	if w.RetryBackoff < 0 || w.MaxBackoff < 0 {
-		bad("retry backoff %s or max backoff %s is negative", w.RetryBackoff, w.MaxBackoff)
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := w.validate(); err != nil {
 		return err
 	}
-
-	if w.Settle == 0 {
-		w.Settle = DefaultSettle
-	}
-	if w.Rescan == 0 {
-		w.Rescan = DefaultRescan
-	}
-	if w.MaxAttempts == 0 {
-		w.MaxAttempts = DefaultMaxAttempts
-	}
-	if w.RetryBackoff == 0 {
-		w.RetryBackoff = DefaultRetryBackoff
-	}
-	if w.MaxBackoff == 0 {
-		w.MaxBackoff = DefaultMaxBackoff
-	}
-	if w.Logger == nil {
-		w.Logger = slog.New(slog.DiscardHandler)
-	}
-	if w.Now == nil {
-		w.Now = time.Now
-	}
-	for _, d := range dirs {
+	w.setDefaults()
+	for _, d := range w.dirs() {
 		if err := os.MkdirAll(d.path, 0o750); err != nil {
 			return fmt.Errorf("create %s: %w", d.name, err)
 		}
@@ -205,6 +145,69 @@ func (w *Watcher) Open() error {
 	w.mu.Unlock()
 	w.opened = true
 	return nil
+}
+
+// namedDir is one of the watcher's directories, named for errors.
+type namedDir struct{ name, path string }
+
+func (w *Watcher) dirs() []namedDir {
+	return []namedDir{{"dir", w.Dir}, {"processed dir", w.ProcessedDir}, {"rejected dir", w.RejectedDir}}
+}
+
+// validate returns every problem with the fields, each wrapping
+// ErrInvalidConfig.
+func (w *Watcher) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	abs := map[string]string{}
+	for _, d := range w.dirs() {
+		if d.path == "" {
+			bad("%s is empty", d.name)
+			continue
+		}
+		p, err := filepath.Abs(d.path)
+		if err != nil {
+			bad("%s %q: %v", d.name, d.path, err)
+			continue
+		}
+		if other, ok := abs[p]; ok {
+			bad("%s %q is also the %s", d.name, d.path, other)
+			continue
+		}
+		abs[p] = d.name
+	}
+	if w.Handle == nil {
+		bad("handler is nil")
+	}
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"settle", w.Settle}, {"rescan", w.Rescan}, {"retry backoff", w.RetryBackoff}, {"max backoff", w.MaxBackoff}} {
+		if f.v < 0 {
+			bad("%s %s is negative", f.name, f.v)
+		}
+	}
+	if w.MaxAttempts < 0 {
+		bad("max attempts %d is negative", w.MaxAttempts)
+	}
+	return errors.Join(errs...)
+}
+
+// setDefaults fills the zero fields.
+func (w *Watcher) setDefaults() {
+	w.Settle = cmp.Or(w.Settle, DefaultSettle)
+	w.Rescan = cmp.Or(w.Rescan, DefaultRescan)
+	w.MaxAttempts = cmp.Or(w.MaxAttempts, DefaultMaxAttempts)
+	w.RetryBackoff = cmp.Or(w.RetryBackoff, DefaultRetryBackoff)
+	w.MaxBackoff = cmp.Or(w.MaxBackoff, DefaultMaxBackoff)
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
 }
 
 func (w *Watcher) ready() error {
@@ -335,6 +338,12 @@ func (w *Watcher) observe(ents []fs.DirEntry, now time.Time, all bool) ([]stable
 			stable = append(stable, stableFile{name, fi.ModTime()})
 		}
 	}
+	w.forgetAbsent(present)
+	return stable, errs
+}
+
+// forgetAbsent forgets the entries no longer in Dir. The caller holds w.mu.
+func (w *Watcher) forgetAbsent(present map[string]bool) {
 	for name := range w.seen {
 		if !present[name] {
 			delete(w.seen, name)
@@ -345,7 +354,6 @@ func (w *Watcher) observe(ents []fs.DirEntry, now time.Time, all bool) ([]stable
 			delete(w.skipped, name)
 		}
 	}
-	return stable, errs
 }
 
 // noteSkipped logs, once per entry, that name is not a file campaignd reads.
@@ -373,20 +381,8 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 
 	res := e.done
 	if res == nil {
-		r, crashed := w.call(ctx, path)
-		if r.Retry {
-			if ctx.Err() != nil {
-				// Shutting down: not the file's fault, not an attempt.
-				return false, nil
-			}
-			var retry bool
-			if r, retry = w.failed(e, name, r, crashed, now); retry {
-				return false, nil
-			}
-		} else if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
-			// The writer was not done after all: the handler saw part of the
-			// file. Leave it, and handle it again once it is stable.
-			w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, name)
+		r, ready, err := w.handleStable(ctx, path, e, now)
+		if !ready {
 			return false, err
 		}
 		res = &r
@@ -406,6 +402,28 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 		return true, fmt.Errorf("file %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// handleStable runs the handler on the stable file at path. ready is false
+// when the file stays in the inbox for now: it waits for a retry, campaignd
+// is shutting down, or it changed while it was handled.
+func (w *Watcher) handleStable(ctx context.Context, path string, e *entry, now time.Time) (res Result, ready bool, err error) {
+	r, crashed := w.call(ctx, path)
+	if r.Retry {
+		if ctx.Err() != nil {
+			// Shutting down: not the file's fault, not an attempt.
+			return r, false, nil
+		}
+		r, retry := w.failed(e, filepath.Base(path), r, crashed, now)
+		return r, !retry, nil
+	}
+	if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
+		// The writer was not done after all: the handler saw part of the
+		// file. Leave it, and handle it again once it is stable.
+		w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, filepath.Base(path))
+		return r, false, err
+	}
+	return r, true, nil
 }
 
 // changedSince reports whether the file at path is gone or no longer has the
