@@ -311,36 +311,47 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		st.Sent++
 		log.Warn("channel reports the request already went; recorded as sent", "reason", sendErr.Error())
 		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
-	case errors.Is(sendErr, ErrStopping) && errors.Is(sendErr, channel.ErrTransient):
-		// Cut short before anything went: not a problem, and no back-off.
-		st.Retried++
-		log.Info("send cancelled before the request went: campaignd is stopping; it goes at the next pass")
-		err = e.Ledger.Postpone(k, now, now, "campaignd stopped before the request went; it goes at the next pass")
-	case errors.Is(sendErr, channel.ErrNotOffered):
-		st.Retried++
-		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
-	case errors.Is(sendErr, channel.ErrOutsideWindow):
-		// Our deadline (purchase + 30 days) ends no later than Amazon's
-		// (delivery + 30 days), so inside it "outside the window" means too early.
-		st.Retried++
-		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
-	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
-		st.Retried++
-		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)
-		log.Warn("send failed; will retry", "reason", sendErr.Error(), "retry_in", wait.String())
-		err = e.Ledger.Retry(k, now.Add(wait), now, sendErr.Error())
-	case errors.Is(sendErr, channel.ErrPermanent):
-		st.Failed++
-		log.Error("send failed for good", "reason", sendErr.Error())
-		err = e.Ledger.MarkFailed(k, now, sendErr.Error())
 	default:
-		// Unclassified (a cancelled context mid-send, say): ask the channel.
-		err = e.reconcileOne(ctx, snd, k, msg, now, "send interrupted: "+sendErr.Error(), st)
+		err = e.recordFailure(ctx, snd, rec, msg, sendErr, now, st, log)
 	}
 	if err != nil && !errors.Is(err, ledger.ErrExpired) {
 		return fmt.Errorf("record outcome for %s: %w", k.OrderID, err)
 	}
 	return nil
+}
+
+// recordFailure records a send that did not go: again at the next pass
+// (campaignd stopped before anything went), later (not offered yet,
+// transient trouble, with back-off), never (a permanent refusal), or as the
+// channel's reconciliation says (anything it did not classify).
+func (e *Engine) recordFailure(ctx context.Context, snd channel.Sender, rec ledger.Record, msg channel.Message, sendErr error, now time.Time, st *PassStats, log *slog.Logger) error {
+	k := rec.Key
+	switch {
+	case errors.Is(sendErr, ErrStopping) && errors.Is(sendErr, channel.ErrTransient):
+		// Cut short before anything went: not a problem, and no back-off.
+		st.Retried++
+		log.Info("send cancelled before the request went: campaignd is stopping; it goes at the next pass")
+		return e.Ledger.Postpone(k, now, now, "campaignd stopped before the request went; it goes at the next pass")
+	case errors.Is(sendErr, channel.ErrNotOffered):
+		st.Retried++
+		return e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
+	case errors.Is(sendErr, channel.ErrOutsideWindow):
+		// Our deadline (purchase + 30 days) ends no later than Amazon's
+		// (delivery + 30 days), so inside it "outside the window" means too early.
+		st.Retried++
+		return e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
+	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
+		st.Retried++
+		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)
+		log.Warn("send failed; will retry", "reason", sendErr.Error(), "retry_in", wait.String())
+		return e.Ledger.Retry(k, now.Add(wait), now, sendErr.Error())
+	case errors.Is(sendErr, channel.ErrPermanent):
+		st.Failed++
+		log.Error("send failed for good", "reason", sendErr.Error())
+		return e.Ledger.MarkFailed(k, now, sendErr.Error())
+	}
+	// Unclassified (a cancelled context mid-send, say): ask the channel.
+	return e.reconcileOne(ctx, snd, k, msg, now, "send interrupted: "+sendErr.Error(), st)
 }
 
 // backoff doubles base per attempt, capped at a day.
