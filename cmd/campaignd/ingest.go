@@ -153,7 +153,7 @@ func (a *app) ingestLocal(ctx context.Context, cfg *config.Config, reports []rep
 	}
 	defer done()
 	err = a.withLedger(cfg, false, func(l *ledger.Ledger) error {
-		in, err := newInbox(cfg, scheduler.NewEngine(l, setup, nil), nil, a.clock)
+		in, err := newInbox(cfg, scheduler.NewEngine(l, setup, nil), nil, a.clock, 0)
 		if err != nil {
 			return err
 		}
@@ -224,14 +224,18 @@ type ingested struct {
 	err error
 }
 
-func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now func() time.Time) (*inboxFolder, error) {
+// newInbox opens the watched folder of cfg with its handler. retry is the
+// first wait before a file that could not be read now is tried again (zero:
+// the inbox's default).
+func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now func() time.Time, retry time.Duration) (*inboxFolder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	in := &inboxFolder{engine: eng, now: now, log: log}
 	w := &inbox.Watcher{
 		Dir: cfg.Inbox.Dir, ProcessedDir: cfg.Inbox.ProcessedDir, RejectedDir: cfg.Inbox.RejectedDir,
-		Settle: cfg.Inbox.Settle.Duration, Rescan: cfg.Inbox.Rescan.Duration, Handle: in.handle, Now: now, Logger: log,
+		Settle: cfg.Inbox.Settle.Duration, Rescan: cfg.Inbox.Rescan.Duration, RetryBackoff: retry,
+		Handle: in.handle, Now: now, Logger: log,
 	}
 	if err := w.Open(); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,11 +34,13 @@ const (
 // daemon is the running `campaignd run`: it owns the ledger, and answers
 // the other commands on the control socket.
 type daemon struct {
-	cfgPath string
-	started time.Time
-	now     func() time.Time
-	logger  *slog.Logger
-	level   *slog.LevelVar
+	cfgPath    string
+	started    time.Time
+	sendGrace  time.Duration // see sendGrace
+	inboxRetry time.Duration // inbox.Watcher.RetryBackoff (0: its default)
+	now        func() time.Time
+	logger     *slog.Logger
+	level      *slog.LevelVar
 
 	ledger  *ledger.Ledger
 	engine  *scheduler.Engine
@@ -74,7 +77,8 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, level: new(slog.LevelVar), cfg: cfg, notify: sdnotify.New()}
+	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, level: new(slog.LevelVar), cfg: cfg, notify: sdnotify.New(),
+		sendGrace: cmp.Or(a.waits.sendGrace, sendGrace), inboxRetry: a.waits.inboxRetry}
 	d.logger = newLogger(cfg, a.stderr, d.level)
 	return d.run(ctx, *once)
 }
@@ -117,7 +121,7 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
 		d.logger.Warn("reconciled orders a crash left claimed", slog.Any("", st))
 	}
-	in, err := newInbox(d.cfg, d.engine, d.logger.With(keyComponent, "inbox"), d.now)
+	in, err := newInbox(d.cfg, d.engine, d.logger.With(keyComponent, "inbox"), d.now, d.inboxRetry)
 	if err != nil {
 		return invalid(err)
 	}
@@ -169,7 +173,7 @@ func openLedger(cfg *config.Config) (*ledger.Ledger, error) {
 func (d *daemon) once(ctx context.Context) error {
 	defer context.AfterFunc(ctx, func() {
 		d.logger.Info("stopping: no new work; cancelling the send in flight")
-		d.engine.StopSends(sendGrace)
+		d.engine.StopSends(d.sendGrace)
 	})()
 	if _, err := d.watcher.Drain(ctx); err != nil {
 		d.logger.Error("cannot file every inbox file", keyErr, err.Error())
@@ -259,7 +263,7 @@ func (d *daemon) stop(stopWatch func(), watchDone <-chan error) {
 	d.notify.Send(sdnotify.Stopping)
 	d.logger.Info("stopping: no new work; cancelling the send in flight")
 	stopWatch()
-	d.engine.StopSends(sendGrace)
+	d.engine.StopSends(d.sendGrace)
 	grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	d.mu.Lock()
