@@ -214,6 +214,7 @@ func TestDaemon(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "var", "inbox", "more.txt"), allOrdersHeader+
 		line("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
 	waitFiles(t, filepath.Join(dir, "var", "outbox"), 3)
+	d.waitLogCount(t, "review request sent", 3) // logged once the ledger has it
 	if st := status(t, cfg); st.Orders["sent"] != 3 || st.Orders["total"] != 3 {
 		t.Fatalf("status = %v", st.Orders)
 	}

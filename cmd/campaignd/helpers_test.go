@@ -429,6 +429,22 @@ func (d *daemonProc) waitLog(t *testing.T, s string) string {
 	}
 }
 
+// waitLogCount waits until n lines of the daemon's whole log (from its
+// start, whatever waitLog read already) contain s.
+func (d *daemonProc) waitLogCount(t *testing.T, s string, n int) {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for i, found := 0, 0; found < n; i++ {
+		l, ok := d.logs.line(t, i, timeout)
+		if !ok {
+			t.Fatalf("daemon exited after logging %q %d times, want %d:\n%s", s, found, n, d.logs)
+		}
+		if strings.Contains(l, s) {
+			found++
+		}
+	}
+}
+
 // waitFiles waits (on file events, not by sleeping) until dir holds n .eml files.
 func waitFiles(t *testing.T, dir string, n int) {
 	t.Helper()
