@@ -1,169 +1,23 @@
-package main_test
+package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 )
 
-// binary is the campaignd built once for the end-to-end tests.
-var binary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "campaignd-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "campaignd")
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build campaignd:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// testConfig writes a config whose state lives in dir and whose templates are
-// the shipped ones; extra is appended (TOML).
-func testConfig(t *testing.T, dir, extra string) string {
-	t.Helper()
-	tmpl, err := filepath.Abs("../../templates")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `seller_name = "Example Brand"
-[ledger]
-path = "var/campaignd.db"
-[inbox]
-dir = "var/inbox"
-processed_dir = "var/processed"
-rejected_dir = "var/rejected"
-settle = "10ms"
-[control]
-socket = "var/campaignd.sock"
-[log]
-format = "text"
-level = "debug"
-%s
-[channel.outbox]
-dir = "var/outbox"
-`, extra)
-	for _, c := range []struct{ name, markets string }{
-		{"en", `"Amazon.com", "Amazon.co.uk"`}, {"de", `"Amazon.de"`}, {"fr", `"Amazon.fr"`},
-		{"es", `"Amazon.es"`}, {"it", `"Amazon.it"`}, {"ja", `"Amazon.co.jp"`},
-	} {
-		fmt.Fprintf(&b, "[[campaign]]\nname = %q\nsales_channels = [%s]\ntemplate = %q\nchannel = \"outbox\"\n",
-			c.name, c.markets, filepath.Join(tmpl, "review-request."+c.name+".tmpl"))
-	}
-	p := filepath.Join(dir, "campaignd.toml")
-	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func cli(t *testing.T, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
-func outbox(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(filepath.Join(dir, "var", "outbox"))
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".eml") {
-			names = append(names, strings.TrimSuffix(e.Name(), ".eml"))
-		}
-	}
-	sort.Strings(names)
-	return names
-}
-
-type statusJSON struct {
-	Orders map[string]int `json:"orders"`
-	Daemon *struct {
-		PID int `json:"pid"`
-	} `json:"daemon"`
-	RecentFiles []struct {
-		Name    string `json:"name"`
-		Outcome string `json:"outcome"`
-	} `json:"recent_files"`
-}
-
-func status(t *testing.T, cfg string) statusJSON {
-	t.Helper()
-	r := cli(t, "status", "--json", "--config", cfg)
-	if r.code != 0 {
-		t.Fatalf("status: exit %d: %s", r.code, r.stderr)
-	}
-	var st statusJSON
-	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
-		t.Fatalf("status --json: %v\n%s", err, r.stdout)
-	}
-	return st
-}
-
-const allOrdersHeader = "amazon-order-id\tmerchant-order-id\tpurchase-date\tlast-updated-date\torder-status\tfulfillment-channel\tsales-channel\torder-channel\tship-service-level\tproduct-name\tsku\tasin\titem-status\tquantity\tcurrency\titem-price\n"
-
-func line(id, purchase, updated, status, channel, product, itemStatus string) string {
-	return strings.Join([]string{id, "", purchase, updated, status, "Amazon", channel, "", "Standard", product, "SKU-1", "B0TEST0001", itemStatus, "1", "USD", "9.99"}, "\t") + "\n"
-}
-
-func writeFile(t *testing.T, path, content string) string {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-// TestMainJob follows issue 2's walk through the whole path with the real
-// binary: ingest, two passes at two instants, a cancellation, the deadline,
-// and status counts that match the outbox.
+// TestMainJob walks the whole path: ingest, two passes at two instants, a
+// cancellation, the deadline, and status counts that match the outbox.
 func TestMainJob(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	report := allOrdersHeader +
@@ -271,6 +125,7 @@ func TestMainJob(t *testing.T) {
 }
 
 func TestBadInputExitCodes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	t.Run("missing config", func(t *testing.T) {
@@ -332,110 +187,22 @@ func TestBadInputExitCodes(t *testing.T) {
 	})
 }
 
-// daemonProc is a running `campaignd run`.
-type daemonProc struct {
-	cmd  *exec.Cmd
-	logs chan string
-}
-
-// startDaemon starts the daemon and returns once it logged that it started.
-func startDaemon(t *testing.T, cfg string, args ...string) *daemonProc {
-	t.Helper()
-	cmd := exec.Command(binary, append([]string{"run", "--config", cfg}, args...)...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{cmd: cmd, logs: make(chan string, 1000)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			d.logs <- sc.Text()
-		}
-		close(d.logs)
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	d.waitLog(t, "campaignd started")
-	return d
-}
-
-// waitLog reads the daemon's log until a line contains s.
-func (d *daemonProc) waitLog(t *testing.T, s string) string {
-	t.Helper()
-	timeout := time.After(60 * time.Second)
-	for {
-		select {
-		case l, ok := <-d.logs:
-			if !ok {
-				t.Fatalf("daemon exited before logging %q", s)
-			}
-			if strings.Contains(l, s) {
-				return l
-			}
-		case <-timeout:
-			t.Fatalf("daemon did not log %q", s)
-		}
-	}
-}
-
-// waitFiles waits (on file events, not by sleeping) until dir holds n .eml files.
-func waitFiles(t *testing.T, dir string, n int) {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.Add(dir); err != nil {
-		t.Fatal(err)
-	}
-	count := func() int {
-		ents, _ := os.ReadDir(dir)
-		k := 0
-		for _, e := range ents {
-			if strings.HasSuffix(e.Name(), ".eml") {
-				k++
-			}
-		}
-		return k
-	}
-	timeout := time.After(60 * time.Second)
-	for count() < n {
-		select {
-		case <-w.Events:
-		case err := <-w.Errors:
-			t.Fatal(err)
-		case <-timeout:
-			t.Fatalf("%s holds %d messages, want %d", dir, count(), n)
-		}
-	}
-}
-
-// TestDaemon runs the daemon as systemd would: status and ingest through the
-// control socket while it runs, a second daemon refused, a bad reload
-// refused with the old config kept, a good SIGHUP reload, and SIGTERM.
+// TestDaemon runs the daemon binary as systemd would: status and ingest
+// through the control socket while it runs, a second daemon refused, a bad
+// reload refused with the old config kept, a good SIGHUP reload, and
+// SIGTERM (the signals are why it is a process; the commands run here).
 func TestDaemon(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	metrics := freeAddr(t)
 	cfg := testConfig(t, dir, fmt.Sprintf("[schedule]\ntick = \"@every 1s\"\n[metrics]\nlisten = %q\n", metrics))
 	// Dropped while the daemon was down: the start-up scan finds it.
 	writeFile(t, filepath.Join(dir, "var", "inbox", "early.txt"), allOrdersHeader+
 		line("111-0000003-0000003", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
-	d := startDaemon(t, cfg, "--at", "2026-11-20T00:00:00Z")
+	d := startDaemonBinary(t, cfg, "--at", "2026-11-20T00:00:00Z")
 
 	st := status(t, cfg)
-	if st.Daemon == nil || st.Daemon.PID != d.cmd.Process.Pid {
+	if st.Daemon == nil || st.Daemon.PID != d.pid() {
 		t.Fatalf("status does not come from the daemon: %+v", st)
 	}
 	file := writeFile(t, filepath.Join(dir, "drop", "orders.txt"), allOrdersHeader+
@@ -447,6 +214,7 @@ func TestDaemon(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "var", "inbox", "more.txt"), allOrdersHeader+
 		line("111-0000002-0000002", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
 	waitFiles(t, filepath.Join(dir, "var", "outbox"), 3)
+	d.waitLogCount(t, "review request sent", 3) // logged once the ledger has it
 	if st := status(t, cfg); st.Orders["sent"] != 3 || st.Orders["total"] != 3 {
 		t.Fatalf("status = %v", st.Orders)
 	}
@@ -502,49 +270,13 @@ func TestDaemon(t *testing.T) {
 	}
 }
 
-// freeAddr returns a loopback address with a port nothing listens on now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
-}
-
-func get(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s\n%s", url, resp.Status, b)
-	}
-	return string(b)
-}
-
-func replaceFirstTemplate(cfg, tmpl string) string {
-	lines := strings.Split(cfg, "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "template = ") {
-			lines[i] = fmt.Sprintf("template = %q", tmpl)
-			break
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// TestCrashMidSend kills the daemon with SIGKILL while it is sending,
-// restarts it, and checks that every order got exactly one message.
+// TestCrashMidSend kills the daemon (the binary) with SIGKILL while it is
+// sending, restarts it, and checks that every order got exactly one message.
 func TestCrashMidSend(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "[schedule]\nbatch_size = 100000\n")
-	const n = 300
+	const n = 120 // enough that a kill after the 10th message lands mid-pass
 	var b strings.Builder
 	b.WriteString(allOrdersHeader)
 	for i := range n {
@@ -555,7 +287,7 @@ func TestCrashMidSend(t *testing.T) {
 		t.Fatalf("ingest: %s", r.stderr)
 	}
 	out := filepath.Join(dir, "var", "outbox")
-	cmd := exec.Command(binary, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z")
+	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z")
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -589,6 +321,7 @@ func TestCrashMidSend(t *testing.T) {
 // campaignd and an excluded order are never sent, and both leave an audit
 // event with the operator's note.
 func TestLedgerCommands(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	var rep strings.Builder

@@ -133,10 +133,11 @@ func (a *app) forward(ctx context.Context, cfg *config.Config, fs *flag.FlagSet,
 	return true, nil
 }
 
-// forwardArgs rebuilds a parsed command line for the daemon: the flags that
-// were set (never --config), then "--" and the positional arguments.
+// forwardArgs rebuilds a parsed command line for the daemon: the command
+// (and subcommand: the flag set is named "ledger show"), the flags that were
+// set (never --config), then "--" and the positional arguments.
 func forwardArgs(fs *flag.FlagSet) []string {
-	args := []string{fs.Name()}
+	args := strings.Fields(fs.Name())
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name != "config" {
 			args = append(args, "--"+f.Name+"="+f.Value.String())
@@ -261,7 +262,7 @@ func (a *app) prepare(cfg *config.Config) (*scheduler.Setup, func(), error) {
 	if a.daemon != nil {
 		return a.daemon.engine.Setup(), func() {}, nil
 	}
-	s, err := scheduler.Prepare(cfg, a.clock)
+	s, err := prepare(cfg, a.clock)
 	if err != nil {
 		if errors.Is(err, scheduler.ErrTemplates) {
 			fmt.Fprintln(a.stderr, err)

@@ -11,15 +11,15 @@ import (
 // --config) and its positional arguments; the daemon logs what it changes.
 func TestForwardArgs(t *testing.T) {
 	a := &app{stdout: io.Discard, stderr: io.Discard}
-	fs := newFlags("ledger", "", "", a)
+	fs := newFlags("ledger resolve", "", "", a)
 	a.configFlag(fs)
 	fs.String("note", "", "")
 	fs.Bool("sent", false, "")
-	if err := parse(fs, []string{"resolve", "111-1111111-1111111", "--config", "/etc/x.toml", "--sent", "--note", "it went"}); err != nil {
+	if err := parse(fs, []string{"111-1111111-1111111", "--config", "/etc/x.toml", "--sent", "--note", "it went"}); err != nil {
 		t.Fatal(err)
 	}
 	got := forwardArgs(fs)
-	want := []string{"ledger", "--note=it went", "--sent=true", "--", "resolve", "111-1111111-1111111"}
+	want := []string{"ledger", "resolve", "--note=it went", "--sent=true", "--", "111-1111111-1111111"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("forwardArgs = %q, want %q", got, want)
 	}
@@ -29,6 +29,7 @@ func TestForwardArgs(t *testing.T) {
 		changes bool
 	}{
 		{got, "ledger resolve", true},
+		{[]string{"ledger", "--note=it went", "--sent=true", "--", "resolve", "111-1111111-1111111"}, "ledger resolve", true},
 		{[]string{"ledger", "--json=true", "--", "show", "111-1111111-1111111"}, "ledger show", false},
 		{[]string{"ledger", "export"}, "ledger export", false},
 		{[]string{"status", "--json=true", "--"}, "status", false},
@@ -38,6 +39,24 @@ func TestForwardArgs(t *testing.T) {
 	} {
 		if w := strings.Join(commandWords(tt.args), " "); w != tt.words || changes(tt.args) != tt.changes {
 			t.Errorf("%q: words %q changes %v, want %q %v", tt.args, w, changes(tt.args), tt.words, tt.changes)
+		}
+	}
+	// The ledger's subcommand is found wherever the flags put it, and the
+	// rest goes to its own flag set.
+	for _, tt := range []struct {
+		args []string
+		sub  string
+		rest []string
+	}{
+		{[]string{"show", "111-1111111-1111111", "--json"}, "show", []string{"111-1111111-1111111", "--json"}},
+		{[]string{"--config", "c.toml", "show", "111-1111111-1111111"}, "show", []string{"--config", "c.toml", "111-1111111-1111111"}},
+		{[]string{"-note", "x", "--sent", "resolve", "111-1111111-1111111"}, "resolve", []string{"-note", "x", "--sent", "111-1111111-1111111"}},
+		{[]string{"--note=it went", "--sent=true", "--", "resolve", "111-1111111-1111111"}, "resolve", []string{"--note=it went", "--sent=true", "--", "111-1111111-1111111"}},
+		{[]string{"--config", "c.toml"}, "", []string{"--config", "c.toml"}},
+		{[]string{"--"}, "", []string{"--"}},
+	} {
+		if sub, rest := ledgerSubcommand(tt.args); sub != tt.sub || !slices.Equal(rest, tt.rest) {
+			t.Errorf("ledgerSubcommand(%q) = %q, %q; want %q, %q", tt.args, sub, rest, tt.sub, tt.rest)
 		}
 	}
 	// Inside the daemon, --config is refused.

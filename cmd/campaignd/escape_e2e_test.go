@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"os"
@@ -12,6 +12,7 @@ import (
 // reach the terminal escaped from status, plan, preview, ledger show and
 // ingest, never raw; the text stays readable.
 func TestDataIsEscapedOnTheTerminal(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	const evil = "Bottle\x1b[2J\x1b]0;pwned\x07\rorders:    0 total"

@@ -1,7 +1,6 @@
-package main_test
+package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,66 +11,11 @@ import (
 	"time"
 )
 
-// startDaemonCmd starts cmd (a `campaignd run`) and returns once it logged
-// that it started.
-func startDaemonCmd(t *testing.T, cmd *exec.Cmd) *daemonProc {
-	t.Helper()
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{cmd: cmd, logs: make(chan string, 10000)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			d.logs <- sc.Text()
-		}
-		close(d.logs)
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	d.waitLog(t, "campaignd started")
-	return d
-}
-
-func report(ids ...string) string {
-	var b strings.Builder
-	b.WriteString(allOrdersHeader)
-	for _, id := range ids {
-		b.WriteString(line(id, "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
-	}
-	return b.String()
-}
-
-func assertFile(t *testing.T, path, want string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if string(b) != want {
-		t.Fatalf("%s holds %q, want %q", path, b, want)
-	}
-}
-
-func assertGone(t *testing.T, path string) {
-	t.Helper()
-	if _, err := os.Lstat(path); !os.IsNotExist(err) {
-		t.Fatalf("%s is still there (%v)", path, err)
-	}
-}
-
 // TestIngestLeavesTheUsersFile: `ingest FILE` keeps campaignd's own copy in
 // processed/ and leaves FILE where it is, with or without a daemon; with
 // --move the command removes FILE once it was ingested.
 func TestIngestLeavesTheUsersFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	processed := filepath.Join(dir, "var", "processed")
@@ -79,10 +23,10 @@ func TestIngestLeavesTheUsersFile(t *testing.T) {
 		name, file, body string
 		move             bool
 	}{
-		{"no daemon", "a.txt", report("111-0000001-0000001"), false},
-		{"no daemon, --move", "b.txt", report("111-0000002-0000002"), true},
-		{"daemon", "c.txt", report("111-0000003-0000003"), false},
-		{"daemon, --move", "d.txt", report("111-0000004-0000004"), true},
+		{"no daemon", "a.txt", ordersReport("111-0000001-0000001"), false},
+		{"no daemon, --move", "b.txt", ordersReport("111-0000002-0000002"), true},
+		{"daemon", "c.txt", ordersReport("111-0000003-0000003"), false},
+		{"daemon, --move", "d.txt", ordersReport("111-0000004-0000004"), true},
 	}
 	for i, s := range steps {
 		if i == 2 {
@@ -109,12 +53,13 @@ func TestIngestLeavesTheUsersFile(t *testing.T) {
 	}
 }
 
-// TestIngestFromWhereTheDaemonCannotLook: the daemon runs as its own user
-// (as under systemd, with ProtectHome); a user ingests a report from a
-// folder only they can read. The report travels as an open descriptor, so
-// it is ingested, and it stays where it was.
+// TestIngestFromWhereTheDaemonCannotLook: the daemon (the binary) runs as
+// its own user (as under systemd, with ProtectHome); a user ingests a
+// report from a folder only they can read. The report travels as an open
+// descriptor, so it is ingested, and it stays where it was.
 func TestIngestFromWhereTheDaemonCannotLook(t *testing.T) {
 	rootOnly(t)
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	openUp(t, dir)
@@ -128,13 +73,13 @@ func TestIngestFromWhereTheDaemonCannotLook(t *testing.T) {
 	if err := os.Chown(state, nobody, nobody); err != nil {
 		t.Fatal(err)
 	}
-	startDaemonCmd(t, asUser(exec.Command(binary, "run", "--config", cfg), nobody))
+	startBinary(t, asUser(t, exec.Command(campaigndBinary(t), "run", "--config", cfg), nobody)).waitLog(t, "campaignd started")
 
 	home := filepath.Join(dir, "home")
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	body := report("111-0000001-0000001")
+	body := ordersReport("111-0000001-0000001")
 	path := writeFile(t, filepath.Join(home, "orders.txt"), body)
 	r := cli(t, "ingest", path, "--config", cfg)
 	if r.code != 0 || !strings.Contains(r.stdout, "1 new") {
@@ -157,6 +102,7 @@ func TestIngestFromWhereTheDaemonCannotLook(t *testing.T) {
 // it is ingested once there is room again; it never goes to rejected/.
 func TestDiskFullKeepsTheReport(t *testing.T) {
 	rootOnly(t)
+	t.Parallel()
 	dir := t.TempDir()
 	state := filepath.Join(dir, "var")
 	if err := os.Mkdir(state, 0o750); err != nil {
@@ -175,7 +121,7 @@ func TestDiskFullKeepsTheReport(t *testing.T) {
 	for i := range ids {
 		ids[i] = fmt.Sprintf("111-%07d-%07d", i, i)
 	}
-	body := report(ids...)
+	body := ordersReport(ids...)
 	inboxDir := filepath.Join(state, "inbox")
 	part := writeFile(t, filepath.Join(inboxDir, "orders.txt.part"), body)
 	fill(t, filepath.Join(state, "filler"))
@@ -185,19 +131,15 @@ func TestDiskFullKeepsTheReport(t *testing.T) {
 	// The daemon used to give up after 5 tries; wait for a sixth.
 	timeout := time.After(60 * time.Second)
 	for tries := 0; tries < 6; {
-		select {
-		case l, ok := <-d.logs:
-			if !ok {
-				t.Fatal("the daemon exited")
-			}
-			if strings.Contains(l, "orders.txt") && strings.Contains(l, "gave up") {
-				t.Fatalf("the daemon gave up on the report for want of disk space: %s", l)
-			}
-			if strings.Contains(l, "orders.txt") && strings.Contains(l, "inbox file not handled") {
-				tries++
-			}
-		case <-timeout:
-			t.Fatalf("the report was tried %d times in 60 s; the daemon stopped retrying it", tries)
+		l, ok := d.nextLog(t, timeout)
+		if !ok {
+			t.Fatal("the daemon exited")
+		}
+		if strings.Contains(l, "orders.txt") && strings.Contains(l, "gave up") {
+			t.Fatalf("the daemon gave up on the report for want of disk space: %s", l)
+		}
+		if strings.Contains(l, "orders.txt") && strings.Contains(l, "inbox file not handled") {
+			tries++
 		}
 	}
 	st := cli(t, "status", "--config", cfg)
@@ -249,13 +191,14 @@ func fill(t *testing.T, path string) {
 // in the inbox are never read; status lists each with the reason, and the
 // daemon keeps working.
 func TestInboxShowsSkippedEntries(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	inboxDir := filepath.Join(dir, "var", "inbox")
 	if err := os.MkdirAll(inboxDir, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	target := writeFile(t, filepath.Join(dir, "elsewhere", "orders.txt"), report("111-0000001-0000001"))
+	target := writeFile(t, filepath.Join(dir, "elsewhere", "orders.txt"), ordersReport("111-0000001-0000001"))
 	if err := os.Symlink(target, filepath.Join(inboxDir, "link.txt")); err != nil {
 		t.Fatal(err)
 	}
@@ -281,6 +224,6 @@ func TestInboxShowsSkippedEntries(t *testing.T) {
 		t.Errorf("status --json does not list the skipped entries:\n%s", js.stdout)
 	}
 	// The daemon logged each once, and still takes a report dropped beside them.
-	writeFile(t, filepath.Join(inboxDir, "real.txt"), report("111-0000002-0000002"))
+	writeFile(t, filepath.Join(inboxDir, "real.txt"), ordersReport("111-0000002-0000002"))
 	d.waitLog(t, "file=real.txt dest=")
 }

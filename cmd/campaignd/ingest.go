@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -53,11 +52,17 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	return a.ingestReports(ctx, cfg, reports, *move)
+}
+
+// ingestReports hands each report to the daemon as an open descriptor, or
+// ingests what is left itself when no daemon answers.
+func (a *app) ingestReports(ctx context.Context, cfg *config.Config, reports []report, move bool) error {
 	problem := false
 	for i, r := range reports {
 		resp, err := client(cfg).Call(ctx, []string{"ingest", "--", r.name}, r.f)
 		if errors.Is(err, control.ErrNoDaemon) {
-			return a.ingestLocal(ctx, cfg, reports[i:], *move, problem)
+			return a.ingestLocal(ctx, cfg, reports[i:], move, problem)
 		}
 		if err != nil {
 			return err
@@ -65,7 +70,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		fmt.Fprint(a.stdout, resp.Stdout)
 		fmt.Fprint(a.stderr, resp.Stderr)
 		problem = problem || resp.Code != exitOK
-		if resp.Code == exitOK && *move {
+		if resp.Code == exitOK && move {
 			problem = !a.removeIngested(r) || problem
 		}
 	}
@@ -148,7 +153,7 @@ func (a *app) ingestLocal(ctx context.Context, cfg *config.Config, reports []rep
 	}
 	defer done()
 	err = a.withLedger(cfg, false, func(l *ledger.Ledger) error {
-		in, err := newInbox(cfg, scheduler.NewEngine(l, setup, nil), nil, a.clock)
+		in, err := newInbox(cfg, scheduler.NewEngine(l, setup, nil), nil, a.clock, 0)
 		if err != nil {
 			return err
 		}
@@ -201,34 +206,36 @@ func ingestOne(ctx context.Context, out io.Writer, in *inboxFolder, f *os.File, 
 	return !oc.Rejected && !oc.Retried
 }
 
-// inboxFolder is the watched folder with its handler: every file, whether the
-// watcher found it or `campaignd ingest` named it, goes through the same
-// watcher (whose lock keeps the two apart), and `ingest` gets the report of
-// the files it asked for.
+// inboxFolder is the watched folder with its handler: every file, whether
+// the watcher found it or `campaignd ingest` named it, goes through the same
+// watcher (whose lock keeps the two apart), and the handler's ingest report
+// comes back with the outcome (inbox.Result.Detail).
 type inboxFolder struct {
 	watcher *inbox.Watcher
 	engine  *scheduler.Engine
 	now     func() time.Time
 	log     *slog.Logger
-
-	mu      sync.Mutex
-	wanted  map[string]bool           // paths an ingest command waits for
-	reports map[string]ingestedReport // their reports
 }
 
-type ingestedReport struct {
+// ingested is what the handler learned of one file: its ingest report, or
+// why it could not be read now.
+type ingested struct {
 	rep scheduler.IngestReport
 	err error
 }
 
-func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now func() time.Time) (*inboxFolder, error) {
+// newInbox opens the watched folder of cfg with its handler. retry is the
+// first wait before a file that could not be read now is tried again (zero:
+// the inbox's default).
+func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now func() time.Time, retry time.Duration) (*inboxFolder, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	in := &inboxFolder{engine: eng, now: now, log: log, wanted: map[string]bool{}, reports: map[string]ingestedReport{}}
+	in := &inboxFolder{engine: eng, now: now, log: log}
 	w := &inbox.Watcher{
 		Dir: cfg.Inbox.Dir, ProcessedDir: cfg.Inbox.ProcessedDir, RejectedDir: cfg.Inbox.RejectedDir,
-		Settle: cfg.Inbox.Settle.Duration, Rescan: cfg.Inbox.Rescan.Duration, Handle: in.handle, Now: now, Logger: log,
+		Settle: cfg.Inbox.Settle.Duration, Rescan: cfg.Inbox.Rescan.Duration, RetryBackoff: retry,
+		Handle: in.handle, Now: now, Logger: log,
 	}
 	if err := w.Open(); err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
@@ -237,8 +244,8 @@ func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now f
 	return in, nil
 }
 
-// handle is the watcher's handler: ingest at the clock, log, and keep the
-// report when an ingest command waits for it.
+// handle is the watcher's handler: ingest at the clock, log, and tell the
+// watcher what to do with the file, the report attached.
 func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 	rep, err := in.engine.Ingest(ctx, path, in.now().UTC())
 	name := filepath.Base(path)
@@ -249,47 +256,46 @@ func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 			"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
 			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)
 	}
-	in.mu.Lock()
-	if in.wanted[path] {
-		in.reports[path] = ingestedReport{rep, err}
+	res := inboxResult(rep, err)
+	res.Detail = ingested{rep, err}
+	return res
+}
+
+// inboxResult turns an ingest report into what the inbox does with the file.
+func inboxResult(r scheduler.IngestReport, err error) inbox.Result {
+	switch {
+	case err != nil:
+		return inbox.Result{Retry: true, Reason: err.Error()}
+	case r.Rejected:
+		return inbox.Result{Rejected: true, Reason: r.Reason, Report: r.RowReport()}
+	case r.Duplicate:
+		return inbox.Result{Report: fmt.Sprintf("%s: the same bytes were ingested on %s; nothing changed\n", filepath.Base(r.Path), stamp(r.Previous))}
+	default:
+		return inbox.Result{Report: r.RowReport()}
 	}
-	in.mu.Unlock()
-	return rep.Result(err)
 }
 
 // importFile copies the report read from f into the inbox's private
 // staging area and ingests the copy now; the copy, never f's file, is what
 // goes to processed/ or rejected/.
-func (in *inboxFolder) importFile(ctx context.Context, f *os.File, name string) (ingestedReport, inbox.Outcome, error) {
+func (in *inboxFolder) importFile(ctx context.Context, f *os.File, name string) (ingested, inbox.Outcome, error) {
 	fi, err := f.Stat()
 	if err != nil {
-		return ingestedReport{}, inbox.Outcome{}, err
+		return ingested{}, inbox.Outcome{}, err
 	}
 	if !fi.Mode().IsRegular() {
-		return ingestedReport{}, inbox.Outcome{}, errors.New("not a regular file")
+		return ingested{}, inbox.Outcome{}, errors.New("not a regular file")
 	}
 	// Read from the start with pread: the descriptor's offset is the
 	// client's, whatever it is.
 	path, cleanup, err := in.watcher.Stage(ctx, io.NewSectionReader(f, 0, math.MaxInt64), name)
 	if err != nil {
-		return ingestedReport{}, inbox.Outcome{}, err
+		return ingested{}, inbox.Outcome{}, err
 	}
 	defer cleanup()
-	return in.process(ctx, path)
-}
-
-// process ingests one file now and returns its report and where it went.
-func (in *inboxFolder) process(ctx context.Context, path string) (ingestedReport, inbox.Outcome, error) {
-	in.mu.Lock()
-	in.wanted[path] = true
-	in.mu.Unlock()
 	oc, err := in.watcher.Process(ctx, path)
-	in.mu.Lock()
-	r := in.reports[path]
-	delete(in.wanted, path)
-	delete(in.reports, path)
-	in.mu.Unlock()
-	return r, oc, err
+	got, _ := oc.Result.Detail.(ingested) // none when the handler crashed
+	return got, oc, err
 }
 
 // printIngest prints one file's outcome; everything that comes from data

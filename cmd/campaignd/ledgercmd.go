@@ -8,9 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"campaignd/internal/ledger"
-	"campaignd/internal/orders"
 	"campaignd/internal/scheduler"
 )
 
@@ -22,56 +23,140 @@ const ledgerAbout = `Inspect and correct the ledger by hand. Every correction le
 	mark-sent ORDER...            record a request made outside campaignd (never send one)
 	exclude ORDER...              never send a request for these orders
 	backup FILE                   write a consistent copy of the ledger to a new FILE
-	                              (safe while the daemon runs; never overwrites)`
+	                              (safe while the daemon runs; never overwrites)
+
+Usage:
+	campaignd ledger SUBCOMMAND [flags] [ORDER...|FILE]
+
+Run "campaignd ledger SUBCOMMAND -h" for its flags.
+`
+
+// ledgerSubcommands are the ledger's subcommands; each parses its own flags.
+var ledgerSubcommands = map[string]func(ctx context.Context, a *app, args []string) error{
+	"show": ledgerShowCmd, "export": ledgerExportCmd, "resolve": ledgerResolveCmd,
+	"mark-sent": ledgerMarkCmd("mark-sent"), "exclude": ledgerMarkCmd("exclude"), "backup": ledgerBackupCmd,
+}
+
+// ledgerValueFlags are the subcommands' flags that take a value, so that a
+// value given before the subcommand (`ledger --config FILE show ORDER`) is
+// not taken for it.
+var ledgerValueFlags = map[string]bool{"config": true, "note": true}
 
 func cmdLedger(ctx context.Context, a *app, args []string) error {
-	fs := newFlags("ledger", "show|export|resolve|mark-sent|exclude|backup [ORDER...|FILE]", ledgerAbout, a)
-	cfgPath := a.configFlag(fs)
-	sent := fs.Bool("sent", false, "resolve: the request did go out")
-	retry := fs.Bool("retry", false, "resolve: the request did not go out; schedule it again")
-	note := fs.String("note", "", "a note for the audit event")
-	asJSON := fs.Bool("json", false, "show: print JSON")
+	sub, rest := ledgerSubcommand(args)
+	run, ok := ledgerSubcommands[sub]
+	switch {
+	case sub == "" && slices.ContainsFunc(args, isHelpFlag):
+		fmt.Fprint(a.stderr, ledgerAbout)
+		return flag.ErrHelp
+	case sub == "":
+		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude or backup")
+	case !ok:
+		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude or backup)", sub)
+	}
+	return run(ctx, a, rest)
+}
+
+// ledgerSubcommand finds the subcommand, the first positional argument
+// (flags may come before it, as older clients send them to the daemon), and
+// returns it with the other arguments.
+func ledgerSubcommand(args []string) (string, []string) {
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		switch {
+		case args[i] == "--" && i+1 < len(args):
+			return args[i+1], append(slices.Clone(args[:i+1]), args[i+2:]...)
+		case args[i] == "--":
+			return "", args
+		case !strings.HasPrefix(args[i], "-"):
+			return args[i], append(slices.Clone(args[:i]), args[i+1:]...)
+		case ledgerValueFlags[name]:
+			i++ // its value follows
+		}
+	}
+	return "", args
+}
+
+func isHelpFlag(arg string) bool {
+	return slices.Contains([]string{"-h", "--h", "-help", "--help"}, arg)
+}
+
+// ledgerFlags returns a subcommand's flag set, with --config.
+func ledgerFlags(a *app, sub, synopsis, about string) (*flag.FlagSet, *string) {
+	fs := newFlags("ledger "+sub, synopsis, about, a)
+	return fs, a.configFlag(fs)
+}
+
+// orderIDs returns the positional arguments, each an order id.
+func orderIDs(fs *flag.FlagSet) ([]string, error) {
+	for _, id := range fs.Args() {
+		if !validOrderID(id) {
+			return nil, usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
+		}
+	}
+	return fs.Args(), nil
+}
+
+// onLedger loads the config (inside the daemon, its own), hands the command
+// parsed into fs to the daemon when one runs, and otherwise runs fn on the
+// ledger file (read-only when it only looks).
+func (a *app) onLedger(ctx context.Context, fs *flag.FlagSet, cfgPath string, readOnly bool, fn func(*ledger.Ledger) error) error {
+	cfg, err := a.config(cfgPath)
+	if err != nil {
+		return err
+	}
+	if done, err := a.forward(ctx, cfg, fs); done {
+		return err
+	}
+	return a.withLedger(cfg, readOnly, fn)
+}
+
+func ledgerShowCmd(ctx context.Context, a *app, args []string) error {
+	fs, cfgPath := ledgerFlags(a, "show", "ORDER", "Print the order's record and its whole history.")
+	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	pos := fs.Args()
-	if len(pos) == 0 {
-		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude or backup")
+	ids, err := orderIDs(fs)
+	if err != nil {
+		return err
 	}
-	sub, ids := pos[0], pos[1:]
-	if sub == "backup" {
-		if len(ids) != 1 {
-			return usagef("ledger backup takes one FILE")
-		}
-		return ledgerBackup(ctx, a, fs, *cfgPath, ids[0])
+	if len(ids) != 1 {
+		return usagef("ledger show takes one ORDER")
 	}
-	for _, id := range ids {
-		if !orders.ValidID(id) && !orders.IsNonAmazonID(id) {
-			return usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
-		}
+	return a.onLedger(ctx, fs, *cfgPath, true, func(l *ledger.Ledger) error {
+		return ledgerShow(a.stdout, l, ids[0], *asJSON)
+	})
+}
+
+func ledgerExportCmd(ctx context.Context, a *app, args []string) error {
+	fs, cfgPath := ledgerFlags(a, "export", "", "Print every order as one JSON object a line.")
+	if err := parse(fs, args); err != nil {
+		return err
 	}
-	readOnly := false
-	switch sub {
-	case "show":
-		if len(ids) != 1 {
-			return usagef("ledger show takes one ORDER")
-		}
-		readOnly = true
-	case "export":
-		if len(ids) != 0 {
-			return usagef("ledger export takes no ORDER")
-		}
-		readOnly = true
-	case "resolve":
-		if len(ids) != 1 || *sent == *retry {
-			return usagef("ledger resolve takes one ORDER and exactly one of --sent or --retry")
-		}
-	case "mark-sent", "exclude":
-		if len(ids) == 0 {
-			return usagef("ledger %s needs at least one ORDER", sub)
-		}
-	default:
-		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude or backup)", sub)
+	if fs.NArg() != 0 {
+		return usagef("ledger export takes no ORDER")
+	}
+	return a.onLedger(ctx, fs, *cfgPath, true, func(l *ledger.Ledger) error {
+		return l.Export(a.stdout)
+	})
+}
+
+func ledgerResolveCmd(ctx context.Context, a *app, args []string) error {
+	fs, cfgPath := ledgerFlags(a, "resolve", "ORDER --sent|--retry",
+		"Settle an in_doubt order: the request went out (--sent), or it did not and is\nto be sent again (--retry).")
+	sent := fs.Bool("sent", false, "the request did go out")
+	retry := fs.Bool("retry", false, "the request did not go out; schedule it again")
+	note := fs.String("note", "", "a note for the audit event")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ids, err := orderIDs(fs)
+	if err != nil {
+		return err
+	}
+	if len(ids) != 1 || *sent == *retry {
+		return usagef("ledger resolve takes one ORDER and exactly one of --sent or --retry")
 	}
 	cfg, err := a.config(*cfgPath)
 	if err != nil {
@@ -80,49 +165,76 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 	if done, err := a.forward(ctx, cfg, fs); done {
 		return err
 	}
-	var setup *scheduler.Setup
-	if sub == "resolve" {
-		s, done, err := a.prepare(cfg)
+	setup, done, err := a.prepare(cfg) // the rules re-decide an order sent again
+	if err != nil {
+		return err
+	}
+	defer done()
+	return a.withLedger(cfg, false, func(l *ledger.Ledger) error {
+		return a.resolve(l, setup, ledger.Key{OrderID: ids[0]}, *sent, *note)
+	})
+}
+
+// resolve settles the in_doubt order k, re-deciding it with the setup's
+// rules when it is to be sent again, and prints its new state.
+func (a *app) resolve(l *ledger.Ledger, setup *scheduler.Setup, k ledger.Key, sent bool, note string) error {
+	if err := l.Resolve(k, sent, setup.Decide, a.clock().UTC(), a.operator(), note); err != nil {
+		return fmt.Errorf("resolve %s: %w", k.OrderID, err)
+	}
+	r, _, err := l.Get(k)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s: %s (%s)\n", k.OrderID, r.State, clean(r.Reason))
+	return nil
+}
+
+// ledgerMarkCmd is mark-sent or exclude: a correction of each ORDER.
+func ledgerMarkCmd(sub string) func(ctx context.Context, a *app, args []string) error {
+	about := map[string]string{
+		"mark-sent": "Record that a review request was made for each ORDER outside campaignd:\ncampaignd never sends one for it.",
+		"exclude":   "Never send a review request for each ORDER (it need not be in the ledger yet).",
+	}[sub]
+	return func(ctx context.Context, a *app, args []string) error {
+		fs, cfgPath := ledgerFlags(a, sub, "ORDER...", about)
+		note := fs.String("note", "", "a note for the audit event")
+		if err := parse(fs, args); err != nil {
+			return err
+		}
+		ids, err := orderIDs(fs)
 		if err != nil {
 			return err
 		}
-		defer done()
-		setup = s
+		if len(ids) == 0 {
+			return usagef("ledger %s needs at least one ORDER", sub)
+		}
+		return a.onLedger(ctx, fs, *cfgPath, false, func(l *ledger.Ledger) error {
+			return a.mark(l, sub, ids, *note)
+		})
 	}
+}
+
+// mark records mark-sent or exclude for each order and prints its state.
+func (a *app) mark(l *ledger.Ledger, sub string, ids []string, note string) error {
 	now := a.clock().UTC()
-	return a.withLedger(cfg, readOnly, func(l *ledger.Ledger) error {
-		switch sub {
-		case "show":
-			return ledgerShow(a.stdout, l, ids[0], *asJSON)
-		case "export":
-			return l.Export(a.stdout)
-		case "resolve":
-			if err := l.Resolve(ledger.Key{OrderID: ids[0]}, *sent, setup.Decide, now, a.operator(), *note); err != nil {
-				return fmt.Errorf("resolve %s: %w", ids[0], err)
-			}
-			r, _, err := l.Get(ledger.Key{OrderID: ids[0]})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "%s: %s (%s)\n", ids[0], r.State, clean(r.Reason))
-			return nil
+	for _, id := range ids {
+		k := ledger.Key{OrderID: id}
+		var err error
+		if sub == "mark-sent" {
+			err = l.OperatorMarkSent(k, now, a.operator(), note)
+		} else {
+			err = l.OperatorExclude(k, now, a.operator(), note)
 		}
-		for _, id := range ids {
-			k := ledger.Key{OrderID: id}
-			var err error
-			if sub == "mark-sent" {
-				err = l.OperatorMarkSent(k, now, a.operator(), *note)
-			} else {
-				err = l.OperatorExclude(k, now, a.operator(), *note)
-			}
-			if err != nil {
-				return fmt.Errorf("%s %s: %w", sub, id, err)
-			}
-			r, _, _ := l.Get(k)
-			fmt.Fprintf(a.stdout, "%s: %s\n", id, r.State)
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", sub, id, err)
 		}
-		return nil
-	})
+		r, _, err := l.Get(k)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s: %s\n", id, r.State)
+	}
+	return nil
 }
 
 func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
@@ -140,12 +252,22 @@ func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
 	}
 	if asJSON {
 		return writeJSON(w, struct {
-			Record  ledger.Record         `json:"record"`
-			History []scheduler.EventLine `json:"history"`
-		}{r, scheduler.EventLines(evs)})
+			Record  ledger.Record `json:"record"`
+			History []eventLine   `json:"history"`
+		}{r, eventLines(evs)})
 	}
+	printRecord(w, r)
+	fmt.Fprintln(w, "history:")
+	for _, e := range evs {
+		fmt.Fprintf(w, "  %s  %-9s %s -> %s  %s\n", stamp(e.Time), clean(e.Actor), orDash(string(e.From)), e.To, clean(e.Reason))
+	}
+	return nil
+}
+
+// printRecord prints what the ledger knows about an order, for people.
+func printRecord(w io.Writer, r ledger.Record) {
 	o := r.Order
-	fmt.Fprintf(w, "order %s (%s)\nstate %s: %s\n", id, clean(orDash(o.Marketplace)), r.State, clean(orDash(r.Reason)))
+	fmt.Fprintf(w, "order %s (%s)\nstate %s: %s\n", r.Key.OrderID, clean(orDash(o.Marketplace)), r.State, clean(orDash(r.Reason)))
 	fmt.Fprintf(w, "campaign %s, channel %s\nsend at %s, deadline %s, attempts %d\n", clean(orDash(r.Campaign)), clean(orDash(r.Channel)), stamp(r.SendAt), stamp(r.Deadline), r.Attempts)
 	if r.LastError != "" {
 		fmt.Fprintf(w, "last error: %s\n", clean(r.LastError))
@@ -162,11 +284,17 @@ func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
 		}
 		fmt.Fprintf(w, "  item %s %s %q%s\n", clean(orDash(it.SKU)), clean(orDash(it.ASIN)), it.Title, c)
 	}
-	fmt.Fprintln(w, "history:")
-	for _, e := range evs {
-		fmt.Fprintf(w, "  %s  %-9s %s -> %s  %s\n", stamp(e.Time), clean(e.Actor), orDash(string(e.From)), e.To, clean(e.Reason))
+}
+
+func ledgerBackupCmd(ctx context.Context, a *app, args []string) error {
+	fs, cfgPath := ledgerFlags(a, "backup", "FILE", "Write a consistent copy of the ledger to a new FILE, which this command creates\n(with your rights, never over an existing file, and in place only once\ncomplete). Safe while the daemon runs.")
+	if err := parse(fs, args); err != nil {
+		return err
 	}
-	return nil
+	if fs.NArg() != 1 {
+		return usagef("ledger backup takes one FILE")
+	}
+	return ledgerBackup(ctx, a, fs, *cfgPath, fs.Arg(0))
 }
 
 // ledgerBackup copies the ledger into a new FILE. This command creates the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -19,61 +20,85 @@ func cmdLint(_ context.Context, a *app, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	explicit := false
-	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	cfg, err := config.Load(*cfgPath)
-	switch {
-	case err == nil:
-	case fs.NArg() > 0 && !explicit && errors.Is(err, config.ErrRead):
-		cfg = nil // linting files needs no config; without one there are no marketplaces to check against
-	default:
-		return invalid(err)
+	cfg, err := lintConfig(fs, *cfgPath)
+	if err != nil {
+		return err
 	}
-	files := fs.Args()
-	markets := map[string][]marketplace.Marketplace{}
-	if cfg != nil {
-		for _, cp := range cfg.Campaigns {
-			if cp.Template == "" {
-				continue
-			}
-			if len(fs.Args()) == 0 {
-				if _, seen := markets[cp.Template]; !seen {
-					files = append(files, cp.Template)
-				}
-			}
-			for _, sc := range cp.SalesChannels {
-				if m, ok := marketplace.Lookup(sc); ok {
-					markets[cp.Template] = append(markets[cp.Template], m)
-				}
-			}
-		}
-	}
+	files, markets := lintTargets(cfg, fs.Args())
 	if len(files) == 0 {
 		return usagef("no templates to lint: name FILEs or a config with campaigns")
 	}
 	failed := false
 	for _, f := range files {
-		if _, err := os.Stat(f); err != nil {
-			return usagef("%v", err)
-		}
-		t, err := policy.LoadTemplate(f)
+		ok, err := lintFile(a.stdout, f, markets)
 		if err != nil {
-			fmt.Fprintln(a.stdout, err)
-			failed = true
-			continue
+			return err
 		}
-		abs, _ := filepath.Abs(f)
-		ms := markets[abs]
-		if ms == nil {
-			ms = markets[f]
-		}
-		for _, v := range policy.CheckTemplate(t, ms) {
-			fmt.Fprintln(a.stdout, v)
-			failed = true
-		}
+		failed = failed || !ok
 	}
 	if failed {
 		return silent(exitProblem)
 	}
 	return nil
+}
+
+// lintConfig loads the config. Linting named files needs none: without
+// one (and no --config), there are no marketplaces to check against.
+func lintConfig(fs *flag.FlagSet, path string) (*config.Config, error) {
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	cfg, err := config.Load(path)
+	switch {
+	case err == nil:
+		return cfg, nil
+	case fs.NArg() > 0 && !explicit && errors.Is(err, config.ErrRead):
+		return nil, nil
+	default:
+		return nil, invalid(err)
+	}
+}
+
+// lintTargets returns the files to lint (those named, or else every
+// template the config uses) and, by template path, the marketplaces of the
+// campaigns that use it.
+func lintTargets(cfg *config.Config, named []string) ([]string, map[string][]marketplace.Marketplace) {
+	files := named
+	markets := map[string][]marketplace.Marketplace{}
+	if cfg == nil {
+		return files, markets
+	}
+	for _, cp := range cfg.Campaigns {
+		if cp.Template == "" {
+			continue
+		}
+		if _, seen := markets[cp.Template]; !seen && len(named) == 0 {
+			files = append(files, cp.Template)
+		}
+		markets[cp.Template] = append(markets[cp.Template], cp.Marketplaces()...)
+	}
+	return files, markets
+}
+
+// lintFile checks one template and prints its violations; ok is false when
+// there are some. A file that is missing is a usage error.
+func lintFile(w io.Writer, f string, markets map[string][]marketplace.Marketplace) (ok bool, err error) {
+	if _, err := os.Stat(f); err != nil {
+		return false, usagef("%v", err)
+	}
+	t, err := policy.LoadTemplate(f)
+	if err != nil {
+		fmt.Fprintln(w, err)
+		return false, nil
+	}
+	abs, _ := filepath.Abs(f)
+	ms := markets[abs]
+	if ms == nil {
+		ms = markets[f]
+	}
+	ok = true
+	for _, v := range policy.CheckTemplate(t, ms) {
+		fmt.Fprintln(w, v)
+		ok = false
+	}
+	return ok, nil
 }

@@ -26,7 +26,7 @@ func newLogger(cfg *config.Config, w io.Writer, level *slog.LevelVar) *slog.Logg
 	case format == "json":
 		return slog.New(slog.NewJSONHandler(w, opts))
 	case format == "auto" && isTerminal(w):
-		return slog.New(tint.NewHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly}))
+		return slog.New(tint.NewTextHandler(w, &tint.Options{Level: level, TimeFormat: time.TimeOnly}))
 	default:
 		if os.Getenv("JOURNAL_STREAM") != "" {
 			opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {

@@ -74,6 +74,14 @@ type app struct {
 	clock          func() time.Time
 	files          []*os.File // inside the daemon: the descriptors the client passed
 	who            string     // inside the daemon: the client, for the audit trail
+	waits          waits      // the daemon's real-time waits; zero in production
+}
+
+// waits are the daemon's waits on the real clock that tests shorten. A
+// zero field is the production value.
+type waits struct {
+	sendGrace  time.Duration // sendGrace: a send whose message is out, at stop
+	inboxRetry time.Duration // the first wait before an inbox file is tried again (inbox.DefaultRetryBackoff)
 }
 
 type command struct {

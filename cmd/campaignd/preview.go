@@ -6,6 +6,7 @@ import (
 
 	"campaignd/internal/ledger"
 	"campaignd/internal/orders"
+	"campaignd/internal/scheduler"
 )
 
 func cmdPreview(ctx context.Context, a *app, args []string) error {
@@ -18,7 +19,7 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 		return usagef("preview takes one ORDER-ID")
 	}
 	id := fs.Arg(0)
-	if !orders.ValidID(id) && !orders.IsNonAmazonID(id) {
+	if !validOrderID(id) {
 		return usagef("%q is not an Amazon order id (want 123-1234567-1234567)", id)
 	}
 	cfg, err := a.config(*cfgPath)
@@ -36,25 +37,29 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 	var rec ledger.Record
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		r, ok, err := l.Get(ledger.Key{OrderID: id})
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("order %s is not in the ledger", id)
+		if err == nil && !ok {
+			err = fmt.Errorf("order %s is not in the ledger", id)
 		}
 		rec = r
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "order %s: %s", id, rec.State)
+	return a.preview(setup, rec)
+}
+
+// preview prints the order's state and the message it would get now, with
+// the policy's verdict; a refused message is exit 1.
+func (a *app) preview(setup *scheduler.Setup, rec ledger.Record) error {
+	w := a.stdout
+	fmt.Fprintf(w, "order %s: %s", rec.Key.OrderID, rec.State)
 	if rec.Reason != "" {
-		fmt.Fprintf(a.stdout, " (%s)", clean(rec.Reason))
+		fmt.Fprintf(w, " (%s)", clean(rec.Reason))
 	}
-	fmt.Fprintf(a.stdout, "\ncampaign %s, channel %s, send at %s, deadline %s\n\n", clean(orDash(rec.Campaign)), clean(orDash(rec.Channel)), stamp(rec.SendAt), stamp(rec.Deadline))
+	fmt.Fprintf(w, "\ncampaign %s, channel %s, send at %s, deadline %s\n\n", clean(orDash(rec.Campaign)), clean(orDash(rec.Channel)), stamp(rec.SendAt), stamp(rec.Deadline))
 	if rec.Campaign == "" {
-		fmt.Fprintln(a.stdout, "no campaign applies to this order, so there is no message to preview")
+		fmt.Fprintln(w, "no campaign applies to this order, so there is no message to preview")
 		return nil
 	}
 	r, err := setup.Render(rec, a.clock())
@@ -62,20 +67,24 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if r.Amazon {
-		fmt.Fprintf(a.stdout, "channel %s: Amazon writes this message itself (Request a Review); nothing to render\n", clean(rec.Channel))
+		fmt.Fprintf(w, "channel %s: Amazon writes this message itself (Request a Review); nothing to render\n", clean(rec.Channel))
 		return nil
 	}
-	fmt.Fprintf(a.stdout, "Subject: %s\nLanguage: %s\n\n%s\n", clean(r.Message.Subject), clean(r.Message.Language), cleanText(r.Message.Body))
+	fmt.Fprintf(w, "Subject: %s\nLanguage: %s\n\n%s\n", clean(r.Message.Subject), clean(r.Message.Language), cleanText(r.Message.Body))
 	if len(r.Violations) == 0 {
-		fmt.Fprintln(a.stdout, "\nverdict: passes every policy check")
+		fmt.Fprintln(w, "\nverdict: passes every policy check")
 		return nil
 	}
-	fmt.Fprintln(a.stdout, "\nverdict: REFUSED, this message would not be sent:")
+	fmt.Fprintln(w, "\nverdict: REFUSED, this message would not be sent:")
 	for _, v := range r.Violations {
-		fmt.Fprintf(a.stdout, "  %s\n", clean(v.String()))
+		fmt.Fprintf(w, "  %s\n", clean(v.String()))
 	}
 	return silent(exitProblem)
 }
+
+// validOrderID reports whether id is an Amazon order id, or a
+// Multi-Channel Fulfilment one (which campaignd records, never sends to).
+func validOrderID(id string) bool { return orders.ValidID(id) || orders.IsNonAmazonID(id) }
 
 func orDash(s string) string {
 	if s == "" {

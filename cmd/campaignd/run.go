@@ -1,15 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"sync"
 	"syscall"
 	"time"
@@ -35,12 +34,13 @@ const (
 // daemon is the running `campaignd run`: it owns the ledger, and answers
 // the other commands on the control socket.
 type daemon struct {
-	cfgPath string
-	started time.Time
-	now     func() time.Time
-	logger  *slog.Logger
-	level   *slog.LevelVar
-	stderr  io.Writer
+	cfgPath    string
+	started    time.Time
+	sendGrace  time.Duration // see sendGrace
+	inboxRetry time.Duration // inbox.Watcher.RetryBackoff (0: its default)
+	now        func() time.Time
+	logger     *slog.Logger
+	level      *slog.LevelVar
 
 	ledger  *ledger.Ledger
 	engine  *scheduler.Engine
@@ -69,146 +69,175 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if a.daemon != nil {
 		return usagef("run cannot be sent to a running daemon")
 	}
-	start, err := a.parseAt(*at)
+	now, err := a.runClock(*at, *once)
 	if err != nil {
 		return err
-	}
-	now := a.clock
-	switch {
-	case *at != "" && *once:
-		now = func() time.Time { return start } // one pass at exactly TIME
-	case *at != "":
-		offset := start.Sub(a.clock())
-		now = func() time.Time { return a.clock().Add(offset) }
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	level := new(slog.LevelVar)
-	logger := newLogger(cfg, a.stderr, level)
-	setup, err := scheduler.Prepare(cfg, now)
+	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, level: new(slog.LevelVar), cfg: cfg, notify: sdnotify.New(),
+		sendGrace: cmp.Or(a.waits.sendGrace, sendGrace), inboxRetry: a.waits.inboxRetry}
+	d.logger = newLogger(cfg, a.stderr, d.level)
+	return d.run(ctx, *once)
+}
+
+// runClock is the daemon's clock: the real one, or with --at one that
+// starts at TIME and runs on (stands still at TIME for --once).
+func (a *app) runClock(at string, once bool) (func() time.Time, error) {
+	start, err := a.parseAt(at)
+	switch {
+	case err != nil:
+		return nil, err
+	case at == "":
+		return a.clock, nil
+	case once:
+		return func() time.Time { return start }, nil // one pass at exactly TIME
+	}
+	offset := start.Sub(a.clock())
+	return func() time.Time { return a.clock().Add(offset) }, nil
+}
+
+// run opens the setup and the ledger, settles the orders a crash left
+// claimed, opens the inbox, then does one pass (once) or serves until ctx
+// ends. It closes the ledger last.
+func (d *daemon) run(ctx context.Context, once bool) error {
+	setup, err := d.prepare(d.cfg)
 	if err != nil {
-		var te *scheduler.TemplateError
-		if errors.As(err, &te) {
-			for _, e := range te.Errs {
-				logger.Error("template does not parse", keyErr, e.Error())
-			}
-			for _, v := range te.Violations {
-				logger.Error("template breaks a policy rule", "violation", v.String())
-			}
-			return invalid(fmt.Errorf("%s: refusing to start: the configured templates fail the policy checks (run `campaignd lint`)", cfg.Path))
-		}
-		return invalid(fmt.Errorf("%s: %w", cfg.Path, err))
+		return err
 	}
 	defer setup.Close()
-
-	if err := os.MkdirAll(filepath.Dir(cfg.Ledger.Path), 0o750); err != nil {
-		return fmt.Errorf("create ledger folder: %w", err)
-	}
-	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: cfg.Ledger.LockTimeout.Duration})
-	if errors.Is(err, ledger.ErrLocked) {
-		return fmt.Errorf("ledger %s is locked by another process: is campaignd already running?", cfg.Ledger.Path)
-	}
+	l, err := openLedger(d.cfg)
 	if err != nil {
-		return fmt.Errorf("open ledger: %w", err)
+		return err
 	}
 	defer l.Close()
-
-	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, logger: logger, level: level, stderr: a.stderr, ledger: l, cfg: cfg, notify: sdnotify.New()}
-	d.engine = scheduler.NewEngine(l, setup, logger.With(keyComponent, "scheduler"))
-	d.engine.Now = now
-	if st, err := d.engine.Reconcile(ctx, now().UTC()); err != nil {
+	d.ledger = l
+	d.engine = scheduler.NewEngine(l, setup, d.logger.With(keyComponent, "scheduler"))
+	d.engine.Now = d.now
+	if st, err := d.engine.Reconcile(ctx, d.now().UTC()); err != nil {
 		return fmt.Errorf("reconcile claimed orders: %w", err)
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
-		logger.Warn("reconciled orders a crash left claimed", "sent", st.Sent, "retry", st.Retried, "in_doubt", st.InDoubt)
+		d.logger.Warn("reconciled orders a crash left claimed", slog.Any("", st))
 	}
-	in, err := newInbox(cfg, d.engine, logger.With(keyComponent, "inbox"), now)
+	in, err := newInbox(d.cfg, d.engine, d.logger.With(keyComponent, "inbox"), d.now, d.inboxRetry)
 	if err != nil {
 		return invalid(err)
 	}
 	d.inbox, d.watcher = in, in.watcher
-	if *once {
+	if once {
 		return d.once(ctx)
 	}
-	return d.serve(ctx, a)
+	return d.serve(ctx)
 }
 
-// once ingests every file in the inbox as it is (no settling: nothing is
-// expected to be writing) and runs one pass. A signal stops it as it stops
+// prepare builds the setup the daemon starts with; templates that fail the
+// policy checks are logged one by one, and refused.
+func (d *daemon) prepare(cfg *config.Config) (*scheduler.Setup, error) {
+	setup, err := prepare(cfg, d.now)
+	var te *scheduler.TemplateError
+	switch {
+	case errors.As(err, &te):
+		for _, e := range te.Errs {
+			d.logger.Error("template does not parse", keyErr, e.Error())
+		}
+		for _, v := range te.Violations {
+			d.logger.Error("template breaks a policy rule", "violation", v.String())
+		}
+		return nil, invalid(fmt.Errorf("%s: refusing to start: the configured templates fail the policy checks (run `campaignd lint`)", cfg.Path))
+	case err != nil:
+		return nil, invalid(fmt.Errorf("%s: %w", cfg.Path, err))
+	}
+	return setup, nil
+}
+
+// openLedger opens the daemon's ledger, the one writer of the file.
+func openLedger(cfg *config.Config) (*ledger.Ledger, error) {
+	if err := os.MkdirAll(filepath.Dir(cfg.Ledger.Path), 0o750); err != nil {
+		return nil, fmt.Errorf("create ledger folder: %w", err)
+	}
+	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: cfg.Ledger.LockTimeout.Duration})
+	if errors.Is(err, ledger.ErrLocked) {
+		return nil, fmt.Errorf("ledger %s is locked by another process: is campaignd already running?", cfg.Ledger.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open ledger: %w", err)
+	}
+	return l, nil
+}
+
+// once ingests every file in the inbox as it is (Drain: no settling, as
+// nothing is expected to be writing) and runs one pass. A signal stops it as it stops
 // the daemon: no new work, the send in flight cancelled (see StopSends).
 func (d *daemon) once(ctx context.Context) error {
 	defer context.AfterFunc(ctx, func() {
 		d.logger.Info("stopping: no new work; cancelling the send in flight")
-		d.engine.StopSends(sendGrace)
+		d.engine.StopSends(d.sendGrace)
 	})()
-	entries, err := os.ReadDir(d.watcher.Dir)
-	if err != nil {
-		return fmt.Errorf("read inbox: %w", err)
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e.Type().IsRegular() && !inbox.Ignored(e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		if _, err := d.watcher.Process(ctx, filepath.Join(d.watcher.Dir, n)); err != nil {
-			d.logger.Error("cannot file inbox file", "file", n, keyErr, err.Error())
-		}
+	if _, err := d.watcher.Drain(ctx); err != nil {
+		d.logger.Error("cannot file every inbox file", keyErr, err.Error())
 	}
 	st, err := d.engine.Pass(ctx, d.now().UTC())
 	if err != nil {
 		return err
 	}
-	d.logger.Info("pass done", "at", stamp(d.now()), "due", st.Due, "sent", st.Sent, "retried", st.Retried,
-		"failed", st.Failed, "in_doubt", st.InDoubt, "refused", st.Refused, "quiet", st.Quiet, "expired", st.Expired)
+	d.logger.Info("pass done", "at", stamp(d.now()), slog.Any("", st))
 	return nil
 }
 
-// serve runs the daemon until ctx ends.
-func (d *daemon) serve(ctx context.Context, a *app) error {
+// serve runs the daemon until ctx ends: the control socket, the metrics,
+// the inbox watcher and the schedule, then the stop sequence.
+func (d *daemon) serve(ctx context.Context) error {
 	d.ctx = ctx
-	srv := &control.Server{Path: d.cfg.Control.Socket, Logger: d.logger.With(keyComponent, "control"), Handler: d.serveRequest}
-	if err := os.MkdirAll(filepath.Dir(d.cfg.Control.Socket), 0o750); err != nil {
-		return fmt.Errorf("create control socket folder: %w", err)
-	}
-	if err := srv.Listen(); errors.Is(err, control.ErrNotSocket) {
-		return invalid(err) // a config problem: systemd must not restart into it
-	} else if err != nil {
+	srv, err := d.listen()
+	if err != nil {
 		return err
 	}
 	go srv.Serve()
 	defer srv.Close()
-
-	var metrics *metricsServer
 	if d.cfg.Metrics.Listen != "" {
 		m, err := startMetrics(d)
 		if err != nil {
 			return err
 		}
-		metrics = m
-		defer metrics.Close()
+		defer m.Close()
 	}
-
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan error, 1)
 	go func() { watchDone <- d.watcher.Run(watchCtx) }()
-
 	if err := d.startRunner(d.cfg); err != nil {
 		stopWatch()
 		return invalid(err)
 	}
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	signal.Notify(hup, syscall.SIGHUP) // before "started": a SIGHUP from then on reloads
 	defer signal.Stop(hup)
-
 	stopDog := d.watchdog(ctx)
 	defer stopDog()
 	d.notify.Send(sdnotify.Ready + "\nSTATUS=watching " + d.cfg.Inbox.Dir)
 	d.logger.Info("campaignd started", "version", version, "config", d.cfg.Path, "ledger", d.cfg.Ledger.Path, "socket", d.cfg.Control.Socket)
+	d.stop(stopWatch, d.loop(ctx, hup, watchDone))
+	return nil
+}
 
+// listen opens the control socket.
+func (d *daemon) listen() (*control.Server, error) {
+	srv := &control.Server{Path: d.cfg.Control.Socket, Logger: d.logger.With(keyComponent, "control"), Handler: d.serveRequest}
+	if err := os.MkdirAll(filepath.Dir(d.cfg.Control.Socket), 0o750); err != nil {
+		return nil, fmt.Errorf("create control socket folder: %w", err)
+	}
+	if err := srv.Listen(); errors.Is(err, control.ErrNotSocket) {
+		return nil, invalid(err) // a config problem: systemd must not restart into it
+	} else if err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+// loop reloads on SIGHUP and logs a watcher that stopped, until ctx ends.
+// It returns watchDone, or nil when the watcher has stopped already.
+func (d *daemon) loop(ctx context.Context, hup <-chan os.Signal, watchDone <-chan error) <-chan error {
 	for {
 		select {
 		case <-hup:
@@ -221,8 +250,7 @@ func (d *daemon) serve(ctx context.Context, a *app) error {
 			}
 			watchDone = nil
 		case <-ctx.Done():
-			d.stop(stopWatch, watchDone)
-			return nil
+			return watchDone
 		}
 	}
 }
@@ -235,7 +263,7 @@ func (d *daemon) stop(stopWatch func(), watchDone <-chan error) {
 	d.notify.Send(sdnotify.Stopping)
 	d.logger.Info("stopping: no new work; cancelling the send in flight")
 	stopWatch()
-	d.engine.StopSends(sendGrace)
+	d.engine.StopSends(d.sendGrace)
 	grace, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	d.mu.Lock()
@@ -302,22 +330,14 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	setup, err := scheduler.Prepare(cfg, d.now)
+	setup, err := prepare(cfg, d.now)
 	if err != nil {
 		return err
 	}
 	d.mu.Lock()
 	old := d.cfg
 	d.mu.Unlock()
-	for key, pair := range map[string][2]string{
-		"ledger.path": {old.Ledger.Path, cfg.Ledger.Path}, "inbox.dir": {old.Inbox.Dir, cfg.Inbox.Dir},
-		"inbox.processed_dir": {old.Inbox.ProcessedDir, cfg.Inbox.ProcessedDir}, "inbox.rejected_dir": {old.Inbox.RejectedDir, cfg.Inbox.RejectedDir},
-		"control.socket": {old.Control.Socket, cfg.Control.Socket}, "metrics.listen": {old.Metrics.Listen, cfg.Metrics.Listen},
-	} {
-		if pair[0] != pair[1] {
-			d.logger.Warn("this setting changes only on restart", "key", key)
-		}
-	}
+	d.warnRestartOnly(old, cfg)
 	prev, err := d.engine.Swap(setup, d.now().UTC())
 	if prev != nil {
 		prev.Close()
@@ -342,12 +362,26 @@ func (d *daemon) reload(ctx context.Context) error {
 	return nil
 }
 
+// warnRestartOnly warns of each setting a reload from old to cfg changes
+// that takes effect only on restart.
+func (d *daemon) warnRestartOnly(old, cfg *config.Config) {
+	for key, pair := range map[string][2]string{
+		"ledger.path": {old.Ledger.Path, cfg.Ledger.Path}, "inbox.dir": {old.Inbox.Dir, cfg.Inbox.Dir},
+		"inbox.processed_dir": {old.Inbox.ProcessedDir, cfg.Inbox.ProcessedDir}, "inbox.rejected_dir": {old.Inbox.RejectedDir, cfg.Inbox.RejectedDir},
+		"control.socket": {old.Control.Socket, cfg.Control.Socket}, "metrics.listen": {old.Metrics.Listen, cfg.Metrics.Listen},
+	} {
+		if pair[0] != pair[1] {
+			d.logger.Warn("this setting changes only on restart", "key", key)
+		}
+	}
+}
+
 // info describes the daemon for status.
-func (d *daemon) info() *scheduler.Daemon {
+func (d *daemon) info() *daemonView {
 	d.mu.Lock()
 	r, cfg := d.runner, d.cfg
 	d.mu.Unlock()
-	info := &scheduler.Daemon{PID: os.Getpid(), Version: version, Config: cfg.Path, Started: d.started.UTC()}
+	info := &daemonView{PID: os.Getpid(), Version: version, Config: cfg.Path, Started: d.started.UTC()}
 	if r != nil {
 		info.LastPass, info.NextPass = r.LastPass(), r.NextPass()
 	}

@@ -38,6 +38,10 @@ func TestRunInProcess(t *testing.T) {
 		{"ledger without subcommand", []string{"ledger", "--config", "../../config.example.toml"}, exitUsage, "", "needs a subcommand"},
 		{"flags after arguments", []string{"preview", "12345", "--config", "../../config.example.toml"}, exitUsage, "", "not an Amazon order id"},
 		{"after -- all is positional", []string{"lint", "--", "--config"}, exitUsage, "", "--config"},
+		{"ledger help", []string{"ledger", "-h"}, exitOK, "", "mark-sent ORDER..."},
+		{"ledger subcommand help", []string{"ledger", "show", "-h"}, exitOK, "", "campaignd ledger show [flags] ORDER"},
+		{"unknown ledger subcommand", []string{"ledger", "--config", "../../config.example.toml", "purge"}, exitUsage, "", `unknown ledger subcommand "purge"`},
+		{"a flag of another ledger subcommand", []string{"ledger", "show", "111-1111111-1111111", "--sent", "--config", "../../config.example.toml"}, exitUsage, "", "flag provided but not defined: -sent"},
 		{"ledger resolve needs one choice", []string{"ledger", "resolve", "111-1111111-1111111", "--config", "../../config.example.toml"}, exitUsage, "", "--sent or --retry"},
 	}
 	for _, tt := range tests {

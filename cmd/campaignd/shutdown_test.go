@@ -1,33 +1,53 @@
-package main_test
+package main
 
 import (
-	"bufio"
-	"os/exec"
+	"os"
+	"regexp"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
 
-// unitStopTimeout is TimeoutStopSec in systemd/campaignd.service: systemd
-// kills the daemon if it has not stopped by then.
-const unitStopTimeout = 30 * time.Second
+// TestStopGraceFitsTheUnit: the stop sequence's waits end well inside
+// TimeoutStopSec of both units, so systemd never kills a daemon that is
+// recording the outcome of its last send.
+func TestStopGraceFitsTheUnit(t *testing.T) {
+	for _, unit := range []string{"../../systemd/campaignd.service", "../../systemd/campaignd@.service"} {
+		b, err := os.ReadFile(unit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)s?$`).FindSubmatch(b)
+		if m == nil {
+			t.Fatalf("%s sets no TimeoutStopSec in seconds", unit)
+		}
+		secs, _ := strconv.Atoi(string(m[1]))
+		stopTimeout := time.Duration(secs) * time.Second
+		if sendGrace >= shutdownGrace || shutdownGrace > stopTimeout-5*time.Second {
+			t.Errorf("%s: TimeoutStopSec=%s, send grace %s, shutdown grace %s: want send grace < shutdown grace <= TimeoutStopSec - 5s",
+				unit, stopTimeout, sendGrace, shutdownGrace)
+		}
+	}
+}
 
-// TestStopDuringStalledSend sends SIGTERM to the daemon while its SMTP peer
-// has stopped answering in the middle of a send. The daemon must stop in
-// order, well within the unit's TimeoutStopSec: take no new work, cancel the
-// send in flight, record its outcome, then close the ledger, and exit 0.
-// Stalled before the message went (at RCPT), the order goes back to
-// scheduled at once; stalled after the final "." (the server holds the
-// message but never answers), the send gets a grace period, then the order
+// TestStopDuringStalledSend stops the daemon (as SIGTERM does: its context
+// ends) while its SMTP peer has stopped answering in the middle of a send.
+// The daemon must stop in order: take no new work, cancel the send in
+// flight, record its outcome, then close the ledger, and exit 0. Stalled
+// before the message went (at RCPT), the order goes back to scheduled at
+// once; stalled after the final "." (the server holds the message but never
+// answers), the send gets its grace period (shortened here, see
+// testWaits; TestStopGraceFitsTheUnit checks the real one), then the order
 // is in doubt.
 func TestStopDuringStalledSend(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		mode, step, want string
 		within           time.Duration
 	}{
 		{"run", "rcpt", "scheduled", 5 * time.Second},
-		{"run", "end", "in_doubt", unitStopTimeout - 5*time.Second},
+		{"run", "end", "in_doubt", testWaits.sendGrace + 5*time.Second},
 		{"once", "rcpt", "scheduled", 5 * time.Second},
 	}
 	for _, tt := range tests {
@@ -39,17 +59,13 @@ func TestStopDuringStalledSend(t *testing.T) {
 			ids := ingestShipments(t, dir, cfg, r, 3)
 			d := startProc(t, cfg, tt.mode)
 			order := <-r.stalled
-			d.cmd.Process.Signal(syscall.SIGTERM)
+			d.stop()
 			start := time.Now()
-			exit := make(chan error, 1)
-			go func() { exit <- d.cmd.Wait() }()
-			var logs []string
-			for l := range d.logs {
-				logs = append(logs, l)
-			}
+			code := d.wait(t)
 			took := time.Since(start)
-			if err := <-exit; err != nil {
-				t.Fatalf("daemon exit: %v\n%s", err, strings.Join(logs, "\n"))
+			logs := strings.Split(d.logs.String(), "\n")
+			if code != 0 {
+				t.Fatalf("daemon exit %d\n%s", code, d.logs)
 			}
 			if took > tt.within {
 				t.Errorf("the daemon took %s to stop, want less than %s", took.Round(time.Millisecond), tt.within)
@@ -88,34 +104,12 @@ func logIndex(logs []string, s string) int {
 	return -1
 }
 
-// startProc starts `run` (as startDaemon) or `run --once`, at the tests'
-// pass clock.
+// startProc starts `run` (as startDaemon) or `run --once` in this process,
+// at the tests' pass clock.
 func startProc(t *testing.T, cfg, mode string) *daemonProc {
 	t.Helper()
 	if mode == "run" {
 		return startDaemon(t, cfg, "--at", killAt)
 	}
-	cmd := exec.Command(binary, "run", "--once", "--config", cfg, "--at", killAt)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	d := &daemonProc{cmd: cmd, logs: make(chan string, 1000)}
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			d.logs <- sc.Text()
-		}
-		close(d.logs)
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
-	return d
+	return startInProcess(t, "run", "--once", "--config", cfg, "--at", killAt)
 }

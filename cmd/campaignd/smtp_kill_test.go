@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"bytes"
@@ -41,11 +41,13 @@ type relay struct {
 	got    chan string
 	orders map[string]string // relay address -> order id
 
-	victim *os.Process // killed once, at step killAt of transaction killTx of its run
-	killAt string      // "connect", "mail", "rcpt" or "end" (the whole message is in, not yet answered)
-	killTx int
-	tx     int         // transactions (MAIL FROM) the victim started
-	killed chan string // the order being sent at the kill ("" when the server cannot tell yet)
+	armed     bool          // a kill is planned for the next run
+	victim    *os.Process   // that run, killed once at step killAt of its transaction killTx
+	victimSet chan struct{} // closed once victim is known
+	killAt    string        // "connect", "mail", "rcpt" or "end" (the whole message is in, not yet answered)
+	killTx    int
+	tx        int         // transactions (MAIL FROM) the victim started
+	killed    chan string // the order being sent at the kill ("" when the server cannot tell yet)
 
 	// stallAt, when set, is the step ("rcpt" or "end") at which every
 	// session stops answering until the test ends; stalled is told the order.
@@ -63,23 +65,39 @@ func (r *relay) stall(step, order string) {
 	<-r.release
 }
 
-// plan arms a kill of p at step of its transaction tx.
-func (r *relay) plan(p *os.Process, step string, tx int) {
+// plan arms a kill of the next run at step of its transaction tx, before
+// that run starts; setVictim names its process once started.
+func (r *relay) plan(step string, tx int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.victim, r.killAt, r.killTx, r.tx = p, step, tx, 0
+	r.armed, r.victim, r.victimSet = true, nil, make(chan struct{})
+	r.killAt, r.killTx, r.tx = step, tx, 0
 }
 
-// maybeKill kills the victim if the session just reached its planned step.
-func (r *relay) maybeKill(step, order string) bool {
+func (r *relay) setVictim(p *os.Process) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.victim == nil || r.killAt != step || (step != "connect" && r.tx != r.killTx) {
+	r.victim = p
+	close(r.victimSet)
+}
+
+// maybeKill kills the victim if the session just reached its planned step
+// (waiting, if need be, to know the victim's process).
+func (r *relay) maybeKill(step, order string) bool {
+	r.mu.Lock()
+	if !r.armed || r.killAt != step || (step != "connect" && r.tx != r.killTx) {
+		r.mu.Unlock()
 		return false
 	}
-	r.victim.Kill()
-	r.victim = nil
-	r.killed <- order
+	r.armed = false
+	set := r.victimSet
+	r.mu.Unlock()
+	<-set
+	r.mu.Lock()
+	p := r.victim
+	r.mu.Unlock()
+	r.killed <- order // before the kill: the run's exit must find it
+	p.Kill()
 	return true
 }
 
@@ -259,8 +277,8 @@ func ledgerStates(t *testing.T, cfg string) map[string]string {
 
 const killAt = "2026-11-20T00:00:00Z" // the pass's clock in every run
 
-// TestSMTPKills kills `run --once` with SIGKILL while it mails through a
-// real SMTP server, at each step of a transaction in turn (the connection,
+// TestSMTPKills kills `run --once` (the binary) with SIGKILL while it mails
+// through a real SMTP server, at each step of a transaction in turn (the connection,
 // MAIL, RCPT, and the whole message in but not yet answered), restarts it
 // each time, and lets a last run finish. No order may get two messages or
 // be lost: each ends sent with exactly one message, or in doubt. The point
@@ -312,12 +330,13 @@ func TestSMTPKills(t *testing.T) {
 // the order the server was handling at the kill, when it can tell.
 func killAtStep(t *testing.T, cfg string, r *relay, step string) string {
 	t.Helper()
-	cmd := exec.Command(binary, "run", "--once", "--config", cfg, "--at", killAt)
+	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--at", killAt)
 	cmd.Stderr = io.Discard
+	r.plan(step, 2)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r.plan(cmd.Process, step, 2)
+	r.setVictim(cmd.Process)
 	exit := make(chan struct{})
 	go func() {
 		cmd.Wait()
@@ -328,7 +347,12 @@ func killAtStep(t *testing.T, cfg string, r *relay, step string) string {
 		<-exit
 		return order
 	case <-exit:
-		t.Fatalf("the run ended before the server killed it at %s: add orders", step)
+		select {
+		case order := <-r.killed:
+			return order
+		default:
+			t.Fatalf("the run ended before the server killed it at %s: add orders", step)
+		}
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("no kill at %s within 60 s", step)
@@ -400,7 +424,7 @@ func killDuringSends(t *testing.T, cfg string, r *relay, rng *rand.Rand) (exited
 	case <-r.got: // a message of the previous run nobody waited for
 	default:
 	}
-	cmd := exec.Command(binary, "run", "--once", "--config", cfg, "--at", killAt)
+	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--at", killAt)
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

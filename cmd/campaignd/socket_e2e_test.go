@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"bufio"
@@ -31,28 +31,16 @@ func rootOnly(t *testing.T) {
 	}
 }
 
-// asUser makes cmd run as uid (and its primary group, gid = uid here). The
-// binary's folder is opened to every user so that uid can run it.
-func asUser(cmd *exec.Cmd, uid uint32) *exec.Cmd {
-	os.Chmod(filepath.Dir(binary), 0o755)
+// asUser makes cmd (the binary) run as uid (and its primary group, gid =
+// uid here). The binary's folder is opened to every user so that uid can
+// run it.
+func asUser(t *testing.T, cmd *exec.Cmd, uid uint32) *exec.Cmd {
+	t.Helper()
+	if err := os.Chmod(filepath.Dir(campaigndBinary(t)), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid}}
 	return cmd
-}
-
-// run runs cmd and returns what it printed and its exit code.
-func run(t *testing.T, cmd *exec.Cmd) result {
-	t.Helper()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", cmd.Args, err)
-	}
-	return result{out.String(), errb.String(), code}
 }
 
 // openUp lets other users traverse dir and every folder above it up to the
@@ -104,6 +92,7 @@ func rawCall(t *testing.T, sock, line string) rawResponse {
 // make the daemon read, write or move a path with the daemon's rights: not
 // through lint, ledger backup, ingest or --config.
 func TestSocketNeverOpensPathsForClients(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	sock := filepath.Join(dir, "var", "campaignd.sock")
@@ -151,10 +140,11 @@ func TestSocketNeverOpensPathsForClients(t *testing.T) {
 }
 
 // TestSocketAuditNamesTheCaller: a correction made through the daemon by an
-// unprivileged user is audited with that user's uid and name, read from the
-// socket (the client cannot claim it).
+// unprivileged user (running the binary) is audited with that user's uid
+// and name, read from the socket (the client cannot claim it).
 func TestSocketAuditNamesTheCaller(t *testing.T) {
 	rootOnly(t)
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	openUp(t, dir)
@@ -166,7 +156,7 @@ func TestSocketAuditNamesTheCaller(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "var", "campaignd.sock"), 0o666); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, asUser(exec.Command(binary, "ledger", "exclude", "111-0000009-0000009", "--note", "buyer asked", "--config", cfg), nobody))
+	r := runProcess(t, asUser(t, exec.Command(campaigndBinary(t), "ledger", "exclude", "111-0000009-0000009", "--note", "buyer asked", "--config", cfg), nobody))
 	if r.code != 0 {
 		t.Fatalf("exclude as nobody: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -176,10 +166,11 @@ func TestSocketAuditNamesTheCaller(t *testing.T) {
 	}
 }
 
-// TestPermissionDeniedOnSocket: a user who may not use the socket is told
-// so, with what to do, instead of "no daemon answers".
+// TestPermissionDeniedOnSocket: a user (running the binary) who may not use
+// the socket is told so, with what to do, instead of "no daemon answers".
 func TestPermissionDeniedOnSocket(t *testing.T) {
 	rootOnly(t)
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	openUp(t, dir)
@@ -190,7 +181,7 @@ func TestPermissionDeniedOnSocket(t *testing.T) {
 	openUp(t, filepath.Join(dir, "var"))
 	sock := filepath.Join(dir, "var", "campaignd.sock")
 	for _, args := range [][]string{{"reload"}, {"status"}} {
-		r := run(t, asUser(exec.Command(binary, append(args, "--config", cfg)...), nobody))
+		r := runProcess(t, asUser(t, exec.Command(campaigndBinary(t), append(args, "--config", cfg)...), nobody))
 		if r.code != 1 || !strings.Contains(r.stderr, "permission denied") || !strings.Contains(r.stderr, sock) ||
 			!strings.Contains(r.stderr, `group "root"`) {
 			t.Errorf("%s as a user outside the socket's group: exit %d\n%s%s", args[0], r.code, r.stdout, r.stderr)
@@ -236,6 +227,7 @@ func silentDaemon(t *testing.T, sock string) <-chan struct{} {
 // TestCLIGivesUpOnASilentDaemon: a daemon that accepts but never answers
 // gets a clear error naming the socket once control.timeout has passed.
 func TestCLIGivesUpOnASilentDaemon(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	b, _ := os.ReadFile(cfg)
@@ -245,7 +237,7 @@ func TestCLIGivesUpOnASilentDaemon(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
-	r := run(t, exec.CommandContext(ctx, binary, "status", "--config", cfg))
+	r := cliCtx(t, ctx, "status", "--config", cfg)
 	if ctx.Err() != nil {
 		t.Fatal("status still waits for a daemon that does not answer after 30 s")
 	}
@@ -254,14 +246,15 @@ func TestCLIGivesUpOnASilentDaemon(t *testing.T) {
 	}
 }
 
-// TestCLIStopsOnTheFirstSignal: SIGTERM (or ^C) ends a command that waits
-// for the daemon at once, not only the second one.
+// TestCLIStopsOnTheFirstSignal: SIGTERM (or ^C) ends a command (the binary)
+// that waits for the daemon at once, not only the second one.
 func TestCLIStopsOnTheFirstSignal(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	accepted := silentDaemon(t, filepath.Join(dir, "var", "campaignd.sock"))
 	var errb bytes.Buffer
-	cmd := exec.Command(binary, "status", "--config", cfg)
+	cmd := exec.Command(campaigndBinary(t), "status", "--config", cfg)
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -301,14 +294,15 @@ func openFDs(t *testing.T, pid int) int {
 	return len(ents)
 }
 
-// TestSocketSurvivesRunningOutOfDescriptors: when the daemon runs out of
-// file descriptors, its socket keeps accepting once descriptors are free
-// again, and status answers.
+// TestSocketSurvivesRunningOutOfDescriptors: when the daemon (the binary,
+// whose limit is lowered) runs out of file descriptors, its socket keeps
+// accepting once descriptors are free again, and status answers.
 func TestSocketSurvivesRunningOutOfDescriptors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
-	d := startDaemon(t, cfg)
-	pid := d.cmd.Process.Pid
+	d := startDaemonBinary(t, cfg)
+	pid := d.pid()
 	limit := uint64(openFDs(t, pid) + 4)
 	if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: limit, Max: limit}, nil); err != nil {
 		t.Skipf("cannot lower the daemon's descriptor limit: %v", err)
@@ -334,9 +328,21 @@ func TestSocketSurvivesRunningOutOfDescriptors(t *testing.T) {
 	for _, c := range flood {
 		c.Close()
 	}
+	// The daemon frees the flood's descriptors as it finds each connection
+	// closed (those still queued, once it can accept them): until then a
+	// status may find none left to read the inbox with. Ask until it
+	// answers, with a deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	r := run(t, exec.CommandContext(ctx, binary, "status", "--json", "--config", cfg))
+	var r result
+	for tries := 1; ; tries++ {
+		r = runProcess(t, exec.CommandContext(ctx, campaigndBinary(t), "status", "--json", "--config", cfg))
+		if r.code == 0 || ctx.Err() != nil {
+			t.Logf("status answered at try %d", tries)
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // polling a real process, with a deadline
+	}
 	if ctx.Err() != nil || r.code != 0 || !strings.Contains(r.stdout, `"pid": `+strconv.Itoa(pid)) {
 		t.Fatalf("status after the daemon ran out of descriptors: exit %d, %v\n%s%s", r.code, ctx.Err(), r.stdout, r.stderr)
 	}
@@ -362,12 +368,14 @@ func rss(t *testing.T, pid int) int64 {
 }
 
 // TestOversizedRequestIsCut: a client sending hundreds of megabytes of JSON
-// is cut off after a small limit, and the daemon does not grow.
+// is cut off after a small limit, and the daemon (the binary, whose memory
+// is measured) does not grow.
 func TestOversizedRequestIsCut(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
-	d := startDaemon(t, cfg)
-	before := rss(t, d.cmd.Process.Pid)
+	d := startDaemonBinary(t, cfg)
+	before := rss(t, d.pid())
 	c, err := net.Dial("unix", filepath.Join(dir, "var", "campaignd.sock"))
 	if err != nil {
 		t.Fatal(err)
@@ -385,7 +393,7 @@ func TestOversizedRequestIsCut(t *testing.T) {
 	if sent >= 200<<20 {
 		t.Fatalf("the daemon read a %d MiB request", sent>>20)
 	}
-	grown := rss(t, d.cmd.Process.Pid) - before
+	grown := rss(t, d.pid()) - before
 	if grown > 32<<20 {
 		t.Fatalf("the daemon grew by %d MiB reading a request", grown>>20)
 	}
@@ -399,6 +407,7 @@ func TestOversizedRequestIsCut(t *testing.T) {
 // socket's path is never removed: a config naming the ledger is refused
 // before anything starts, and any other file stops the start with its path.
 func TestSocketPathHoldingAFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
 	ledgerPath := filepath.Join(dir, "var", "campaignd.db")
@@ -411,9 +420,10 @@ func TestSocketPathHoldingAFile(t *testing.T) {
 	orig, _ := os.ReadFile(cfg)
 
 	writeFile(t, cfg, strings.Replace(string(orig), `socket = "var/campaignd.sock"`, `socket = "var/campaignd.db"`, 1))
+	// A daemon that started anyway would run until the deadline, then exit 0.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r := run(t, exec.CommandContext(ctx, binary, "run", "--config", cfg))
+	r := cliCtx(t, ctx, "run", "--config", cfg)
 	if r.code != 2 || !strings.Contains(r.stderr, "control.socket") || !strings.Contains(r.stderr, "ledger.path") {
 		t.Errorf("socket = the ledger: exit %d\n%s", r.code, r.stderr)
 	}
@@ -423,7 +433,7 @@ func TestSocketPathHoldingAFile(t *testing.T) {
 
 	notes := writeFile(t, filepath.Join(dir, "var", "notes.txt"), "keep me\n")
 	writeFile(t, cfg, strings.Replace(string(orig), `socket = "var/campaignd.sock"`, `socket = "var/notes.txt"`, 1))
-	r = run(t, exec.CommandContext(ctx, binary, "run", "--config", cfg))
+	r = cliCtx(t, ctx, "run", "--config", cfg)
 	if r.code == 0 || !strings.Contains(r.stderr, notes) || !strings.Contains(r.stderr, "not a socket") {
 		t.Errorf("socket = a file: exit %d\n%s", r.code, r.stderr)
 	}

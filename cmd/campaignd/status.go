@@ -11,7 +11,6 @@ import (
 
 	"campaignd/internal/inbox"
 	"campaignd/internal/ledger"
-	"campaignd/internal/scheduler"
 )
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
@@ -31,10 +30,10 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if done, err := a.forward(ctx, cfg, fs); done {
 		return err
 	}
-	var st scheduler.Status
+	var st statusView
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		var err error
-		st, err = scheduler.BuildStatus(l)
+		st, err = buildStatus(l)
 		return err
 	})
 	if err != nil {
@@ -62,7 +61,7 @@ func writeJSON(w io.Writer, v any) error {
 
 // printStatus prints the status for people. Everything that comes from data
 // (file names, marketplaces, reasons) is escaped for the terminal.
-func printStatus(w io.Writer, st scheduler.Status) {
+func printStatus(w io.Writer, st statusView) {
 	if d := st.Daemon; d != nil {
 		fmt.Fprintf(w, "daemon:    running, pid %d, version %s, since %s\n", d.PID, clean(d.Version), stamp(d.Started))
 		fmt.Fprintf(w, "passes:    last %s, next %s\n", stamp(d.LastPass), stamp(d.NextPass))
@@ -78,12 +77,20 @@ func printStatus(w io.Writer, st scheduler.Status) {
 	fmt.Fprintf(tw, "  %d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", o.Waiting, o.Scheduled, o.Claimed, o.Sent, o.InDoubt, o.Failed, o.Excluded, o.Expired)
 	tw.Flush()
 
+	printNextSends(w, st.NextSends)
+	printRecentFiles(w, st.RecentFiles)
+	printProblems(w, st)
+}
+
+// printNextSends prints the next scheduled sends, with a refusal if the
+// message was refused.
+func printNextSends(w io.Writer, sends []sendLine) {
 	fmt.Fprintln(w, "\nnext sends:")
-	if len(st.NextSends) == 0 {
+	if len(sends) == 0 {
 		fmt.Fprintln(w, "  none scheduled")
 	}
-	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, s := range st.NextSends {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range sends {
 		line := fmt.Sprintf("  %s\t%s\t%s\tdeadline %s\t%s", clean(s.OrderID), clean(s.Marketplace), stamp(s.SendAt), stamp(s.Deadline), clean(s.Channel))
 		if s.Refusal != "" {
 			line += "\tREFUSED: " + clean(s.Refusal)
@@ -91,8 +98,10 @@ func printStatus(w io.Writer, st scheduler.Status) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	printRecentFiles(w, st.RecentFiles)
+}
 
+// printProblems prints the recent problems and the orders in doubt.
+func printProblems(w io.Writer, st statusView) {
 	fmt.Fprintln(w, "\nrecent problems:")
 	if len(st.Problems) == 0 {
 		fmt.Fprintln(w, "  none")
@@ -112,7 +121,7 @@ func printStatus(w io.Writer, st scheduler.Status) {
 
 // printInbox prints the inbox files that wait (to settle, or for a retry)
 // and the entries that are never read, each with why.
-func printInbox(w io.Writer, st scheduler.Status) {
+func printInbox(w io.Writer, st statusView) {
 	if d := st.Daemon; d != nil {
 		if len(d.Pending) > 0 {
 			names := make([]string, len(d.Pending))
@@ -130,7 +139,7 @@ func printInbox(w io.Writer, st scheduler.Status) {
 	}
 }
 
-func printRecentFiles(w io.Writer, files []scheduler.FileLine) {
+func printRecentFiles(w io.Writer, files []fileLine) {
 	fmt.Fprintln(w, "\nrecent files:")
 	if len(files) == 0 {
 		fmt.Fprintln(w, "  none ingested yet")

@@ -101,6 +101,7 @@ type SMTP struct {
 	now         func() time.Time
 	sleep       func(context.Context, time.Duration) error
 	interval    time.Duration
+	quit        time.Duration // quitTimeout (tests shorten it)
 	line        line
 
 	mu       sync.Mutex
@@ -114,7 +115,7 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SMTP{from: from, timeout: cfg.Timeout, now: cfg.Now, sleep: cfg.Sleep,
+	s := &SMTP{from: from, timeout: cfg.Timeout, now: cfg.Now, sleep: cfg.Sleep, quit: quitTimeout,
 		tlsConfig: &tls.Config{ServerName: cfg.Host, RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}}
 	opts, err := s.options(cfg)
 	if err != nil {
@@ -238,7 +239,7 @@ func (s *SMTP) Close() error {
 	if s.session == nil {
 		return nil
 	}
-	s.line.extend(min(s.timeout, quitTimeout))
+	s.line.extend(min(s.timeout, s.quit))
 	err := s.session.Quit()
 	s.drop()
 	if err != nil {

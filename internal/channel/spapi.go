@@ -342,25 +342,7 @@ type apiError struct {
 // 403s are told apart by their message, because Amazon answers a duplicate,
 // an order outside the window and a credential problem all with 403.
 func (r *response) classify() error {
-	var body struct {
-		Errors []apiError `json:"errors"`
-	}
-	_ = json.Unmarshal(r.body, &body)
-	var parts []string
-	for _, e := range body.Errors {
-		p := e.Code + ": " + e.Message
-		if e.Details != "" {
-			p += " (" + e.Details + ")"
-		}
-		parts = append(parts, p)
-	}
-	text := strings.Join(parts, "; ")
-	if text == "" {
-		text = strings.TrimSpace(string(r.body))
-		if len(text) > 200 {
-			text = text[:200] + "…"
-		}
-	}
+	text := r.errorText()
 	desc := fmt.Sprintf("http %d", r.status)
 	if text != "" {
 		desc += ": " + text
@@ -385,6 +367,31 @@ func (r *response) classify() error {
 		sentinel = ErrTransient
 	}
 	return fmt.Errorf("%w: %s", sentinel, desc)
+}
+
+// errorText is what Amazon said in an error answer: its errors
+// ("code: message (details); ..."), or else the start of the body.
+func (r *response) errorText() string {
+	var body struct {
+		Errors []apiError `json:"errors"`
+	}
+	_ = json.Unmarshal(r.body, &body)
+	var parts []string
+	for _, e := range body.Errors {
+		p := e.Code + ": " + e.Message
+		if e.Details != "" {
+			p += " (" + e.Details + ")"
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) > 0 {
+		return strings.Join(parts, "; ")
+	}
+	text := strings.TrimSpace(string(r.body))
+	if len(text) > 200 {
+		text = text[:200] + "…"
+	}
+	return text
 }
 
 // do sends one SP-API request through the rate limiter, with the access
@@ -415,6 +422,20 @@ func (s *SPAPI) do(ctx context.Context, method, path, marketplaceID string) (*re
 	}
 }
 
+// request builds an SP-API request with the access token and the headers
+// Amazon asks for.
+func (s *SPAPI) request(ctx context.Context, method, target, token string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, target, http.NoBody)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	req.Header.Set("x-amz-access-token", token)
+	req.Header.Set("user-agent", s.userAgent)
+	req.Header.Set("x-amz-date", s.now().UTC().Format("20060102T150405Z"))
+	req.Header.Set("accept", "application/hal+json, application/json")
+	return req, nil
+}
+
 // attempt sends one request and reads the answer. retryErr is set when the
 // request may be retried (a 429, a 5xx, a network error; r keeps the answer
 // if there was one), err when it must not be (no token, a cancelled
@@ -427,14 +448,10 @@ func (s *SPAPI) attempt(ctx context.Context, method, path, target string) (r *re
 	if err != nil {
 		return nil, nil, tokenError(err)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, target, http.NoBody)
+	req, err := s.request(ctx, method, target, token)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrPermanent, err)
+		return nil, nil, err
 	}
-	req.Header.Set("x-amz-access-token", token)
-	req.Header.Set("user-agent", s.userAgent)
-	req.Header.Set("x-amz-date", s.now().UTC().Format("20060102T150405Z"))
-	req.Header.Set("accept", "application/hal+json, application/json")
 	resp, err := s.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

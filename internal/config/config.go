@@ -124,7 +124,8 @@ type MetricsConfig struct {
 	Listen string `toml:"listen"`
 }
 
-// ExcludeConfig lists what must never get a request (POLICY.md S4 and seller choice).
+// ExcludeConfig lists what the seller never wants a request sent for
+// (README, "How it works": Decide).
 type ExcludeConfig struct {
 	SKUs          []string `toml:"skus"`
 	ASINs         []string `toml:"asins"`
@@ -149,6 +150,19 @@ type CampaignConfig struct {
 	DelayDays *int `toml:"delay_days"`
 	// TransitDays estimate delivery from the ship date when no report says it.
 	TransitDays *int `toml:"transit_days"`
+}
+
+// Marketplaces returns the marketplaces the campaign sends to: its sales
+// channels looked up in the marketplace table, in order. Validate refuses a
+// name the table does not know, so none is left out of a loaded config.
+func (c CampaignConfig) Marketplaces() []marketplace.Marketplace {
+	out := make([]marketplace.Marketplace, 0, len(c.SalesChannels))
+	for _, sc := range c.SalesChannels {
+		if m, ok := marketplace.Lookup(sc); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Delay returns the campaign's delay after delivery.
@@ -195,9 +209,6 @@ type SPAPIConfig struct {
 	RefreshToken     string `toml:"refresh_token"`
 	RefreshTokenFile string `toml:"refresh_token_file"`
 }
-
-// Channels are the channel names a campaign may use.
-var Channels = []string{"outbox", "smtp", "spapi"}
 
 // Default returns the configuration every file starts from.
 func Default() *Config {
@@ -320,88 +331,103 @@ func fieldError(key, format string, a ...any) error {
 	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...))
 }
 
-// Validate checks every value and returns the first problem, naming its key.
+// Validate checks every value and returns every problem it finds (joined
+// with errors.Join), each naming its key.
 func (c *Config) Validate() error {
 	var errs []error
-	add := func(err error) { errs = append(errs, err) }
-	req := func(key, v string) {
-		if strings.TrimSpace(v) == "" {
-			add(fieldError(key, "must be set"))
+	for _, check := range []func() []error{
+		c.validatePaths, c.validateSchedule, c.validateMisc, c.validateSocket, c.validateEndpoints,
+		c.validateCampaigns, c.validateChannels, c.validateFetch,
+	} {
+		errs = append(errs, check()...)
+	}
+	return errors.Join(errs...)
+}
+
+// validatePaths checks the ledger, inbox and socket settings.
+func (c *Config) validatePaths() []error {
+	var errs []error
+	for _, r := range []struct{ key, v string }{
+		{"ledger.path", c.Ledger.Path}, {"inbox.dir", c.Inbox.Dir}, {"inbox.processed_dir", c.Inbox.ProcessedDir},
+		{"inbox.rejected_dir", c.Inbox.RejectedDir}, {"control.socket", c.Control.Socket},
+	} {
+		if strings.TrimSpace(r.v) == "" {
+			errs = append(errs, fieldError(r.key, "must be set"))
 		}
 	}
-	req("ledger.path", c.Ledger.Path)
-	req("inbox.dir", c.Inbox.Dir)
-	req("inbox.processed_dir", c.Inbox.ProcessedDir)
-	req("inbox.rejected_dir", c.Inbox.RejectedDir)
-	req("control.socket", c.Control.Socket)
 	if c.Inbox.Dir != "" && (c.Inbox.Dir == c.Inbox.ProcessedDir || c.Inbox.Dir == c.Inbox.RejectedDir) {
-		add(fieldError("inbox.processed_dir", "must differ from inbox.dir"))
+		errs = append(errs, fieldError("inbox.processed_dir", "must differ from inbox.dir"))
 	}
-	if c.Control.Timeout.Duration <= 0 {
-		add(fieldError("control.timeout", "must be positive, got %s", c.Control.Timeout))
-	}
-	if c.Ledger.LockTimeout.Duration <= 0 {
-		add(fieldError("ledger.lock_timeout", "must be positive, got %s", c.Ledger.LockTimeout))
-	}
-	if c.Inbox.Rescan.Duration <= 0 {
-		add(fieldError("inbox.rescan", "must be positive, got %s", c.Inbox.Rescan))
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"control.timeout", c.Control.Timeout}, {"ledger.lock_timeout", c.Ledger.LockTimeout}, {"inbox.rescan", c.Inbox.Rescan}} {
+		if d.v.Duration <= 0 {
+			errs = append(errs, fieldError(d.key, "must be positive, got %s", d.v))
+		}
 	}
 	if c.Inbox.Settle.Duration < 0 {
-		add(fieldError("inbox.settle", "must not be negative, got %s", c.Inbox.Settle))
+		errs = append(errs, fieldError("inbox.settle", "must not be negative, got %s", c.Inbox.Settle))
 	}
-	if _, err := cron.ParseStandard(c.Schedule.Tick); err != nil {
-		add(fieldError("schedule.tick", "bad cron spec %q: %v", c.Schedule.Tick, err))
+	return errs
+}
+
+// validateSchedule checks [schedule].
+func (c *Config) validateSchedule() []error {
+	var errs []error
+	add := func(key, format string, a ...any) { errs = append(errs, fieldError(key, format, a...)) }
+	sc := c.Schedule
+	if _, err := cron.ParseStandard(sc.Tick); err != nil {
+		add("schedule.tick", "bad cron spec %q: %v", sc.Tick, err)
 	}
-	if c.Schedule.WindowDays < 1 || c.Schedule.WindowDays > MaxWindowDays {
-		add(fieldError("schedule.window_days", "must be 1 to %d (Amazon forbids requests %d days or more after purchase), got %d", MaxWindowDays, MaxWindowDays, c.Schedule.WindowDays))
+	if sc.WindowDays < 1 || sc.WindowDays > MaxWindowDays {
+		add("schedule.window_days", "must be 1 to %d (Amazon forbids requests %d days or more after purchase), got %d", MaxWindowDays, MaxWindowDays, sc.WindowDays)
 	}
-	if c.Schedule.QuietHours != "" && !quietRe.MatchString(c.Schedule.QuietHours) {
-		add(fieldError("schedule.quiet_hours", "want \"HH:MM-HH:MM\", got %q", c.Schedule.QuietHours))
+	if sc.QuietHours != "" && !quietRe.MatchString(sc.QuietHours) {
+		add("schedule.quiet_hours", "want \"HH:MM-HH:MM\", got %q", sc.QuietHours)
 	}
-	if c.Schedule.Retry.Duration <= 0 {
-		add(fieldError("schedule.retry", "must be positive, got %s", c.Schedule.Retry))
+	if sc.Retry.Duration <= 0 {
+		add("schedule.retry", "must be positive, got %s", sc.Retry)
 	}
-	if c.Schedule.BatchSize < 1 {
-		add(fieldError("schedule.batch_size", "must be at least 1, got %d", c.Schedule.BatchSize))
+	if sc.BatchSize < 1 {
+		add("schedule.batch_size", "must be at least 1, got %d", sc.BatchSize)
 	}
-	if c.Schedule.PurgeAfterDays < 1 || c.Schedule.PurgeAfterDays > 30 {
-		add(fieldError("schedule.purge_after_days", "must be 1 to 30, got %d", c.Schedule.PurgeAfterDays))
+	if sc.PurgeAfterDays < 1 || sc.PurgeAfterDays > 30 {
+		add("schedule.purge_after_days", "must be 1 to 30, got %d", sc.PurgeAfterDays)
 	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		add(fieldError("log.level", "want debug, info, warn or error, got %q", c.Log.Level))
+	return errs
+}
+
+// validateMisc checks [log], [metrics], [exclude] and [generic].
+func (c *Config) validateMisc() []error {
+	var errs []error
+	add := func(key, format string, a ...any) { errs = append(errs, fieldError(key, format, a...)) }
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		add("log.level", "want debug, info, warn or error, got %q", c.Log.Level)
 	}
-	switch c.Log.Format {
-	case "auto", "text", "json":
-	default:
-		add(fieldError("log.format", "want auto, text or json, got %q", c.Log.Format))
+	if !slices.Contains([]string{"auto", "text", "json"}, c.Log.Format) {
+		add("log.format", "want auto, text or json, got %q", c.Log.Format)
 	}
 	if c.Metrics.Listen != "" {
 		if err := checkLoopback(c.Metrics.Listen); err != nil {
-			add(fieldError("metrics.listen", "%v", err))
+			add("metrics.listen", "%v", err)
 		}
 	}
 	if c.Exclude.BlockListFile != "" {
 		if err := checkFile(c.Exclude.BlockListFile); err != nil {
-			add(fieldError("exclude.block_list_file", "%v", err))
+			add("exclude.block_list_file", "%v", err)
 		}
 	}
 	known := orders.GenericFields()
 	for field := range c.Generic.Columns {
 		if !slices.Contains(known, field) {
-			add(fieldError("generic.columns."+field, "unknown field (known: %s)", strings.Join(known, ", ")))
+			add("generic.columns."+field, "unknown field (known: %s)", strings.Join(known, ", "))
 		}
 	}
 	if len(c.Generic.Columns) > 0 && (c.Generic.Columns["order_id"] == "" || c.Generic.Columns["purchase_date"] == "") {
-		add(fieldError("generic.columns", "must map order_id and purchase_date"))
+		add("generic.columns", "must map order_id and purchase_date")
 	}
-	errs = append(errs, c.validateSocket()...)
-	errs = append(errs, c.validateEndpoints()...)
-	errs = append(errs, c.validateCampaigns()...)
-	errs = append(errs, c.validateChannels()...)
-	errs = append(errs, c.validateFetch()...)
-	return errors.Join(errs...)
+	return errs
 }
 
 func (c *Config) validateCampaigns() []error {
@@ -418,32 +444,38 @@ func (c *Config) validateCampaigns() []error {
 			errs = append(errs, fieldError(key+".name", "duplicate campaign name %q", cp.Name))
 		}
 		names[cp.Name] = true
-		if len(cp.SalesChannels) == 0 {
-			errs = append(errs, fieldError(key+".sales_channels", "must list at least one marketplace"))
+		errs = append(errs, cp.validate(key)...)
+	}
+	return errs
+}
+
+// validate checks one campaign, named key in errors.
+func (cp CampaignConfig) validate(key string) []error {
+	var errs []error
+	add := func(field, format string, a ...any) { errs = append(errs, fieldError(key+"."+field, format, a...)) }
+	if len(cp.SalesChannels) == 0 {
+		add("sales_channels", "must list at least one marketplace")
+	}
+	for _, sc := range cp.SalesChannels {
+		if _, ok := marketplace.Lookup(sc); !ok {
+			add("sales_channels", "unknown marketplace %q", sc)
 		}
-		for _, sc := range cp.SalesChannels {
-			if _, ok := marketplace.Lookup(sc); !ok {
-				errs = append(errs, fieldError(key+".sales_channels", "unknown marketplace %q", sc))
-			}
+	}
+	if !slices.Contains([]string{"outbox", "smtp", "spapi"}, cp.Channel) {
+		add("channel", "want outbox, smtp or spapi, got %q", cp.Channel)
+	}
+	if cp.Channel != "spapi" || cp.Template != "" {
+		if cp.Template == "" {
+			add("template", "must be set for channel %q", cp.Channel)
+		} else if err := checkFile(cp.Template); err != nil {
+			add("template", "%v", err)
 		}
-		switch cp.Channel {
-		case "outbox", "smtp", "spapi":
-		default:
-			errs = append(errs, fieldError(key+".channel", "want outbox, smtp or spapi, got %q", cp.Channel))
-		}
-		if cp.Channel != "spapi" || cp.Template != "" {
-			if cp.Template == "" {
-				errs = append(errs, fieldError(key+".template", "must be set for channel %q", cp.Channel))
-			} else if err := checkFile(cp.Template); err != nil {
-				errs = append(errs, fieldError(key+".template", "%v", err))
-			}
-		}
-		if d := *cp.DelayDays; d < 0 || d > MaxWindowDays {
-			errs = append(errs, fieldError(key+".delay_days", "must be 0 to %d, got %d", MaxWindowDays, d))
-		}
-		if d := *cp.TransitDays; d < 0 || d > MaxWindowDays {
-			errs = append(errs, fieldError(key+".transit_days", "must be 0 to %d, got %d", MaxWindowDays, d))
-		}
+	}
+	if d := *cp.DelayDays; d < 0 || d > MaxWindowDays {
+		add("delay_days", "must be 0 to %d, got %d", MaxWindowDays, d)
+	}
+	if d := *cp.TransitDays; d < 0 || d > MaxWindowDays {
+		add("transit_days", "must be 0 to %d, got %d", MaxWindowDays, d)
 	}
 	return errs
 }
@@ -464,32 +496,7 @@ func (c *Config) validateChannels() []error {
 		errs = append(errs, fieldError("channel.outbox.dir", "must be set when a campaign uses the outbox"))
 	}
 	if c.Uses("smtp") {
-		s := c.Channel.SMTP
-		if s.Host == "" {
-			errs = append(errs, fieldError("channel.smtp.host", "must be set when a campaign uses smtp"))
-		}
-		if s.Port < 1 || s.Port > 65535 {
-			errs = append(errs, fieldError("channel.smtp.port", "must be 1 to 65535, got %d", s.Port))
-		}
-		if s.From == "" {
-			errs = append(errs, fieldError("channel.smtp.from", "must be set: an address approved in Seller Central"))
-		}
-		switch s.TLS {
-		case "starttls", "tls", "none":
-		default:
-			errs = append(errs, fieldError("channel.smtp.tls", "want starttls, tls or none, got %q", s.TLS))
-		}
-		if s.Password != "" && s.PasswordFile != "" {
-			errs = append(errs, fieldError("channel.smtp.password_file", "set password or password_file, not both"))
-		}
-		if s.PasswordFile != "" {
-			if err := checkFile(s.PasswordFile); err != nil {
-				errs = append(errs, fieldError("channel.smtp.password_file", "%v", err))
-			}
-		}
-		if s.RatePerMinute < 0 {
-			errs = append(errs, fieldError("channel.smtp.rate_per_minute", "must not be negative"))
-		}
+		errs = append(errs, c.Channel.SMTP.validate()...)
 	}
 	if c.Uses("spapi") {
 		s := c.Channel.SPAPI
@@ -500,6 +507,38 @@ func (c *Config) validateChannels() []error {
 		}
 		errs = append(errs, secretPair("channel.spapi.client_secret", s.ClientSecret, s.ClientSecretFile)...)
 		errs = append(errs, secretPair("channel.spapi.refresh_token", s.RefreshToken, s.RefreshTokenFile)...)
+	}
+	return errs
+}
+
+// validate checks [channel.smtp], when a campaign uses it.
+func (s SMTPConfig) validate() []error {
+	var errs []error
+	add := func(field, format string, a ...any) {
+		errs = append(errs, fieldError("channel.smtp."+field, format, a...))
+	}
+	if s.Host == "" {
+		add("host", "must be set when a campaign uses smtp")
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		add("port", "must be 1 to 65535, got %d", s.Port)
+	}
+	if s.From == "" {
+		add("from", "must be set: an address approved in Seller Central")
+	}
+	if !slices.Contains([]string{"starttls", "tls", "none"}, s.TLS) {
+		add("tls", "want starttls, tls or none, got %q", s.TLS)
+	}
+	if s.Password != "" && s.PasswordFile != "" {
+		add("password_file", "set password or password_file, not both")
+	}
+	if s.PasswordFile != "" {
+		if err := checkFile(s.PasswordFile); err != nil {
+			add("password_file", "%v", err)
+		}
+	}
+	if s.RatePerMinute < 0 {
+		add("rate_per_minute", "must not be negative")
 	}
 	return errs
 }
@@ -560,23 +599,6 @@ func ReadSecret(inline, file string) (string, error) {
 		return "", fmt.Errorf("read secret: %w", err)
 	}
 	return strings.TrimSpace(string(b)), nil
-}
-
-// CampaignFor returns the first campaign whose sales channels include the
-// marketplace (compared through the marketplace table), or false.
-func (c *Config) CampaignFor(salesChannel string) (CampaignConfig, bool) {
-	m, ok := marketplace.Lookup(salesChannel)
-	if !ok {
-		return CampaignConfig{}, false
-	}
-	for _, cp := range c.Campaigns {
-		for _, sc := range cp.SalesChannels {
-			if n, ok := marketplace.Lookup(sc); ok && n.Name == m.Name {
-				return cp, true
-			}
-		}
-	}
-	return CampaignConfig{}, false
 }
 
 // Window returns the sending window after purchase.

@@ -58,12 +58,8 @@ func TestLoadMinimal(t *testing.T) {
 	if c.Window() != 30*24*time.Hour || c.Schedule.Tick != "@every 1m" {
 		t.Errorf("defaults: window %v tick %q", c.Window(), c.Schedule.Tick)
 	}
-	cp, ok := c.CampaignFor("amazon.com")
-	if !ok || cp.Name != "en" {
-		t.Errorf("CampaignFor(amazon.com) = %+v, %v", cp, ok)
-	}
-	if _, ok := c.CampaignFor("Amazon.de"); ok {
-		t.Error("CampaignFor(Amazon.de) matched a campaign that does not list it")
+	if ms := c.Campaigns[0].Marketplaces(); len(ms) != 1 || ms[0].Name != "Amazon.com" || ms[0].ID != "ATVPDKIKX0DER" {
+		t.Errorf("campaign en sends to %+v, want Amazon.com from the marketplace table", ms)
 	}
 }
 
@@ -122,9 +118,12 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.toml must work as-is: %v", err)
 	}
-	langs := map[string]bool{}
+	langs, markets := map[string]bool{}, map[string]bool{}
 	for _, cp := range c.Campaigns {
 		langs[cp.Name] = true
+		for _, m := range cp.Marketplaces() {
+			markets[m.Name] = true
+		}
 		if cp.Channel != "outbox" {
 			t.Errorf("campaign %s uses %s; the example must use the outbox", cp.Name, cp.Channel)
 		}
@@ -135,7 +134,7 @@ func TestExampleConfigLoads(t *testing.T) {
 		}
 	}
 	for _, mp := range []string{"Amazon.com", "Amazon.co.uk", "Amazon.de", "Amazon.fr", "Amazon.es", "Amazon.it", "Amazon.co.jp"} {
-		if _, ok := c.CampaignFor(mp); !ok {
+		if !markets[mp] {
 			t.Errorf("no campaign schedules %s out of the box", mp)
 		}
 	}

@@ -269,12 +269,15 @@ func TestClientTimeout(t *testing.T) {
 // TestHeartbeatKeepsLongCommandAlive: a command that runs longer than the
 // client's Timeout is not cut off while the daemon says it is working.
 func TestHeartbeatKeepsLongCommandAlive(t *testing.T) {
+	t.Parallel()
+	// The command works twice the client's timeout; heartbeats every 10 ms
+	// leave a loaded machine a second to deliver one.
 	srv := serve(t, func(ctx context.Context, req *control.Request, stdout, stderr io.Writer) int {
-		<-time.After(1500 * time.Millisecond) // the command's own work
+		<-time.After(2 * time.Second) // the command's own work
 		fmt.Fprint(stdout, "done")
 		return 0
 	}, func(s *control.Server) { s.Heartbeat = 10 * time.Millisecond })
-	resp, err := control.Client{Path: srv.Path, Timeout: 500 * time.Millisecond}.Call(context.Background(), []string{"ingest"})
+	resp, err := control.Client{Path: srv.Path, Timeout: time.Second}.Call(context.Background(), []string{"ingest"})
 	if err != nil || resp.Stdout != "done" {
 		t.Fatalf("resp = %+v, %v", resp, err)
 	}

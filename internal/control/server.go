@@ -224,35 +224,9 @@ func readRequest(conn *net.UnixConn, deadline time.Time) (*Request, error) {
 	req := &Request{}
 	conn.SetReadDeadline(deadline)
 	defer conn.SetReadDeadline(time.Time{})
-	var buf []byte
-	chunk := make([]byte, 4096)
-	oob := make([]byte, syscall.CmsgSpace(4*MaxFiles))
-	for {
-		n, oobn, flags, _, err := conn.ReadMsgUnix(chunk, oob)
-		n, oobn = max(n, 0), max(oobn, 0)
-		req.FileList = append(req.FileList, rights(oob[:oobn])...)
-		if flags&syscall.MSG_CTRUNC != 0 || len(req.FileList) > MaxFiles {
-			return req, fmt.Errorf("more than %d files in one request", MaxFiles)
-		}
-		buf = append(buf, chunk[:n]...)
-		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			buf = buf[:i]
-			break
-		}
-		if len(buf) > MaxRequest {
-			return req, fmt.Errorf("request larger than %d bytes", MaxRequest)
-		}
-		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return req, errors.New("no request within the time allowed")
-		case errors.Is(err, io.EOF) || (err == nil && n == 0):
-			return req, errors.New("connection closed before a whole request")
-		case err != nil:
-			return req, fmt.Errorf("read request: %w", err)
-		}
-	}
-	if len(buf) > MaxRequest {
-		return req, fmt.Errorf("request larger than %d bytes", MaxRequest)
+	buf, err := readLine(conn, req)
+	if err != nil {
+		return req, err
 	}
 	files := req.FileList
 	if err := json.Unmarshal(buf, req); err != nil {
@@ -263,6 +237,39 @@ func readRequest(conn *net.UnixConn, deadline time.Time) (*Request, error) {
 		return req, fmt.Errorf("the request announces %d files but carries %d", req.Files, len(files))
 	}
 	return req, nil
+}
+
+// readLine reads up to the first newline, at most MaxRequest bytes, and
+// puts the descriptors that came with it into req.FileList.
+func readLine(conn *net.UnixConn, req *Request) ([]byte, error) {
+	var buf []byte
+	chunk := make([]byte, 4096)
+	oob := make([]byte, syscall.CmsgSpace(4*MaxFiles))
+	for {
+		n, oobn, flags, _, err := conn.ReadMsgUnix(chunk, oob)
+		n, oobn = max(n, 0), max(oobn, 0)
+		req.FileList = append(req.FileList, rights(oob[:oobn])...)
+		if flags&syscall.MSG_CTRUNC != 0 || len(req.FileList) > MaxFiles {
+			return nil, fmt.Errorf("more than %d files in one request", MaxFiles)
+		}
+		buf = append(buf, chunk[:n]...)
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			if i > MaxRequest {
+				return nil, fmt.Errorf("request larger than %d bytes", MaxRequest)
+			}
+			return buf[:i], nil
+		}
+		switch {
+		case len(buf) > MaxRequest:
+			return nil, fmt.Errorf("request larger than %d bytes", MaxRequest)
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, errors.New("no request within the time allowed")
+		case errors.Is(err, io.EOF) || (err == nil && n == 0):
+			return nil, errors.New("connection closed before a whole request")
+		case err != nil:
+			return nil, fmt.Errorf("read request: %w", err)
+		}
+	}
 }
 
 // rights returns the descriptors passed in a control message as files.

@@ -133,7 +133,7 @@ func (c *api) call(ctx context.Context, op Operation, method, path string, body 
 		if attempt >= c.maxRetries {
 			return nil, verr
 		}
-		c.log.Warn("reports api: retrying", "operation", string(op), "attempt", attempt+1, "error", verr)
+		c.log.Warn("reports api: retrying", "operation", string(op), "attempt", attempt+1, keyError, verr)
 		if err := c.sleep(ctx, backoff(attempt)); err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ const (
 	keyReportID = "report_id"
 	keyRange    = "range"
 	keyFile     = "file"
-	keyError    = "error"
+	keyError    = "err"
 )
 
 // Tokens gives LWA access tokens for the account. It is satisfied by

@@ -182,18 +182,6 @@ func (h *harness) load(k fetch.Key) fetch.ReportState {
 	return st
 }
 
-// report finds the result of stream k.
-func report(t *testing.T, res fetch.Result, k fetch.Key) fetch.ReportResult {
-	t.Helper()
-	for _, rr := range res.Reports {
-		if rr.Key == k {
-			return rr
-		}
-	}
-	t.Fatalf("no result for %s in %+v", k, res)
-	return fetch.ReportResult{}
-}
-
 // mustRun runs f and fails the test unless every stream ended well.
 func mustRun(t *testing.T, f *fetch.Fetcher, now time.Time) fetch.Result {
 	t.Helper()
@@ -213,12 +201,3 @@ func mustTime(s string) time.Time {
 }
 
 func key(rt, m string) fetch.Key { return fetch.Key{ReportType: rt, MarketplaceID: m} }
-
-func noPart(t *testing.T, names []string) {
-	t.Helper()
-	for _, n := range names {
-		if strings.HasSuffix(n, ".part") || strings.HasPrefix(n, ".") {
-			t.Errorf("a partial file was left in the inbox: %s", n)
-		}
-	}
-}

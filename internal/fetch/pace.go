@@ -98,9 +98,6 @@ func (p *pacer) throttled() {
 	}
 }
 
-// limit returns the rate currently applied.
-func (p *pacer) limit() float64 { return float64(p.lim.Limit()) }
-
 // sleepCtx waits d on the real clock, or until ctx is done.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {

@@ -40,8 +40,10 @@
 // the reason.
 //
 // Process runs one file through the same path at once, for the ingest
-// command. Stage first copies a report the caller opened (a descriptor
-// passed over the control socket) into a private folder inside the inbox,
-// so that the copy is what gets filed: the caller's own file is never moved
-// or removed.
+// command, and hands back the Handler's Result, its Detail (the handler's
+// own account of the file) included. Stage first copies a report the caller
+// opened (a descriptor passed over the control socket) into a private folder
+// inside the inbox, so that the copy is what gets filed: the caller's own
+// file is never moved or removed. Drain is a Scan that does not wait for
+// files to settle, for a one-off run.
 package inbox

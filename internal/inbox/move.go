@@ -146,41 +146,12 @@ func (w *Watcher) move(src, dst string) (moved bool, err error) {
 // copyMove copies src to a temporary file next to dst, fsyncs it, renames it
 // to dst, fsyncs the directory, and only then removes src.
 func copyMove(src, dst string) (moved bool, err error) {
-	in, err := os.Open(src)
+	tmp, err := copyToTemp(src, filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
 	if err != nil {
 		return false, err
 	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return false, err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.tmp")
-	if err != nil {
-		return false, err
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = io.Copy(tmp, in); err != nil {
-		return false, fmt.Errorf("copy: %w", err)
-	}
-	if err = tmp.Chmod(fi.Mode().Perm()); err != nil {
-		return false, err
-	}
-	if err = tmp.Sync(); err != nil {
-		return false, err
-	}
-	if err = tmp.Close(); err != nil {
-		return false, err
-	}
-	if err = os.Chtimes(tmp.Name(), fi.ModTime(), fi.ModTime()); err != nil {
-		return false, err
-	}
-	if err = os.Rename(tmp.Name(), dst); err != nil {
+	if err = os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
 		return false, err
 	}
 	// dst is complete from here on; the copy must be durable before the
@@ -192,6 +163,44 @@ func copyMove(src, dst string) (moved bool, err error) {
 		return true, fmt.Errorf("remove copied original: %w", err)
 	}
 	return true, syncDir(filepath.Dir(src))
+}
+
+// copyToTemp copies src into a new temporary file in dir (named after
+// pattern) with src's permissions and modification time, fsyncs and closes
+// it, and returns its path. On an error nothing is left behind.
+func copyToTemp(src, dir, pattern string) (path string, err error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = io.Copy(tmp, in); err != nil {
+		return "", fmt.Errorf("copy: %w", err)
+	}
+	if err = tmp.Chmod(fi.Mode().Perm()); err != nil {
+		return "", err
+	}
+	if err = tmp.Sync(); err != nil {
+		return "", err
+	}
+	if err = tmp.Close(); err != nil {
+		return "", err
+	}
+	return tmp.Name(), os.Chtimes(tmp.Name(), fi.ModTime(), fi.ModTime())
 }
 
 // syncDir fsyncs a directory so renames into or out of it are durable.

@@ -22,21 +22,21 @@ func TestProcess(t *testing.T) {
 	}{
 		{
 			name:          "accepted with report",
-			result:        inbox.Result{Report: "orders.txt:4:2: bad date"},
+			result:        inbox.Result{Report: "orders.txt:4:2: bad date", Detail: "the handler's own report"},
 			wantPath:      func(f *fixture) string { return filepath.Join(f.processed, "orders.txt") },
 			wantProcessed: map[string]string{"orders.txt": "rows", "orders.txt.report.txt": "orders.txt:4:2: bad date\n"},
 			wantRejected:  map[string]string{},
 		},
 		{
 			name:          "rejected",
-			result:        inbox.Result{Rejected: true, Reason: "not an order report"},
+			result:        inbox.Result{Rejected: true, Reason: "not an order report", Detail: "the handler's own report"},
 			wantPath:      func(f *fixture) string { return filepath.Join(f.rejected, "orders.txt") },
 			wantProcessed: map[string]string{},
 			wantRejected:  map[string]string{"orders.txt": "rows", "orders.txt.error.txt": "reason: not an order report\n"},
 		},
 		{
 			name:          "retry",
-			result:        inbox.Result{Retry: true, Reason: "ledger busy"},
+			result:        inbox.Result{Retry: true, Reason: "ledger busy", Detail: "the handler's own report"},
 			wantPath:      func(f *fixture) string { return "" },
 			wantStays:     true,
 			wantProcessed: map[string]string{},
@@ -61,7 +61,7 @@ func TestProcess(t *testing.T) {
 				Retried:  tt.result.Retry,
 				Result:   tt.result,
 			}
-			if out != want {
+			if out != want { // Result.Detail included: the caller gets its handler's own report back
 				t.Fatalf("Outcome = %+v, want %+v", out, want)
 			}
 			calls := f.rec.Calls()

@@ -29,78 +29,93 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if err := w.ready(); err != nil {
 		return err
 	}
-
 	// Watch before the initial scan so nothing lands unseen in between.
-	var events <-chan fsnotify.Event
-	var watchErrs <-chan error
-	fsw, err := fsnotify.NewWatcher()
-	if err != nil {
-		w.Logger.Warn("inbox events unavailable, rescanning periodically only", keyError, err)
-	} else {
-		defer fsw.Close()
-		if err := fsw.Add(w.Dir); err != nil {
-			w.Logger.Warn("inbox events unavailable, rescanning periodically only", keyError, err)
-		} else {
-			events, watchErrs = fsw.Events, fsw.Errors
-		}
-	}
+	events, watchErrs, stop := w.watch()
+	defer stop()
 	dir := filepath.Clean(w.Dir)
-
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	armed := false
-	var due time.Time
-	// arm schedules a scan after d unless one is already due sooner.
-	arm := func(d time.Duration) {
-		d = max(d, minDelay)
-		at := time.Now().Add(d)
-		if armed && !at.Before(due) {
-			return
-		}
-		timer.Reset(d)
-		armed, due = true, at
-	}
-	scan := func() {
-		if _, err := w.Scan(ctx); err != nil && ctx.Err() == nil {
-			w.Logger.Error("inbox scan", keyError, err)
-		}
-		if d, ok := w.nextSettle(); ok {
-			arm(d)
-		}
-	}
-
+	t := newScanTimer()
+	defer t.timer.Stop()
+	scan := func() { w.scanAndPlan(ctx, t) }
 	scan()
 	ticker := time.NewTicker(w.Rescan)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			timer.Stop()
 			return nil
 		case ev, ok := <-events:
 			if !ok {
 				w.Logger.Warn("inbox events stopped, rescanning periodically only")
 				events = nil
-				continue
-			}
-			if relevant(dir, ev) {
-				arm(debounce)
+			} else if relevant(dir, ev) {
+				t.arm(debounce)
 			}
 		case err, ok := <-watchErrs:
 			if !ok {
 				watchErrs = nil
-				continue
+			} else {
+				// Most likely a queue overflow: events were lost, so look.
+				w.Logger.Warn("inbox events", keyError, err)
+				t.arm(debounce)
 			}
-			// Most likely a queue overflow: events were lost, so look.
-			w.Logger.Warn("inbox events", keyError, err)
-			arm(debounce)
 		case <-ticker.C:
 			scan()
-		case <-timer.C:
-			armed = false
+		case <-t.timer.C:
+			t.armed = false
 			scan()
 		}
 	}
+}
+
+// scanAndPlan scans, then plans the next scan for when the earliest file
+// seen settles or is due for a retry.
+func (w *Watcher) scanAndPlan(ctx context.Context, t *scanTimer) {
+	if _, err := w.Scan(ctx); err != nil && ctx.Err() == nil {
+		w.Logger.Error("inbox scan", keyError, err)
+	}
+	if d, ok := w.nextSettle(); ok {
+		t.arm(d)
+	}
+}
+
+// watch starts fsnotify on Dir. Without it (the channels are then nil),
+// Run logs a warning and relies on the periodic rescan.
+func (w *Watcher) watch() (<-chan fsnotify.Event, <-chan error, func()) {
+	fsw, err := fsnotify.NewWatcher()
+	if err == nil {
+		if err = fsw.Add(w.Dir); err != nil {
+			fsw.Close()
+		}
+	}
+	if err != nil {
+		w.Logger.Warn("inbox events unavailable, rescanning periodically only", keyError, err)
+		return nil, nil, func() {}
+	}
+	return fsw.Events, fsw.Errors, func() { fsw.Close() }
+}
+
+// scanTimer is the next scan Run has planned, on the real clock.
+type scanTimer struct {
+	timer *time.Timer
+	armed bool
+	due   time.Time
+}
+
+func newScanTimer() *scanTimer {
+	t := &scanTimer{timer: time.NewTimer(time.Hour)}
+	t.timer.Stop()
+	return t
+}
+
+// arm plans a scan after d (at least minDelay), unless one is planned sooner.
+func (t *scanTimer) arm(d time.Duration) {
+	d = max(d, minDelay)
+	at := time.Now().Add(d)
+	if t.armed && !at.Before(t.due) {
+		return
+	}
+	t.timer.Reset(d)
+	t.armed, t.due = true, at
 }
 
 // relevant reports whether ev may mean a candidate appeared or changed.

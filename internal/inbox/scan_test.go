@@ -463,6 +463,41 @@ func TestScanOrderAndOneAtATime(t *testing.T) {
 	}
 }
 
+// TestDrain: a one-off run handles every file in the inbox at once, oldest
+// first, without waiting for it to settle, and files it as a scan does;
+// names the watcher ignores stay, and a second Drain finds nothing.
+func TestDrain(t *testing.T) {
+	f := newFixture(t)
+	names := []string{"c.txt", "a.txt", "b.txt"}
+	for i, name := range names {
+		path := filepath.Join(f.dir, name)
+		writeFile(t, path, name)
+		mt := start.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(path, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(f.dir, "d.txt.part"), "still being written")
+	f.rec.answer("b.txt", inbox.Result{Rejected: true, Reason: "not an order report"})
+	n, err := f.w.Drain(context.Background()) // the clock does not move: nothing has settled
+	if err != nil || n != 3 {
+		t.Fatalf("Drain = %d, %v; want 3 filed", n, err)
+	}
+	var got []string
+	for _, c := range f.rec.Calls() {
+		got = append(got, filepath.Base(c.path))
+	}
+	if !slices.Equal(got, names) {
+		t.Fatalf("handled in order %v, want oldest first %v", got, names)
+	}
+	assertContents(t, f.dir, map[string]string{"d.txt.part": "still being written"})
+	assertContents(t, f.processed, map[string]string{"c.txt": "c.txt", "a.txt": "a.txt"})
+	assertContents(t, f.rejected, map[string]string{"b.txt": "b.txt", "b.txt.error.txt": "reason: not an order report\n"})
+	if n, err := f.w.Drain(context.Background()); err != nil || n != 0 {
+		t.Fatalf("second Drain = %d, %v; want nothing", n, err)
+	}
+}
+
 func TestScanMoveFailureRetriesOnlyTheMove(t *testing.T) {
 	f := newFixture(t)
 	f.rec.answer("orders.txt", inbox.Result{Report: "orders.txt:2:1: bad date"})
@@ -613,6 +648,9 @@ func TestNotOpen(t *testing.T) {
 	}
 	if _, err := w.Process(context.Background(), "x"); !errors.Is(err, inbox.ErrNotOpen) {
 		t.Errorf("Process = %v, want ErrNotOpen", err)
+	}
+	if _, err := w.Drain(context.Background()); !errors.Is(err, inbox.ErrNotOpen) {
+		t.Errorf("Drain = %v, want ErrNotOpen", err)
 	}
 	if err := w.Run(context.Background()); !errors.Is(err, inbox.ErrNotOpen) {
 		t.Errorf("Run = %v, want ErrNotOpen", err)

@@ -37,7 +37,7 @@ const (
 	keyFile     = "file"
 	keyDest     = "dest"
 	keyAttempt  = "attempt"
-	keyError    = "error"
+	keyError    = "err"
 	keyRejected = "rejected"
 	keyReason   = "reason"
 	keyRetryAt  = "retry_at"
@@ -53,6 +53,10 @@ type Result struct {
 	// the inbox and is tried again with backoff, and is never rejected for
 	// it. Retry wins over Rejected.
 	Retry bool
+	// Detail is the handler's own account of the file (campaignd's ingest
+	// report): the watcher does not look at it, and Process hands it back
+	// to its caller in Outcome.Result.
+	Detail any
 }
 
 // Handler reads the file at path and records what it holds. It must not
@@ -84,8 +88,8 @@ type Watcher struct {
 	Logger *slog.Logger     // may be nil -> discard; logs file names, never contents
 	Now    func() time.Time // default time.Now
 
-	// OnScan, if set, is called after each scan finishes (tests and the
-	// daemon's watchdog use it) with the number of files filed by that scan.
+	// OnScan, if set, is called after each scan finishes with the number
+	// of files filed by that scan (tests follow the watcher with it).
 	OnScan func(handled int)
 
 	// rename moves a file; nil means os.Rename. Tests replace it.
@@ -116,71 +120,11 @@ func (e *entry) failing() bool { return e.failures > 0 || e.done != nil }
 // Open validates the fields, applies defaults and creates the three
 // directories (0750) if they are missing.
 func (w *Watcher) Open() error {
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
-	}
-	dirs := []struct{ name, path string }{
-		{"dir", w.Dir}, {"processed dir", w.ProcessedDir}, {"rejected dir", w.RejectedDir},
-	}
-	abs := map[string]string{}
-	for _, d := range dirs {
-		if d.path == "" {
-			bad("%s is empty", d.name)
-			continue
-		}
-		p, err := filepath.Abs(d.path)
-		if err != nil {
-			bad("%s %q: %v", d.name, d.path, err)
-			continue
-		}
-		if other, ok := abs[p]; ok {
-			bad("%s %q is also the %s", d.name, d.path, other)
-			continue
-		}
-		abs[p] = d.name
-	}
-	if w.Handle == nil {
-		bad("handler is nil")
-	}
-	if w.Settle < 0 {
-		bad("settle %s is negative", w.Settle)
-	}
-	if w.Rescan < 0 {
-		bad("rescan %s is negative", w.Rescan)
-	}
-	if w.MaxAttempts < 0 {
-		bad("max attempts %d is negative", w.MaxAttempts)
-	}
-	if w.RetryBackoff < 0 || w.MaxBackoff < 0 {
-		bad("retry backoff %s or max backoff %s is negative", w.RetryBackoff, w.MaxBackoff)
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := w.validate(); err != nil {
 		return err
 	}
-
-	if w.Settle == 0 {
-		w.Settle = DefaultSettle
-	}
-	if w.Rescan == 0 {
-		w.Rescan = DefaultRescan
-	}
-	if w.MaxAttempts == 0 {
-		w.MaxAttempts = DefaultMaxAttempts
-	}
-	if w.RetryBackoff == 0 {
-		w.RetryBackoff = DefaultRetryBackoff
-	}
-	if w.MaxBackoff == 0 {
-		w.MaxBackoff = DefaultMaxBackoff
-	}
-	if w.Logger == nil {
-		w.Logger = slog.New(slog.DiscardHandler)
-	}
-	if w.Now == nil {
-		w.Now = time.Now
-	}
-	for _, d := range dirs {
+	w.setDefaults()
+	for _, d := range w.dirs() {
 		if err := os.MkdirAll(d.path, 0o750); err != nil {
 			return fmt.Errorf("create %s: %w", d.name, err)
 		}
@@ -201,6 +145,69 @@ func (w *Watcher) Open() error {
 	w.mu.Unlock()
 	w.opened = true
 	return nil
+}
+
+// namedDir is one of the watcher's directories, named for errors.
+type namedDir struct{ name, path string }
+
+func (w *Watcher) dirs() []namedDir {
+	return []namedDir{{"dir", w.Dir}, {"processed dir", w.ProcessedDir}, {"rejected dir", w.RejectedDir}}
+}
+
+// validate returns every problem with the fields, each wrapping
+// ErrInvalidConfig.
+func (w *Watcher) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	abs := map[string]string{}
+	for _, d := range w.dirs() {
+		if d.path == "" {
+			bad("%s is empty", d.name)
+			continue
+		}
+		p, err := filepath.Abs(d.path)
+		if err != nil {
+			bad("%s %q: %v", d.name, d.path, err)
+			continue
+		}
+		if other, ok := abs[p]; ok {
+			bad("%s %q is also the %s", d.name, d.path, other)
+			continue
+		}
+		abs[p] = d.name
+	}
+	if w.Handle == nil {
+		bad("handler is nil")
+	}
+	for _, f := range []struct {
+		name string
+		v    time.Duration
+	}{{"settle", w.Settle}, {"rescan", w.Rescan}, {"retry backoff", w.RetryBackoff}, {"max backoff", w.MaxBackoff}} {
+		if f.v < 0 {
+			bad("%s %s is negative", f.name, f.v)
+		}
+	}
+	if w.MaxAttempts < 0 {
+		bad("max attempts %d is negative", w.MaxAttempts)
+	}
+	return errors.Join(errs...)
+}
+
+// setDefaults fills the zero fields.
+func (w *Watcher) setDefaults() {
+	w.Settle = cmp.Or(w.Settle, DefaultSettle)
+	w.Rescan = cmp.Or(w.Rescan, DefaultRescan)
+	w.MaxAttempts = cmp.Or(w.MaxAttempts, DefaultMaxAttempts)
+	w.RetryBackoff = cmp.Or(w.RetryBackoff, DefaultRetryBackoff)
+	w.MaxBackoff = cmp.Or(w.MaxBackoff, DefaultMaxBackoff)
+	if w.Logger == nil {
+		w.Logger = slog.New(slog.DiscardHandler)
+	}
+	if w.Now == nil {
+		w.Now = time.Now
+	}
 }
 
 func (w *Watcher) ready() error {
@@ -231,11 +238,23 @@ func Ignored(name string) bool {
 // Errors about single files do not stop the pass; they are joined into the
 // returned error. If ctx is cancelled, Scan stops before the next file.
 func (w *Watcher) Scan(ctx context.Context) (handled int, err error) {
+	return w.scanOnce(ctx, false)
+}
+
+// Drain is Scan without the wait for files to settle: it handles and files
+// every candidate in Dir now, oldest first (a file waiting for a retry
+// still waits). It is for a one-off run (`campaignd run --once`), when
+// nothing is expected to be writing into the folder.
+func (w *Watcher) Drain(ctx context.Context) (handled int, err error) {
+	return w.scanOnce(ctx, true)
+}
+
+func (w *Watcher) scanOnce(ctx context.Context, all bool) (handled int, err error) {
 	if err := w.ready(); err != nil {
 		return 0, err
 	}
 	w.runMu.Lock()
-	handled, err = w.scan(ctx)
+	handled, err = w.scan(ctx, all)
 	w.runMu.Unlock()
 	if w.OnScan != nil {
 		w.OnScan(handled)
@@ -243,13 +262,15 @@ func (w *Watcher) Scan(ctx context.Context) (handled int, err error) {
 	return handled, err
 }
 
-func (w *Watcher) scan(ctx context.Context) (int, error) {
+// scan observes Dir and handles what is due: stable files, or, with all,
+// every candidate.
+func (w *Watcher) scan(ctx context.Context, all bool) (int, error) {
 	now := w.Now()
 	ents, err := os.ReadDir(w.Dir)
 	if err != nil {
 		return 0, fmt.Errorf("read inbox: %w", err)
 	}
-	stable, errs := w.observe(ents, now)
+	stable, errs := w.observe(ents, now, all)
 	slices.SortFunc(stable, func(a, b stableFile) int {
 		if c := a.mtime.Compare(b.mtime); c != 0 {
 			return c
@@ -279,9 +300,9 @@ type stableFile struct {
 }
 
 // observe records every candidate among ents at now and returns those due
-// to be handled: stable for Settle, or past their retry time. Entries that
-// are not regular files are logged once as skipped.
-func (w *Watcher) observe(ents []fs.DirEntry, now time.Time) ([]stableFile, []error) {
+// to be handled: stable for Settle (any, with all), or past their retry
+// time. Entries that are not regular files are logged once as skipped.
+func (w *Watcher) observe(ents []fs.DirEntry, now time.Time, all bool) ([]stableFile, []error) {
 	var errs []error
 	var stable []stableFile
 	present := make(map[string]bool, len(ents))
@@ -309,11 +330,20 @@ func (w *Watcher) observe(ents []fs.DirEntry, now time.Time) ([]stableFile, []er
 		switch {
 		case e == nil || e.size != fi.Size() || !e.mtime.Equal(fi.ModTime()):
 			w.seen[name] = &entry{size: fi.Size(), mtime: fi.ModTime(), firstSeen: now}
+			if all {
+				stable = append(stable, stableFile{name, fi.ModTime()})
+			}
 		case e.failing() && now.Before(e.retryAt):
-		case e.failing() || now.Sub(e.firstSeen) >= w.Settle:
+		case all || e.failing() || now.Sub(e.firstSeen) >= w.Settle:
 			stable = append(stable, stableFile{name, fi.ModTime()})
 		}
 	}
+	w.forgetAbsent(present)
+	return stable, errs
+}
+
+// forgetAbsent forgets the entries no longer in Dir. The caller holds w.mu.
+func (w *Watcher) forgetAbsent(present map[string]bool) {
 	for name := range w.seen {
 		if !present[name] {
 			delete(w.seen, name)
@@ -324,7 +354,6 @@ func (w *Watcher) observe(ents []fs.DirEntry, now time.Time) ([]stableFile, []er
 			delete(w.skipped, name)
 		}
 	}
-	return stable, errs
 }
 
 // noteSkipped logs, once per entry, that name is not a file campaignd reads.
@@ -352,20 +381,8 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 
 	res := e.done
 	if res == nil {
-		r, crashed := w.call(ctx, path)
-		if r.Retry {
-			if ctx.Err() != nil {
-				// Shutting down: not the file's fault, not an attempt.
-				return false, nil
-			}
-			var retry bool
-			if r, retry = w.failed(e, name, r, crashed, now); retry {
-				return false, nil
-			}
-		} else if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
-			// The writer was not done after all: the handler saw part of the
-			// file. Leave it, and handle it again once it is stable.
-			w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, name)
+		r, ready, err := w.handleStable(ctx, path, e, now)
+		if !ready {
 			return false, err
 		}
 		res = &r
@@ -385,6 +402,28 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 		return true, fmt.Errorf("file %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// handleStable runs the handler on the stable file at path. ready is false
+// when the file stays in the inbox for now: it waits for a retry, campaignd
+// is shutting down, or it changed while it was handled.
+func (w *Watcher) handleStable(ctx context.Context, path string, e *entry, now time.Time) (res Result, ready bool, err error) {
+	r, crashed := w.call(ctx, path)
+	if r.Retry {
+		if ctx.Err() != nil {
+			// Shutting down: not the file's fault, not an attempt.
+			return r, false, nil
+		}
+		r, retry := w.failed(e, filepath.Base(path), r, crashed, now)
+		return r, !retry, nil
+	}
+	if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
+		// The writer was not done after all: the handler saw part of the
+		// file. Leave it, and handle it again once it is stable.
+		w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, filepath.Base(path))
+		return r, false, err
+	}
+	return r, true, nil
 }
 
 // changedSince reports whether the file at path is gone or no longer has the

@@ -55,13 +55,6 @@ var ErrStopping = errors.New("campaignd is stopping")
 // once a day is enough and passes stay cheap.
 const purgeEvery = 24 * time.Hour
 
-// SendMargin bounds one send, and an order is claimed only while the whole
-// of it fits before the deadline: a send that takes all its time still ends
-// before purchase + 30 days. The send runs on a context of its own: the
-// pass's context ending stops the pass from taking new work, and only
-// StopSends cuts the send in flight short.
-const SendMargin = 2 * time.Minute
-
 // instant is the time a send in a pass started at now happens at.
 func (e *Engine) instant(now time.Time) time.Time {
 	if e.Now == nil {
@@ -103,8 +96,13 @@ type PassStats struct {
 	Expired, Purged, Due, Sent, Retried, Failed, InDoubt, Refused, Quiet int
 }
 
-func (p PassStats) String() string {
-	return fmt.Sprintf("due=%d sent=%d retried=%d failed=%d in_doubt=%d refused=%d quiet=%d expired=%d", p.Due, p.Sent, p.Retried, p.Failed, p.InDoubt, p.Refused, p.Quiet, p.Expired)
+// LogValue is how every log line shows a pass: its counts as a group, which
+// a line logs under the empty key (slog.Any("", st)) to have them inline:
+// due=3 sent=2 ...
+func (p PassStats) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int("due", p.Due), slog.Int("sent", p.Sent), slog.Int("retried", p.Retried),
+		slog.Int("failed", p.Failed), slog.Int("in_doubt", p.InDoubt), slog.Int("refused", p.Refused),
+		slog.Int("quiet", p.Quiet), slog.Int("expired", p.Expired), slog.Int("purged", p.Purged))
 }
 
 // refusalRetry is how long a refused message waits before it is rendered
@@ -150,27 +148,24 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 	return st, nil
 }
 
-// sendOne handles one due order. Only ledger errors are returned: anything
-// that goes wrong with the order itself is recorded on it.
+// sendOne handles one due order, as its Verdict at the clock of the moment
+// says. Only ledger errors are returned: anything that goes wrong with the
+// order itself is recorded on it.
 func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passStart time.Time, st *PassStats) error {
-	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
 	now := e.instant(passStart)
-	if !rec.Deadline.IsZero() && !now.Add(SendMargin).Before(rec.Deadline) {
+	switch v := s.Rules.Verdict(rec, now); v.Action {
+	case Expire:
+		// Held until its deadline, the order expires with the reason.
 		st.Expired++
-		reason := fmt.Sprintf("too close to the deadline for a send to finish before it (%s left)", rec.Deadline.Sub(now).Round(time.Second))
-		if err := e.Ledger.Hold(rec.Key, rec.Deadline, now, reason); err != nil {
-			return fmt.Errorf("expire %s: %w", rec.Key.OrderID, err)
+		return e.hold(rec.Key, rec.Deadline, now, v.Reason)
+	case Hold:
+		if v.Until.IsZero() {
+			return nil // not a due order any more; new facts will move it
 		}
-		return nil
+		st.Quiet++ // a due order waits only for the end of quiet hours
+		return e.hold(rec.Key, v.Until, now, v.Reason)
 	}
-	if quiet, end := s.Rules.InQuietHours(now, rec.Order.Marketplace); quiet {
-		st.Quiet++
-		reason := fmt.Sprintf("quiet hours in %s until %s", rec.Order.Marketplace, end.Format(time.RFC3339))
-		if err := e.Ledger.Hold(rec.Key, end, now, reason); err != nil {
-			return fmt.Errorf("hold %s: %w", rec.Key.OrderID, err)
-		}
-		return nil
-	}
+	log := e.Logger.With("order", rec.Key.OrderID, "channel", rec.Channel)
 	snd, ok := s.Senders[rec.Channel]
 	if !ok {
 		// The campaign's channel left the config: re-deciding on reload moved the
@@ -178,13 +173,7 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		log.Warn("order scheduled for a channel that is not configured; skipped")
 		return nil
 	}
-	r, err := s.Render(rec, now)
-	if err == nil && len(r.Violations) > 0 {
-		err = refusal(r.Violations)
-	}
-	if err == nil && snd.NeedsBuyerEmail() && r.Message.To == "" {
-		err = errors.New("no buyer relay address is known for this order (needed by the smtp channel)")
-	}
+	msg, err := s.message(snd, rec, now)
 	if err != nil {
 		st.Refused++
 		log.Warn("message refused; order stays scheduled", "reason", err.Error())
@@ -200,7 +189,16 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	return e.send(ctx, snd, rec, r.Message, now, st, log)
+	return e.send(ctx, snd, rec, msg, now, st, log)
+}
+
+// hold moves the due order k's send time to until, with the reason; at or
+// after its deadline the ledger expires it.
+func (e *Engine) hold(k ledger.Key, until, now time.Time, reason string) error {
+	if err := e.Ledger.Hold(k, until, now, reason); err != nil {
+		return fmt.Errorf("hold %s: %w", k.OrderID, err)
+	}
+	return nil
 }
 
 // send hands the claimed order's message to its channel and records the
@@ -313,36 +311,47 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		st.Sent++
 		log.Warn("channel reports the request already went; recorded as sent", "reason", sendErr.Error())
 		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
-	case errors.Is(sendErr, ErrStopping) && errors.Is(sendErr, channel.ErrTransient):
-		// Cut short before anything went: not a problem, and no back-off.
-		st.Retried++
-		log.Info("send cancelled before the request went: campaignd is stopping; it goes at the next pass")
-		err = e.Ledger.Postpone(k, now, now, "campaignd stopped before the request went; it goes at the next pass")
-	case errors.Is(sendErr, channel.ErrNotOffered):
-		st.Retried++
-		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
-	case errors.Is(sendErr, channel.ErrOutsideWindow):
-		// Our deadline (purchase + 30 days) ends no later than Amazon's
-		// (delivery + 30 days), so inside it "outside the window" means too early.
-		st.Retried++
-		err = e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
-	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
-		st.Retried++
-		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)
-		log.Warn("send failed; will retry", "reason", sendErr.Error(), "retry_in", wait.String())
-		err = e.Ledger.Retry(k, now.Add(wait), now, sendErr.Error())
-	case errors.Is(sendErr, channel.ErrPermanent):
-		st.Failed++
-		log.Error("send failed for good", "reason", sendErr.Error())
-		err = e.Ledger.MarkFailed(k, now, sendErr.Error())
 	default:
-		// Unclassified (a cancelled context mid-send, say): ask the channel.
-		err = e.reconcileOne(ctx, snd, k, msg, now, "send interrupted: "+sendErr.Error(), st)
+		err = e.recordFailure(ctx, snd, rec, msg, sendErr, now, st, log)
 	}
 	if err != nil && !errors.Is(err, ledger.ErrExpired) {
 		return fmt.Errorf("record outcome for %s: %w", k.OrderID, err)
 	}
 	return nil
+}
+
+// recordFailure records a send that did not go: again at the next pass
+// (campaignd stopped before anything went), later (not offered yet,
+// transient trouble, with back-off), never (a permanent refusal), or as the
+// channel's reconciliation says (anything it did not classify).
+func (e *Engine) recordFailure(ctx context.Context, snd channel.Sender, rec ledger.Record, msg channel.Message, sendErr error, now time.Time, st *PassStats, log *slog.Logger) error {
+	k := rec.Key
+	switch {
+	case errors.Is(sendErr, ErrStopping) && errors.Is(sendErr, channel.ErrTransient):
+		// Cut short before anything went: not a problem, and no back-off.
+		st.Retried++
+		log.Info("send cancelled before the request went: campaignd is stopping; it goes at the next pass")
+		return e.Ledger.Postpone(k, now, now, "campaignd stopped before the request went; it goes at the next pass")
+	case errors.Is(sendErr, channel.ErrNotOffered):
+		st.Retried++
+		return e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon offers no review request for this order yet; looking again tomorrow")
+	case errors.Is(sendErr, channel.ErrOutsideWindow):
+		// Our deadline (purchase + 30 days) ends no later than Amazon's
+		// (delivery + 30 days), so inside it "outside the window" means too early.
+		st.Retried++
+		return e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
+	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
+		st.Retried++
+		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)
+		log.Warn("send failed; will retry", "reason", sendErr.Error(), "retry_in", wait.String())
+		return e.Ledger.Retry(k, now.Add(wait), now, sendErr.Error())
+	case errors.Is(sendErr, channel.ErrPermanent):
+		st.Failed++
+		log.Error("send failed for good", "reason", sendErr.Error())
+		return e.Ledger.MarkFailed(k, now, sendErr.Error())
+	}
+	// Unclassified (a cancelled context mid-send, say): ask the channel.
+	return e.reconcileOne(ctx, snd, k, msg, now, "send interrupted: "+sendErr.Error(), st)
 }
 
 // backoff doubles base per attempt, capped at a day.

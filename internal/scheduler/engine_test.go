@@ -13,6 +13,7 @@ import (
 	"campaignd/internal/channel"
 	"campaignd/internal/config"
 	"campaignd/internal/ledger"
+	"campaignd/internal/lwa"
 	"campaignd/internal/scheduler"
 )
 
@@ -57,11 +58,7 @@ func openEnv(t *testing.T, campaigns string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	setup, err := scheduler.Prepare(cfg, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { setup.Close() })
+	setup := newSetup(t, cfg)
 	l, err := ledger.Open(cfg.Ledger.Path, ledger.Options{Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +93,41 @@ channel = "outbox"
 [channel.outbox]
 dir = "outbox"
 `, enTemplate(t)))
+}
+
+// newSetup builds cfg's setup with the senders its campaigns use, opened as
+// cmd/campaignd opens them, and closes it when the test ends.
+func newSetup(t *testing.T, cfg *config.Config) *scheduler.Setup {
+	t.Helper()
+	s, err := scheduler.NewSetup(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if cfg.Uses("outbox") {
+		s.Senders["outbox"] = must(channel.NewOutbox(channel.OutboxConfig{Dir: cfg.Channel.Outbox.Dir}))(t)
+	}
+	if sc := cfg.Channel.SMTP; cfg.Uses("smtp") {
+		s.Senders["smtp"] = must(channel.NewSMTP(channel.SMTPConfig{Host: sc.Host, Port: sc.Port, From: sc.From, TLS: sc.TLS,
+			Timeout: sc.Timeout.Duration, RatePerMinute: sc.RatePerMinute, Now: time.Now}))(t)
+	}
+	if sp := cfg.Channel.SPAPI; cfg.Uses("spapi") {
+		tokens := must(lwa.New(lwa.Config{TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
+			ClientSecret: sp.ClientSecret, RefreshToken: sp.RefreshToken}))(t)
+		s.Senders["spapi"] = must(channel.NewSPAPI(channel.SPAPIConfig{Endpoint: sp.Endpoint, Tokens: tokens}))(t)
+	}
+	return s
+}
+
+// must returns v, or fails the test with err.
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
 
 func (e *env) ingest(name, content string, now time.Time) scheduler.IngestReport {
@@ -314,36 +346,40 @@ func TestRejectedFileLeavesLedgerAlone(t *testing.T) {
 	}
 }
 
-func TestPlanAndStatus(t *testing.T) {
+// TestVerdictOfIngestedOrders asks the verdict a pass would get, as
+// `campaignd plan` does, at instants around an ingested order's send time
+// and deadline; asking sends and changes nothing.
+func TestVerdictOfIngestedOrders(t *testing.T) {
 	e := newEnv(t)
 	e.ingest("a.txt", header+
 		row("111-0000008-0000008", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Bottle", "Shipped")+
 		row("111-0000009-0000009", "2026-11-01T10:00:00Z", "2026-11-03T10:00:00Z", "Cancelled", "Amazon.com", "Bottle", "Cancelled"),
 		at("2026-11-03T12:00:00Z"))
-	p, err := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-11-08T10:00:00Z"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(p.Send) != 1 || p.Send[0].OrderID != "111-0000008-0000008" || len(p.Hold) != 1 || p.Hold[0].State != "excluded" {
-		t.Fatalf("plan = %+v", p)
-	}
-	if p2, _ := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-11-08T09:59:59Z")); len(p2.Send) != 0 {
-		t.Fatalf("plan before the send time sends %+v", p2.Send)
-	}
-	// Deadline 12-01 10:00: a plan within the send margin of it holds the order.
-	p3, _ := scheduler.BuildPlan(e.ledger, e.engine.Setup().Rules, at("2026-12-01T10:00:00Z").Add(-scheduler.SendMargin))
-	if len(p3.Send) != 0 || !strings.Contains(p3.Hold[0].Reason+p3.Hold[1].Reason, "too close to the deadline") {
-		t.Fatalf("plan inside the send margin = %+v", p3)
+	rules := e.engine.Setup().Rules
+	due, cancelled := e.state("111-0000008-0000008"), e.state("111-0000009-0000009")
+	for _, tt := range []struct {
+		name   string
+		rec    ledger.Record
+		at     time.Time
+		action scheduler.Action
+		state  ledger.State
+		reason string
+	}{
+		{"at the send time", due, at("2026-11-08T10:00:00Z"), scheduler.Send, ledger.Scheduled, ""},
+		{"a second before it", due, at("2026-11-08T09:59:59Z"), scheduler.Hold, ledger.Scheduled, "not due until 2026-11-08T10:00:00Z"},
+		{"within the send margin of the deadline", due, at("2026-12-01T10:00:00Z").Add(-scheduler.SendMargin), scheduler.Expire, ledger.Expired, "too close to the deadline"},
+		{"excluded", cancelled, at("2026-11-08T10:00:00Z"), scheduler.Hold, ledger.Excluded, "cancelled"},
+	} {
+		v := rules.Verdict(tt.rec, tt.at)
+		if v.Action != tt.action || v.State != tt.state || !strings.Contains(v.Reason, tt.reason) {
+			t.Errorf("%s: verdict %+v, want action %d, state %s, reason with %q", tt.name, v, tt.action, tt.state, tt.reason)
+		}
 	}
 	if len(e.outbox()) != 0 {
-		t.Fatal("plan sent something")
+		t.Fatal("a verdict sent something")
 	}
-	st, err := scheduler.BuildStatus(e.ledger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.Orders.Total != 2 || st.Orders.Scheduled != 1 || st.Orders.Excluded != 1 || len(st.NextSends) != 1 || len(st.RecentFiles) != 1 {
-		t.Fatalf("status = %+v", st)
+	if r := e.state("111-0000008-0000008"); r.State != ledger.Scheduled || !r.SendAt.Equal(due.SendAt) {
+		t.Fatalf("a verdict changed the order: %s at %v", r.State, r.SendAt)
 	}
 }
 
@@ -363,16 +399,10 @@ func TestSwapRedecides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next, err := scheduler.Prepare(cfg, time.Now)
-	if err != nil {
+	next := newSetup(t, cfg)
+	if _, err := e.engine.Swap(next, at("2026-11-04T00:00:00Z")); err != nil {
 		t.Fatal(err)
 	}
-	old, err := e.engine.Swap(next, at("2026-11-04T00:00:00Z"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	old.Close()
-	t.Cleanup(func() { next.Close() })
 	if r := e.state("111-0000010-0000010"); r.State != ledger.Excluded || !strings.Contains(r.Reason, "SKU-1") {
 		t.Fatalf("after reload: %s (%s)", r.State, r.Reason)
 	}

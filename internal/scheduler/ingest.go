@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"campaignd/internal/inbox"
 	"campaignd/internal/ledger"
 	"campaignd/internal/orders"
 )
@@ -228,18 +227,4 @@ func openReport(path string) (*os.File, orders.FileInfo, error) {
 		return nil, orders.FileInfo{}, err
 	}
 	return f, info, nil
-}
-
-// Result turns an ingest report into what the inbox does with the file.
-func (r IngestReport) Result(err error) inbox.Result {
-	switch {
-	case err != nil:
-		return inbox.Result{Retry: true, Reason: err.Error()}
-	case r.Rejected:
-		return inbox.Result{Rejected: true, Reason: r.Reason, Report: r.RowReport()}
-	case r.Duplicate:
-		return inbox.Result{Report: fmt.Sprintf("%s: the same bytes were ingested on %s; nothing changed\n", filepath.Base(r.Path), stamp(r.Previous))}
-	default:
-		return inbox.Result{Report: r.RowReport()}
-	}
 }

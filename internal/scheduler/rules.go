@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -57,10 +58,8 @@ func NewRules(c *config.Config, blockList []string) Rules {
 	}
 	for _, cp := range c.Campaigns {
 		rc := Campaign{Name: cp.Name, Channel: cp.Channel, Delay: cp.Delay(), Transit: cp.Transit()}
-		for _, sc := range cp.SalesChannels {
-			if m, ok := marketplace.Lookup(sc); ok {
-				rc.Markets = append(rc.Markets, m.Name)
-			}
+		for _, m := range cp.Marketplaces() {
+			rc.Markets = append(rc.Markets, m.Name)
 		}
 		r.Campaigns = append(r.Campaigns, rc)
 	}
@@ -115,8 +114,8 @@ func (r Rules) CampaignFor(salesChannel string) (Campaign, bool) {
 
 // Decide says what state an order that has not been sent should be in. The
 // order of the checks is the order of their authority: facts that rule an
-// order out (S3), then the seller's exclusions (S4), then the window (S2),
-// then what is still unknown.
+// order out, then the seller's exclusions, then the window, then what is
+// still unknown (README, "How it works").
 //
 // The deadline is purchase + Window, and nothing is ever scheduled so late
 // that a send (bounded by SendMargin) could end at or after it: such an
@@ -127,57 +126,81 @@ func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
 	if !o.PurchaseDate.IsZero() {
 		d.Deadline = o.PurchaseDate.Add(r.Window)
 	}
-	excluded := func(reason string) ledger.Decision {
-		d.State, d.Reason = ledger.Excluded, reason
-		return d
+	if reason := r.exclusion(o); reason != "" {
+		return decided(d, ledger.Excluded, reason)
+	}
+	if o.Marketplace == "" {
+		return decided(d, ledger.Waiting, "no report has named the order's marketplace yet")
+	}
+	c, ok := r.CampaignFor(o.Marketplace)
+	if !ok {
+		return decided(d, ledger.Excluded, fmt.Sprintf("no_campaign: no campaign sends to %s", o.Marketplace))
+	}
+	d.Campaign, d.Channel = c.Name, c.Channel
+	switch {
+	case o.PurchaseDate.IsZero():
+		return decided(d, ledger.Waiting, "no report has given the purchase date yet")
+	case pastDeadline(d.Deadline, now):
+		return decided(d, ledger.Expired, fmt.Sprintf("deadline %s (purchase + %d days) has passed", stamp(d.Deadline), days(r.Window)))
+	}
+	delivered, basis := delivery(o, c.Transit)
+	if delivered.IsZero() {
+		return decided(d, ledger.Waiting, fmt.Sprintf("not shipped yet (status %s)", cmp.Or(o.Status, "unknown")))
+	}
+	send := r.outOfQuietHours(delivered.Add(c.Delay), o.Marketplace)
+	why := fmt.Sprintf("%s %s + %d days", basis, stamp(delivered), days(c.Delay))
+	if !leavesRoom(d.Deadline, send) {
+		return decided(d, ledger.Waiting, fmt.Sprintf("earliest send %s (%s) leaves no room for a send before the deadline %s", stamp(send), why, stamp(d.Deadline)))
+	}
+	d.SendAt = send
+	return decided(d, ledger.Scheduled, why)
+}
+
+// decided is d with its state and the reason for it.
+func decided(d ledger.Decision, s ledger.State, reason string) ledger.Decision {
+	d.State, d.Reason = s, reason
+	return d
+}
+
+// exclusion says why the order may never get a request, or "": a fact of
+// the reports (a Multi-Channel Fulfilment order among them), then the
+// seller's exclude and block lists.
+func (r Rules) exclusion(o orders.Order) string {
+	if orders.IsNonAmazon(o.ID, o.Marketplace) {
+		o.Exclude(orders.ExcludedNonAmazon, "Multi-Channel Fulfilment order")
 	}
 	switch {
 	case o.Excluded != "":
-		reason := string(o.Excluded)
-		if o.Because != "" {
-			reason += ": " + o.Because
-		}
-		return excluded(reason)
-	case orders.IsNonAmazonID(o.ID) || strings.EqualFold(o.Marketplace, "Non-Amazon"):
-		return excluded(string(orders.ExcludedNonAmazon) + ": Multi-Channel Fulfilment order")
+		return o.ExclusionReason()
 	case r.Orders[o.ID]:
-		return excluded("operator: order is on the exclude list")
+		return "operator: order is on the exclude list"
 	case o.BuyerEmail != "" && r.BuyerEmail[strings.ToLower(o.BuyerEmail)]:
-		return excluded("blocked: buyer is on the block list")
+		return "blocked: buyer is on the block list"
 	}
 	for _, it := range o.Items {
 		if it.Cancelled {
 			continue
 		}
 		if it.SKU != "" && r.SKUs[it.SKU] {
-			return excluded(fmt.Sprintf("sku: %s is excluded", it.SKU))
+			return fmt.Sprintf("sku: %s is excluded", it.SKU)
 		}
 		if it.ASIN != "" && r.ASINs[strings.ToUpper(it.ASIN)] {
-			return excluded(fmt.Sprintf("asin: %s is excluded", it.ASIN))
+			return fmt.Sprintf("asin: %s is excluded", it.ASIN)
 		}
 	}
-	if o.Marketplace == "" {
-		d.State, d.Reason = ledger.Waiting, "no report has named the order's marketplace yet"
-		return d
-	}
-	c, ok := r.CampaignFor(o.Marketplace)
-	if !ok {
-		return excluded(fmt.Sprintf("no_campaign: no campaign sends to %s", o.Marketplace))
-	}
-	d.Campaign, d.Channel = c.Name, c.Channel
-	if o.PurchaseDate.IsZero() {
-		d.State, d.Reason = ledger.Waiting, "no report has given the purchase date yet"
-		return d
-	}
-	if !now.Before(d.Deadline) {
-		d.State, d.Reason = ledger.Expired, fmt.Sprintf("deadline %s (purchase + %d days) has passed", stamp(d.Deadline), int(r.Window.Hours()/24))
-		return d
-	}
-	delivered, basis := o.DeliveredAt, "delivered"
+	return ""
+}
+
+// delivery says when the order was, or will likely be, delivered, and on
+// what basis: the delivery itself, Amazon's estimate, or the ship date (the
+// status time, the purchase date) plus the campaign's transit time. It is
+// zero for an order that has not shipped.
+func delivery(o orders.Order, transit time.Duration) (time.Time, string) {
 	switch {
-	case !delivered.IsZero():
+	case !o.DeliveredAt.IsZero():
+		return o.DeliveredAt, "delivered"
 	case !o.EstimatedArrival.IsZero():
-		delivered, basis = o.EstimatedArrival, "estimated arrival"
+		return o.EstimatedArrival, "estimated arrival"
 	case o.Shipped:
 		ship := o.ShippedAt
 		if ship.IsZero() {
@@ -186,23 +209,9 @@ func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
 		if ship.IsZero() {
 			ship = o.PurchaseDate
 		}
-		delivered, basis = ship.Add(c.Transit), fmt.Sprintf("shipped %s + %d days transit", stamp(ship), int(c.Transit.Hours()/24))
-	default:
-		status := o.Status
-		if status == "" {
-			status = "unknown"
-		}
-		d.State, d.Reason = ledger.Waiting, fmt.Sprintf("not shipped yet (status %s)", status)
-		return d
+		return ship.Add(transit), fmt.Sprintf("shipped %s + %d days transit", stamp(ship), days(transit))
 	}
-	send := r.outOfQuietHours(delivered.Add(c.Delay), o.Marketplace)
-	if !send.Add(SendMargin).Before(d.Deadline) {
-		d.State, d.Reason = ledger.Waiting, fmt.Sprintf("earliest send %s (%s %s + %d days) leaves no room for a send before the deadline %s", stamp(send), basis, stamp(delivered), int(c.Delay.Hours()/24), stamp(d.Deadline))
-		return d
-	}
-	d.State, d.SendAt = ledger.Scheduled, send
-	d.Reason = fmt.Sprintf("%s %s + %d days", basis, stamp(delivered), int(c.Delay.Hours()/24))
-	return d
+	return time.Time{}, ""
 }
 
 // InQuietHours reports whether t falls inside the quiet hours of the
@@ -245,3 +254,6 @@ func (r Rules) outOfQuietHours(t time.Time, salesChannel string) time.Time {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// days is a duration in whole days, for reasons people read.
+func days(d time.Duration) int { return int(d.Hours() / 24) }

@@ -101,8 +101,7 @@ func (r *Runner) RunPass() {
 	if err != nil {
 		r.Logger.Error("send pass failed", "err", err.Error())
 	} else if st.Due > 0 || st.Expired > 0 {
-		r.Logger.Info("send pass", "due", st.Due, "sent", st.Sent, "retried", st.Retried, "failed", st.Failed,
-			"in_doubt", st.InDoubt, "refused", st.Refused, "quiet", st.Quiet, "expired", st.Expired)
+		r.Logger.Info("send pass", slog.Any("", st))
 	}
 	if r.AfterPass != nil {
 		r.AfterPass(st, err)

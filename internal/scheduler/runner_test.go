@@ -2,6 +2,8 @@ package scheduler_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,4 +108,21 @@ func TestRunnerRecoversFromPanic(t *testing.T) {
 		t.Fatal("no pass reported")
 	}
 	r.Stop(context.Background())
+}
+
+// TestPassStatsLogLine: a pass's counts show inline on its log line, each
+// under its own key, as operators grep for them.
+func TestPassStatsLogLine(t *testing.T) {
+	var b strings.Builder
+	log := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	log.Info("send pass", slog.Any("", scheduler.PassStats{Due: 3, Sent: 2, Retried: 1, Quiet: 4, Expired: 5}))
+	want := `level=INFO msg="send pass" due=3 sent=2 retried=1 failed=0 in_doubt=0 refused=0 quiet=4 expired=5 purged=0` + "\n"
+	if b.String() != want {
+		t.Fatalf("log line\n%q, want\n%q", b.String(), want)
+	}
 }

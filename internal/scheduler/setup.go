@@ -3,14 +3,12 @@ package scheduler
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"campaignd/internal/channel"
 	"campaignd/internal/config"
 	"campaignd/internal/ledger"
-	"campaignd/internal/lwa"
 	"campaignd/internal/marketplace"
 	"campaignd/internal/orders"
 	"campaignd/internal/policy"
@@ -27,11 +25,10 @@ type Setup struct {
 	Config    *config.Config
 	Rules     Rules
 	Templates map[string]*policy.Template // by campaign name
-	Senders   map[string]channel.Sender   // by channel name
-	Parse     orders.Options
-	// Tokens is the account's LWA token source when a campaign uses spapi:
-	// every SP-API client of the account shares it, and so one token.
-	Tokens *lwa.Source
+	// Senders are the channels the campaigns use, by name; the caller opens
+	// them (reading their secrets), and Close closes them.
+	Senders map[string]channel.Sender
+	Parse   orders.Options
 }
 
 // TemplateError carries every problem found in the configured templates.
@@ -67,13 +64,7 @@ func LoadTemplates(c *config.Config) (map[string]*policy.Template, error) {
 			te.Errs = append(te.Errs, err)
 			continue
 		}
-		var markets []marketplace.Marketplace
-		for _, sc := range cp.SalesChannels {
-			if m, ok := marketplace.Lookup(sc); ok {
-				markets = append(markets, m)
-			}
-		}
-		te.Violations = append(te.Violations, policy.CheckTemplate(t, markets)...)
+		te.Violations = append(te.Violations, policy.CheckTemplate(t, cp.Marketplaces())...)
 		out[cp.Name] = t
 	}
 	if len(te.Errs) > 0 || len(te.Violations) > 0 {
@@ -82,95 +73,22 @@ func LoadTemplates(c *config.Config) (map[string]*policy.Template, error) {
 	return out, nil
 }
 
-// Prepare builds a Setup from a validated config: it reads the block list
-// and secrets, parses and checks every template, and opens the senders the
-// campaigns use. now is the clock senders stamp messages with.
-func Prepare(c *config.Config, now func() time.Time) (*Setup, error) {
-	var block []string
-	if c.Exclude.BlockListFile != "" {
-		f, err := os.Open(c.Exclude.BlockListFile)
-		if err != nil {
-			return nil, fmt.Errorf("exclude.block_list_file: %w", err)
-		}
-		block, err = ReadBlockList(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("exclude.block_list_file: %s: %w", c.Exclude.BlockListFile, err)
-		}
-	}
+// NewSetup builds a Setup from a validated config and the block list's
+// lines: the rules, and every template parsed and checked. The caller opens
+// the senders the campaigns use into Senders.
+func NewSetup(c *config.Config, blockList []string) (*Setup, error) {
 	tmpls, err := LoadTemplates(c)
 	if err != nil {
 		return nil, err
 	}
-	s := &Setup{Config: c, Rules: NewRules(c, block), Templates: tmpls, Senders: map[string]channel.Sender{}}
+	s := &Setup{Config: c, Rules: NewRules(c, blockList), Templates: tmpls, Senders: map[string]channel.Sender{}}
 	s.Parse = orders.Options{Columns: c.Generic.Columns, DateLayouts: c.Generic.DateLayouts, KeepBuyerEmail: c.Uses("smtp")}
 	for _, t := range tmpls {
 		if strings.Contains(t.Subject+t.Body, ".BuyerName") && c.Uses("smtp") {
 			s.Parse.KeepBuyerName = true
 		}
 	}
-	if err := s.openSenders(now); err != nil {
-		s.Close()
-		return nil, err
-	}
 	return s, nil
-}
-
-func (s *Setup) openSenders(now func() time.Time) error {
-	c := s.Config
-	if c.Uses("outbox") {
-		ob, err := channel.NewOutbox(channel.OutboxConfig{Dir: c.Channel.Outbox.Dir, From: c.Channel.Outbox.From})
-		if err != nil {
-			return fmt.Errorf("channel.outbox: %w", err)
-		}
-		s.Senders["outbox"] = ob
-	}
-	if c.Uses("smtp") {
-		sc := c.Channel.SMTP
-		pw, err := config.ReadSecret(sc.Password, sc.PasswordFile)
-		if err != nil {
-			return fmt.Errorf("channel.smtp.password_file: %w", err)
-		}
-		sm, err := channel.NewSMTP(channel.SMTPConfig{
-			Host: sc.Host, Port: sc.Port, From: sc.From, TLS: sc.TLS, Username: sc.Username, Password: pw,
-			Timeout: sc.Timeout.Duration, RatePerMinute: sc.RatePerMinute, Now: now,
-		})
-		if err != nil {
-			return fmt.Errorf("channel.smtp: %w", err)
-		}
-		s.Senders["smtp"] = sm
-	}
-	if c.Uses("spapi") {
-		return s.openSPAPI()
-	}
-	return nil
-}
-
-// openSPAPI builds the account's LWA token source and the spapi channel on it.
-func (s *Setup) openSPAPI() error {
-	sp := s.Config.Channel.SPAPI
-	secret, err := config.ReadSecret(sp.ClientSecret, sp.ClientSecretFile)
-	if err != nil {
-		return fmt.Errorf("channel.spapi.client_secret_file: %w", err)
-	}
-	refresh, err := config.ReadSecret(sp.RefreshToken, sp.RefreshTokenFile)
-	if err != nil {
-		return fmt.Errorf("channel.spapi.refresh_token_file: %w", err)
-	}
-	// Token expiry and request pacing are Amazon's real time, never the
-	// pass's clock (which `run --at` sets): both clocks default to time.Now.
-	tokens, err := lwa.New(lwa.Config{TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
-		ClientSecret: secret, RefreshToken: refresh, UserAgent: channel.DefaultSPAPIUserAgent})
-	if err != nil {
-		return fmt.Errorf("channel.spapi: %w", err)
-	}
-	api, err := channel.NewSPAPI(channel.SPAPIConfig{Endpoint: sp.Endpoint, Tokens: tokens})
-	if err != nil {
-		return fmt.Errorf("channel.spapi: %w", err)
-	}
-	s.Tokens = tokens
-	s.Senders["spapi"] = api
-	return nil
 }
 
 // Close closes the senders.
@@ -184,6 +102,21 @@ func (s *Setup) Close() error {
 
 // Decide is the Decider the ledger applies to new facts.
 func (s *Setup) Decide(o orders.Order, now time.Time) ledger.Decision { return s.Rules.Decide(o, now) }
+
+// message renders the order's message for snd and refuses it when the
+// policy checks fail or the channel needs a relay address the order lacks.
+func (s *Setup) message(snd channel.Sender, rec ledger.Record, now time.Time) (channel.Message, error) {
+	r, err := s.Render(rec, now)
+	switch {
+	case err != nil:
+		return channel.Message{}, err
+	case len(r.Violations) > 0:
+		return channel.Message{}, refusal(r.Violations)
+	case snd.NeedsBuyerEmail() && r.Message.To == "":
+		return channel.Message{}, errors.New("no buyer relay address is known for this order (needed by the smtp channel)")
+	}
+	return r.Message, nil
+}
 
 // Rendered is one order's message and the policy's verdict on it.
 type Rendered struct {

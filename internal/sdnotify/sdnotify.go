@@ -51,9 +51,6 @@ func (n *Notifier) Send(state string) error {
 	return nil
 }
 
-// Status sends a free-form STATUS= line.
-func (n *Notifier) Status(s string) error { return n.Send("STATUS=" + s) }
-
 // WatchdogInterval returns how often systemd wants a WATCHDOG ping, or 0
 // when the watchdog is off or meant for another process.
 func WatchdogInterval() time.Duration {

@@ -58,23 +58,22 @@ type Server struct {
 	// API serves the Reports API and the LWA token endpoint; Docs the documents.
 	API, Docs *httptest.Server
 
-	mu          sync.Mutex
-	now         time.Time
-	plan        func(CreateSpec) Report
-	reports     map[string]*Report
-	nextID      int
-	creates     []CreateSpec
-	calls       map[string]int
-	tokens      []string
-	refuse      map[string]bool
-	downloads   []http.Header
-	throttle    map[string]int
-	failDown    int
-	cutDown     int
-	rateLimit   map[string]string
-	issued      int
-	badRefresh  bool
-	tokenGrants []string
+	mu         sync.Mutex
+	now        time.Time
+	plan       func(CreateSpec) Report
+	reports    map[string]*Report
+	nextID     int
+	creates    []CreateSpec
+	calls      map[string]int
+	tokens     []string
+	refuse     map[string]bool
+	downloads  []http.Header
+	throttle   map[string]int
+	failDown   int
+	cutDown    int
+	rateLimit  map[string]string
+	issued     int
+	badRefresh bool
 }
 
 // Cleaner is the part of testing.TB that New needs.

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"campaignd/internal/channel"
+	"campaignd/internal/config"
+	"campaignd/internal/lwa"
+	"campaignd/internal/scheduler"
+)
+
+// prepare builds the run-time setup of a validated config: it reads the
+// block list, parses and checks every template (scheduler.NewSetup), then
+// reads the channels' secrets and opens the senders the campaigns use. now
+// is the clock senders stamp messages with.
+func prepare(c *config.Config, now func() time.Time) (*scheduler.Setup, error) {
+	block, err := readBlockList(c.Exclude.BlockListFile)
+	if err != nil {
+		return nil, err
+	}
+	s, err := scheduler.NewSetup(c, block)
+	if err != nil {
+		return nil, err
+	}
+	if s.Senders, err = openSenders(c, now); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// readBlockList reads exclude.block_list_file, if the config names one.
+func readBlockList(path string) ([]string, error) {
+	if path == "" {
+		return nil, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("exclude.block_list_file: %w", err)
+	}
+	defer f.Close()
+	block, err := scheduler.ReadBlockList(f)
+	if err != nil {
+		return nil, fmt.Errorf("exclude.block_list_file: %s: %w", path, err)
+	}
+	return block, nil
+}
+
+// openers open each channel from the config, by name.
+var openers = []struct {
+	name string
+	open func(c *config.Config, now func() time.Time) (channel.Sender, error)
+}{
+	{"outbox", openOutbox},
+	{"smtp", openSMTP},
+	{"spapi", openSPAPI},
+}
+
+// openSenders opens the channels the campaigns use, by name; on an error
+// it closes those it opened.
+func openSenders(c *config.Config, now func() time.Time) (map[string]channel.Sender, error) {
+	senders := map[string]channel.Sender{}
+	for _, o := range openers {
+		if !c.Uses(o.name) {
+			continue
+		}
+		snd, err := o.open(c, now)
+		if err != nil {
+			for _, s := range senders {
+				s.Close()
+			}
+			return nil, err
+		}
+		senders[o.name] = snd
+	}
+	return senders, nil
+}
+
+func openOutbox(c *config.Config, _ func() time.Time) (channel.Sender, error) {
+	ob, err := channel.NewOutbox(channel.OutboxConfig{Dir: c.Channel.Outbox.Dir, From: c.Channel.Outbox.From})
+	if err != nil {
+		return nil, fmt.Errorf("channel.outbox: %w", err)
+	}
+	return ob, nil
+}
+
+func openSMTP(c *config.Config, now func() time.Time) (channel.Sender, error) {
+	sc := c.Channel.SMTP
+	pw, err := config.ReadSecret(sc.Password, sc.PasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("channel.smtp.password_file: %w", err)
+	}
+	sm, err := channel.NewSMTP(channel.SMTPConfig{
+		Host: sc.Host, Port: sc.Port, From: sc.From, TLS: sc.TLS, Username: sc.Username, Password: pw,
+		Timeout: sc.Timeout.Duration, RatePerMinute: sc.RatePerMinute, Now: now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("channel.smtp: %w", err)
+	}
+	return sm, nil
+}
+
+// openSPAPI opens the spapi channel on the account's LWA token source, which
+// every SP-API client of the account is to share (one token cache).
+func openSPAPI(c *config.Config, _ func() time.Time) (channel.Sender, error) {
+	sp := c.Channel.SPAPI
+	secret, err := config.ReadSecret(sp.ClientSecret, sp.ClientSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("channel.spapi.client_secret_file: %w", err)
+	}
+	refresh, err := config.ReadSecret(sp.RefreshToken, sp.RefreshTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("channel.spapi.refresh_token_file: %w", err)
+	}
+	// Token expiry and request pacing are Amazon's real time, never the
+	// pass's clock (which `run --at` sets): both clocks default to time.Now.
+	tokens, err := lwa.New(lwa.Config{TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
+		ClientSecret: secret, RefreshToken: refresh, UserAgent: channel.DefaultSPAPIUserAgent})
+	if err != nil {
+		return nil, fmt.Errorf("channel.spapi: %w", err)
+	}
+	api, err := channel.NewSPAPI(channel.SPAPIConfig{Endpoint: sp.Endpoint, Tokens: tokens})
+	if err != nil {
+		return nil, fmt.Errorf("channel.spapi: %w", err)
+	}
+	return api, nil
+}
