@@ -20,20 +20,22 @@ const module = "campaignd"
 // alone wires everything. A new package gets a line here, which is where
 // its place in the layering is decided.
 var layers = map[string][]string{
-	"internal/marketplace":     {},
-	"internal/orders":          {},
-	"internal/policy":          {"internal/marketplace"},
-	"internal/ledger":          {"internal/orders"},
-	"internal/lwa":             {},
-	"internal/channel":         {"internal/lwa"},
-	"internal/inbox":           {},
-	"internal/control":         {},
-	"internal/sdnotify":        {},
-	"internal/fetch":           {},
-	"internal/fetch/fetchtest": {},
-	"internal/config":          {"internal/fetch", "internal/marketplace", "internal/orders"},
-	"internal/scheduler":       {"internal/channel", "internal/config", "internal/ledger", "internal/marketplace", "internal/orders", "internal/policy"},
-	"cmd/campaignd":            {"*"},
+	"internal/marketplace":               {},
+	"internal/orders":                    {},
+	"internal/policy":                    {"internal/marketplace"},
+	"internal/ledger":                    {"internal/orders"},
+	"internal/ledger/benchgen":           {},
+	"internal/ledger/benchgen/genreport": {"internal/ledger/benchgen"},
+	"internal/lwa":                       {},
+	"internal/channel":                   {"internal/lwa"},
+	"internal/inbox":                     {},
+	"internal/control":                   {},
+	"internal/sdnotify":                  {},
+	"internal/fetch":                     {},
+	"internal/fetch/fetchtest":           {},
+	"internal/config":                    {"internal/fetch", "internal/marketplace", "internal/orders"},
+	"internal/scheduler":                 {"internal/channel", "internal/config", "internal/ledger", "internal/marketplace", "internal/orders", "internal/policy"},
+	"cmd/campaignd":                      {"*"},
 }
 
 // pure are the packages that do no I/O beyond reading what they are given:

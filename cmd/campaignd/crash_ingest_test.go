@@ -1,4 +1,4 @@
-package main_test
+package main
 
 import (
 	"encoding/json"
@@ -52,7 +52,7 @@ func TestCrashMidIngest(t *testing.T) {
 	l.Close()
 	empty := fileSize(t, dbPath)
 
-	cmd := exec.Command(binary, "ingest", "--config", cfg, file)
+	cmd := exec.Command(campaigndBinary(t), "ingest", "--config", cfg, file)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -50,15 +50,6 @@ func (s State) valid() bool {
 	return false
 }
 
-// final reports whether Upsert and Redecide leave an order in s alone.
-func (s State) final() bool {
-	switch s {
-	case Claimed, Sent, InDoubt, Failed, Expired:
-		return true
-	}
-	return false
-}
-
 // decidable reports whether a Decider's verdict applies to an order in s.
 func (s State) decidable() bool {
 	return s == Waiting || s == Scheduled || s == Excluded
@@ -333,16 +324,6 @@ func timeNum(t time.Time) uint64 {
 	default:
 		return uint64(t.UnixNano())
 	}
-}
-
-// timeKey is a time index key: the time, then the order's number.
-func timeKey(t time.Time, oid uint64) []byte {
-	return binary.BigEndian.AppendUint64(timeBytes(t), oid)
-}
-
-// stateKey is a state index key: the state's code, then the order's number.
-func stateKey(s State, oid uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{stateCode(s)}, oid)
 }
 
 func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n) }

@@ -21,15 +21,6 @@ type result struct {
 	err    error
 }
 
-// byID returns the emitted orders merged by id (what the caller does).
-func (r result) byID() map[string]orders.Order {
-	m := map[string]orders.Order{}
-	for _, o := range r.orders {
-		m[o.ID] = orders.Merge(m[o.ID], o)
-	}
-	return m
-}
-
 // parseBytes writes data to a real file, inspects it, and parses it with
 // the encoding Inspect chose.
 func parseBytes(t *testing.T, data []byte, opts orders.Options) result {
