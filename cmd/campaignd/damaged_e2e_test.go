@@ -15,7 +15,7 @@ import (
 func TestDamagedLedgerRefused(t *testing.T) {
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "")
-	now := time.Now().UTC().Truncate(time.Second)
+	now := testNow().UTC().Truncate(time.Second)
 	at := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339) }
 	report := allOrdersHeader +
 		line("111-0000001-0000001", at(-10*24*time.Hour), at(-6*24*time.Hour), "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped")

@@ -32,10 +32,22 @@ import (
 // testWaits shorten the daemon's real-time waits in in-process tests.
 var testWaits = waits{sendGrace: 500 * time.Millisecond, inboxRetry: 10 * time.Millisecond}
 
+// testEpoch is the instant in-process commands believe it is when the tests
+// start; their clock runs on from it in real time (testNow). Fixture dates
+// are written against it, so the tests mean the same whatever day they run
+// on. Commands run as a process (the real binary) use the real clock.
+var (
+	testEpoch = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	testStart = time.Now()
+)
+
+// testNow is the in-process commands' clock.
+func testNow() time.Time { return testEpoch.Add(time.Since(testStart)) }
+
 // runCampaignd runs campaignd in this process with args, as main does, with
-// testWaits.
+// testWaits and the test clock.
 func runCampaignd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, clock: time.Now, waits: testWaits}
+	a := &app{stdout: stdout, stderr: stderr, clock: testNow, waits: testWaits}
 	return a.dispatch(ctx, args)
 }
 
