@@ -36,8 +36,10 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 	codes := codeRuns(p)
 	request := false
 	var prev *prevSentence
+	var whole sentenceTags // the concepts of every sentence, for the rules that read across them
 	for _, sn := range sents {
 		st := k.tagSentence(lx, p.text, nt, sn, codes)
+		whole.yes, whole.no = whole.yes.union(st.yes), whole.no.union(st.no)
 		for _, f := range k.fire(st, prev.tags(), lx.lang, p.subject, false) {
 			if f.cb.Rule == requestRule {
 				request = true
@@ -48,7 +50,20 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 		k.noteLanguage(p, nt, sn, st)
 		prev = &prevSentence{yes: st.yes, no: st.no, quest: st.quest}
 	}
-	return request
+	return request || k.requestAcross(&whole, lx.lang, p.subject)
+}
+
+// requestAcross reports whether a request rule that reads across
+// sentences finds its concepts in the part: the review link with an
+// invitation anywhere around it ("How is it going? Tell us here:
+// {{.ReviewURL}}").
+func (k *check) requestAcross(whole *sentenceTags, lang string, subject bool) bool {
+	for _, cb := range k.c.combos {
+		if cb.Across && cb.applies(whole, nil, lang, subject, false) {
+			return true
+		}
+	}
+	return false
 }
 
 // tagSentence tokenises sentence sn of nt (normalised from src) and finds
@@ -87,7 +102,7 @@ func (k *check) fire(st *sentenceTags, prev *sentenceTags, lang string, subject,
 		return out
 	}
 	for _, cb := range k.c.combos {
-		if !cb.applies(st, prev, lang, subject, data) {
+		if cb.Across || !cb.applies(st, prev, lang, subject, data) {
 			continue
 		}
 		if slices.ContainsFunc(out, func(f fired) bool { return f.cb.Rule == cb.Rule }) {

@@ -17,6 +17,7 @@ type comboDoc struct {
 	Within       int      // at most this many words between the first concept's end and the last one's start; 0: the sentence
 	Ordered      bool     // the concepts occur in the order of All
 	Clause       bool     // all in one clause
+	Across       bool     // request rules only: the concepts may be in different sentences of the part
 	Where        string   // "subject", "body" or "" (both)
 	Data         bool     // read text that came from order data (only)
 	Over         []string // rules this one replaces when both fire in a sentence
@@ -106,6 +107,9 @@ func (c *Checker) checkComboDoc(d comboDoc) error {
 	}
 	if len(d.All) == 0 {
 		return fmt.Errorf("no concepts in all")
+	}
+	if d.Across && (d.Rule != requestRule || len(d.Prev) > 0 || d.Within > 0 || d.Ordered || d.Clause) {
+		return fmt.Errorf("across is for request rules without prev, within, ordered or clause")
 	}
 	for _, r := range d.Over {
 		if _, ok := c.byID[r]; !ok {
