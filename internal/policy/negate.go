@@ -202,10 +202,12 @@ func isNegator(sp *specials, c conceptID) bool {
 }
 
 // scopeForward marks the words after negation n up to the end of its
-// clause, at most maxScope words.
+// clause, at most maxScope words. The scope starts after the negation's
+// first word: a negation in two parts holds the verb it negates ("nous ne
+// vous relancerons pas").
 func (c *Checker) scopeForward(lx *lexicon, st *sentenceTags, n occ, in []bool) {
 	words, cur := 0, st.clause[n.t0]
-	for t := int(n.t1); t < len(st.toks) && words < maxScope; t++ {
+	for t := int(n.t0) + 1; t < len(st.toks) && words < maxScope; t++ {
 		if st.clause[t] != cur {
 			if !c.listGoesOn(lx, st, t) {
 				return
