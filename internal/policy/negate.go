@@ -41,12 +41,35 @@ func (c *Checker) occurrences(lx *lexicon, st *sentenceTags, ms []match, sc *scr
 		}
 	}
 	c.clauses(st, sc)
+	c.asked(st)
 	c.negate(lx, st, sc)
 	for _, o := range st.occs {
 		if o.neg {
 			st.no.add(o.c)
 		} else {
 			st.yes.add(o.c)
+		}
+	}
+}
+
+// maxAsked is how many tokens after a question word a concept is what
+// the question asks about ("tell us how it has pleased you").
+const maxAsked = 4
+
+// asked rewrites the concepts that stand right after a question word in
+// their clause: "tell others how you liked it" asks for an opinion and
+// presumes no satisfaction.
+func (c *Checker) asked(st *sentenceTags) {
+	sp := &c.special
+	for _, q := range st.occs {
+		if q.c != sp.wh {
+			continue
+		}
+		for i := range st.occs {
+			o := &st.occs[i]
+			if to, ok := sp.askedAs[o.c]; ok && o.t0 >= q.t1 && o.t0-q.t1 <= maxAsked && st.clause[o.t0] == st.clause[q.t0] {
+				o.c = to
+			}
 		}
 	}
 }
@@ -81,15 +104,23 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 	if !lx.modPrev {
 		return content(int(m.t1)) // "Five Star notebooks", "Coupon-Organizer"
 	}
-	if m.t1-m.t0 > 1 {
-		return false // only a one-word concept can be a noun's modifier after it
-	}
 	p := int(m.t0) - 1
-	if p >= 0 && toks[p].kind == tokWord && linkers[s[toks[p].start:toks[p].end]] {
+	if m.t1-m.t0 > 1 {
+		// A phrase of several words modifies a noun before it only when
+		// that word is surely a noun: a name ("« Hôtel 5 étoiles »") or
+		// after a linker ("toallas de hotel cinco estrellas").
+		for p >= 0 && toks[p].kind == tokPunct {
+			p--
+		}
+		return content(p) && (toks[p].title || p > 0 && isLinker(s, toks[p-1]))
+	}
+	if p >= 0 && isLinker(s, toks[p]) {
 		p-- // "organizador de cupones"
 	}
 	return content(p)
 }
+
+func isLinker(s string, t token) bool { return t.kind == tokWord && linkers[s[t.start:t.end]] }
 
 // isProperName reports whether every word of match m is capitalised and it
 // does not start the sentence: a name, such as a brand or product line.
@@ -198,7 +229,7 @@ func (c *Checker) negate(lx *lexicon, st *sentenceTags, sc *scratch) {
 }
 
 func isNegator(sp *specials, c conceptID) bool {
-	return c == sp.neg || c == sp.negBack || c == sp.negBoth || c == sp.negCont || c == sp.negStop || c == sp.negVoid || c == sp.neutral
+	return c == sp.neg || c == sp.negBack || c == sp.negBoth || c == sp.negCont || c == sp.negStop || c == sp.negVoid || c == sp.neutral || c == sp.wh
 }
 
 // scopeForward marks the words after negation n up to the end of its

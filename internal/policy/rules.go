@@ -40,6 +40,7 @@ type conceptDoc struct {
 	Nominal   bool   // names a thing: a negated list of them goes on across commas
 	Modifier  bool   // not itself when it modifies a noun ("Five Star notebooks")
 	NegatedAs string `toml:"negated_as"` // becomes this concept when negated
+	AskedAs   string `toml:"asked_as"`   // becomes this concept a few words after a question word ("how you liked it")
 	// Transparent: the last word of a ".." phrase of this concept stays
 	// free for other concepts.
 	Transparent bool
@@ -230,7 +231,7 @@ func (c *Checker) loadDetectors(cf *commonFile) error {
 
 // specialNames are the concepts the tagger acts on itself; common.toml
 // must declare them.
-var specialNames = []string{"neutral", "neg", "neg_back", "neg_both", "neg_cont", "neg_stop", "neg_void", "code_token", "review_url"}
+var specialNames = []string{"neutral", "neg", "neg_back", "neg_both", "neg_cont", "neg_stop", "neg_void", "code_token", "review_url", "wh"}
 
 func (c *Checker) loadConcepts(cf *commonFile) error {
 	if len(cf.Concept) > maxConcepts {
@@ -252,14 +253,14 @@ func (c *Checker) loadConcepts(cf *commonFile) error {
 		ids[i] = id
 	}
 	sp := &c.special
-	sp.neutral, sp.neg, sp.negBack, sp.negBoth, sp.negCont, sp.negStop, sp.negVoid, sp.codeToken, sp.reviewURL = ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8]
+	sp.neutral, sp.neg, sp.negBack, sp.negBoth, sp.negCont, sp.negStop, sp.negVoid, sp.codeToken, sp.reviewURL, sp.wh = ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8], ids[9]
 	return c.conceptOptions()
 }
 
 // conceptOptions records the options of each concept.
 func (c *Checker) conceptOptions() error {
 	sp := &c.special
-	sp.negatedAs = map[conceptID]conceptID{}
+	sp.negatedAs, sp.askedAs = map[conceptID]conceptID{}, map[conceptID]conceptID{}
 	for i, d := range c.concepts {
 		id := conceptID(i)
 		for _, o := range []struct {
@@ -270,12 +271,18 @@ func (c *Checker) conceptOptions() error {
 				o.set.add(id)
 			}
 		}
-		if d.NegatedAs != "" {
-			to, ok := c.conceptID[d.NegatedAs]
-			if !ok {
-				return fmt.Errorf("concept %q: negated_as names unknown concept %q", d.Name, d.NegatedAs)
+		for _, as := range []struct {
+			key, name string
+			m         map[conceptID]conceptID
+		}{{"negated_as", d.NegatedAs, sp.negatedAs}, {"asked_as", d.AskedAs, sp.askedAs}} {
+			if as.name == "" {
+				continue
 			}
-			sp.negatedAs[id] = to
+			to, ok := c.conceptID[as.name]
+			if !ok {
+				return fmt.Errorf("concept %q: %s names unknown concept %q", d.Name, as.key, as.name)
+			}
+			as.m[id] = to
 		}
 	}
 	return nil

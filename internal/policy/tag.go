@@ -26,9 +26,9 @@ type occ struct {
 // specials are the concepts the tagger itself acts on.
 type specials struct {
 	neutral, neg, negBack, negBoth, negCont, negStop, negVoid conceptID
-	codeToken, reviewURL                                      conceptID
+	codeToken, reviewURL, wh                                  conceptID
 	nominal, modifier, transparent                            conceptSet
-	negatedAs                                                 map[conceptID]conceptID
+	negatedAs, askedAs                                        map[conceptID]conceptID
 }
 
 // sentenceTags is what the tagger found in one sentence.
