@@ -41,8 +41,10 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 		st := k.tagSentence(lx, p.text, nt, sn, codes)
 		whole.yes, whole.no = whole.yes.union(st.yes), whole.no.union(st.no)
 		for _, f := range k.fire(st, prev.tags(), lx.lang, p.subject, false) {
-			if f.cb.Rule == requestRule {
+			if f.cb.Rule == requestRule || k.c.byID[f.cb.Rule].Asks {
 				request = true
+			}
+			if f.cb.Rule == requestRule {
 				continue
 			}
 			k.report(p, nt, sn, f.cb.Rule, sn.start+int(f.b0), sn.start+int(f.b1))

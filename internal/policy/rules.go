@@ -31,6 +31,9 @@ type Rule struct {
 
 type ruleDoc struct {
 	ID, Summary, What, Why string
+	// Asks: a finding of this rule is itself a request about a review
+	// (a forbidden one), so the message does not lack one.
+	Asks bool
 }
 
 // conceptDoc declares a concept the language files give words for.
