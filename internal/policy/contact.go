@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // phoneStart marks the bytes a phone number can start with.
 var phoneStart = func() (t [256]bool) {
@@ -57,7 +60,7 @@ func (s *scan) phoneIn(i, j int) {
 					n++
 				}
 			}
-			if n >= 8 && n <= 15 {
+			if n >= 8 && n <= 15 && !isDate(text[a:b]) {
 				s.report("P-CONTACT", a, b, "phone")
 				return
 			}
@@ -102,3 +105,59 @@ func (s *scan) handles() {
 func isHandleByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.'
 }
+
+// minSpelledDigits is how many digits written as words in a row make a
+// phone number ("five five five, two one zero, eight eight four one").
+const minSpelledDigits = 8
+
+// spelledPhones reports phone numbers written as words: a run of at least
+// minSpelledDigits digit words, separated by spaces, commas, dots or
+// dashes.
+func (s *scan) spelledPhones() {
+	text := s.lower
+	start, end, n := -1, -1, 0
+	flush := func() {
+		if n >= minSpelledDigits && !s.covered(start, end) {
+			s.report("P-CONTACT", start, end, "phone")
+		}
+		start, n = -1, 0
+	}
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && !isWordSep(text[j]) {
+			j++
+		}
+		if j == i {
+			if !isPhoneWordGap(text[i]) {
+				flush()
+			}
+			i++
+			continue
+		}
+		if !s.k.c.digitWords[text[i:j]] {
+			flush()
+		} else {
+			if n == 0 {
+				start = i
+			}
+			end, n = j, n+1
+		}
+		i = j
+	}
+	flush()
+}
+
+// isWordSep reports whether c ends a word (ASCII that is no letter).
+func isWordSep(c byte) bool {
+	return c < 0x80 && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+}
+
+// isPhoneWordGap reports whether c may stand between the digit words of
+// a phone number.
+func isPhoneWordGap(c byte) bool { return c == ' ' || c == ',' || c == '.' || c == '-' || c == '\n' }
+
+// dateRE matches a date written with digits ("12.05.2024", "2024-05-12").
+var dateRE = regexp.MustCompile(`^(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2})$`)
+
+// isDate reports whether s is a date rather than a phone number.
+func isDate(s string) bool { return dateRE.MatchString(strings.TrimSpace(s)) }

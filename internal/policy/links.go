@@ -167,13 +167,39 @@ func (s *scan) spelled() {
 			s.report("P-LINK", m[0], end, "link_spelled")
 		}
 	}
+	s.spelledLoose()
+}
+
+// spelledLoose reports what the strict expressions of spelled miss: the @
+// named in words with a spelled dot and a domain some words later ("sav,
+// suivi de l'arobase, puis maisonbleue, point, fr"), and a top-level
+// domain standing alone after its dot ("type oakandflax followed by
+// .com/care").
+func (s *scan) spelledLoose() {
+	c := s.k.c
+	for _, m := range c.detect["spelled_email_loose"].FindAllStringSubmatchIndex(s.lower, -1) {
+		if !s.covered(m[0], m[1]) && c.isTLD(s.lower[m[2]:m[3]], true) {
+			s.report("P-CONTACT", m[0], m[1], "email_spelled")
+		}
+	}
+	if !strings.Contains(s.lower, ".") {
+		return
+	}
+	for _, m := range c.detect["dot_tld"].FindAllStringSubmatchIndex(s.lower, -1) {
+		a, b := m[2], m[3]
+		tld := strings.TrimPrefix(strings.SplitN(s.lower[a:b], "/", 2)[0], ".")
+		if s.covered(a, b) || !strings.Contains(s.lower[a:b], "/") && !c.isTLD(tld, false) && !strings.Contains(tld, ".") {
+			continue
+		}
+		s.report("P-LINK", a, b, "link_spelled")
+	}
 }
 
 // Spelled addresses are searched only near the words that spell them:
 // the expressions start with a word of any letters, so running them over
 // a whole message would try them at every letter.
 var (
-	atMarkers  = []string{" at ", "(at", "[at", "{at", "<at", "arobase", "arroba", "chiocciola", "klammeraffe", "アットマ", "あっとま", "@", "＠"}
+	atMarkers  = []string{" at ", "(at", "[at", "{at", "<at", " ät ", "(ät", "[ät", "arobase", "arroba", "chiocciola", "klammeraffe", "アットマ", "あっとま", "@", "＠"}
 	dotMarkers = []string{" dot ", " point ", "punkt", "punto", "(.)", "[.]", "{.}", "(dot", "[dot", "{dot", "(point", "[point", " . ", "ドット", "どっと"}
 )
 
@@ -301,6 +327,9 @@ func (s *scan) placeNotMailbox(a, b, end int) bool {
 		return true
 	}
 	w := s.lower[a:b]
+	if s.k.c.mailboxes[w] {
+		return false // "hallo at kaffeeberg dot de"
+	}
 	lx := s.k.c.lex[s.k.lang]
 	return s.k.c.placeWords[w] || lx != nil && lx.function[w] || s.k.c.lex["en"].function[w]
 }

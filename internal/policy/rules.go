@@ -68,6 +68,8 @@ type commonFile struct {
 	Emoticons  []string
 	NotDomains []string `toml:"not_domains"`
 	PlaceWords []string `toml:"place_words"`
+	DigitWords []string `toml:"digit_words"`
+	Mailboxes  []string `toml:"mailbox_names"`
 	Detect     map[string]string
 	Messages   map[string]string
 }
@@ -106,6 +108,8 @@ type Checker struct {
 	spelledDotWord              *regexp.Regexp // a dot written as a word or in brackets
 	notDomains                  map[string]bool
 	placeWords                  map[string]bool // words before a spelled "at" that make it a place
+	mailboxes                   map[string]bool // words before a spelled "at" that make it a mailbox
+	digitWords                  map[string]bool // words naming a digit
 	pool                        sync.Pool       // of *scratch: per-call buffers, no shared state
 }
 
@@ -114,7 +118,7 @@ type langInfo struct{ code, name string }
 
 const requestRule = "request"
 
-var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain"}
+var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain", "dot_tld", "spelled_email_loose"}
 
 var messageKeys = []string{"link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
 
@@ -222,14 +226,16 @@ func (c *Checker) loadDetectors(cf *commonFile) error {
 	if c.spelledDotWord, err = regexp.Compile(`(?:[\(\[\{<]|\b(?:dot|point|punkt|punto)\b|ドット|どっと)`); err != nil {
 		return err
 	}
-	c.notDomains, c.placeWords = map[string]bool{}, map[string]bool{}
-	for _, d := range cf.NotDomains {
-		c.notDomains[d] = true
-	}
-	for _, w := range cf.PlaceWords {
-		c.placeWords[w] = true
-	}
+	c.notDomains, c.placeWords, c.mailboxes, c.digitWords = set(cf.NotDomains), set(cf.PlaceWords), set(cf.Mailboxes), set(cf.DigitWords)
 	return nil
+}
+
+func set(words []string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
 }
 
 // specialNames are the concepts the tagger acts on itself; common.toml

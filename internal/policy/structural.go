@@ -58,8 +58,8 @@ func foldInto(s string, sc *scratch) folded {
 	return f
 }
 
-// foldRuneWidth folds a full-width character to ASCII and the Japanese
-// dashes to '-'.
+// foldRuneWidth folds a full-width character to ASCII, the Japanese
+// dashes and middle dot to '-' and the kanji digits to digits.
 func foldRuneWidth(r rune) rune {
 	if r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 {
 		if x := width.LookupRune(r).Folded(); x != 0 {
@@ -69,11 +69,17 @@ func foldRuneWidth(r rune) rune {
 	switch r {
 	case '．':
 		return '.'
-	case 'ー', '－', '‐', '‑', '–', '—':
+	case 'ー', '－', '‐', '‑', '–', '—', '・':
 		return '-'
+	}
+	if d := strings.IndexRune(kanjiDigits, r); d >= 0 {
+		return rune('0' + utf8.RuneCountInString(kanjiDigits[:d])) // "〇九〇・一二三四" is a phone number
 	}
 	return r
 }
+
+// kanjiDigits are the Japanese digits, 〇 to 九.
+const kanjiDigits = "〇一二三四五六七八九"
 
 // scan is one part being read by the structural detectors.
 type scan struct {
@@ -170,6 +176,7 @@ func (k *check) structural(p *part) {
 	s.tokens()
 	s.spelled()
 	s.phones()
+	s.spelledPhones()
 	s.handles()
 	if p.subject {
 		s.subjectMarks()
