@@ -162,3 +162,38 @@ func mustParse(t *testing.T, src string) *Template {
 	}
 	return tp
 }
+
+// TestAskIsNoReviewNoun: no word that makes a sentence a request shares
+// its stem with a word for a review or an opinion; otherwise every
+// mention of reviews ("En las valoraciones muchos clientes pedían...",
+// "ratings help us") would count as a request and a thank-you-only
+// message would pass.
+func TestAskIsNoReviewNoun(t *testing.T) {
+	c := Default()
+	ask, noun := c.conceptID["ask"], []conceptID{c.conceptID["review"], c.conceptID["opinion"]}
+	for _, lang := range supported {
+		lx := c.lex[lang]
+		if lx.stem == nil {
+			continue
+		}
+		asks, nouns := map[string]string{}, map[string]string{}
+		for _, e := range lx.entries {
+			if len(e.elems) != 1 || e.elems[0].kind != elemStem {
+				continue
+			}
+			for _, id := range e.concepts {
+				switch {
+				case id == ask:
+					asks[e.elems[0].text] = e.text
+				case slices.Contains(noun, id):
+					nouns[e.elems[0].text] = e.text
+				}
+			}
+		}
+		for st, w := range asks {
+			if n, ok := nouns[st]; ok {
+				t.Errorf("%s: ask %q and %q share the stem %q; write the ask word as =%s", lang, w, n, st, w)
+			}
+		}
+	}
+}
