@@ -88,6 +88,9 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		if lx.stem == nil {
 			return toks[j].script == scriptKata || toks[j].script == scriptHan
 		}
+		if lx.nounsCapitalized && !toks[j].title {
+			return false // German nouns are capitalised: "fünf Sterne wären", not "Fünf Sterne Hotel"
+		}
 		return !lx.function[s[toks[j].start:toks[j].end]]
 	}
 	if !lx.nounsCapitalized && isProperName(toks, m) {
