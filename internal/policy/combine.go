@@ -17,6 +17,7 @@ type comboDoc struct {
 	Within       int      // at most this many words between the first concept's end and the last one's start; 0: the sentence
 	Ordered      bool     // the concepts occur in the order of All
 	Clause       bool     // all in one clause
+	Statement    bool     // not in a question ("Would you recommend it to a friend?" asks whether)
 	Near         int      // the first concept governs the second: at most this many words before it, in one clause
 	Across       bool     // request rules only: the concepts may be in different sentences of the part
 	Where        string   // "subject", "body" or "" (both)
@@ -157,7 +158,7 @@ func (cb *combo) applies(st *sentenceTags, prev *sentenceTags, lang string, subj
 	if !st.yes.meets(cb.trigger) && !st.no.meets(cb.trigger) {
 		return false
 	}
-	if subject && !cb.subject || !subject && !cb.body || data != cb.Data || cb.langs != nil && !cb.langs[lang] {
+	if subject && !cb.subject || !subject && !cb.body || data != cb.Data || cb.langs != nil && !cb.langs[lang] || cb.Statement && st.quest {
 		return false
 	}
 	for _, it := range cb.all {

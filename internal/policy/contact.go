@@ -110,9 +110,10 @@ func isHandleByte(c byte) bool {
 // phone number ("five five five, two one zero, eight eight four one").
 const minSpelledDigits = 8
 
-// spelledPhones reports phone numbers written as words: a run of at least
-// minSpelledDigits digit words, separated by spaces, commas, dots or
-// dashes.
+// spelledPhones reports phone numbers written as words: a run of number
+// words standing for at least minSpelledDigits digits (a digit word for
+// one, a word for the tens or teens for two: "zéro six, douze,
+// trente-quatre"), separated by spaces, commas, dots or dashes.
 func (s *scan) spelledPhones() {
 	text := s.lower
 	start, end, n := -1, -1, 0
@@ -134,17 +135,28 @@ func (s *scan) spelledPhones() {
 			i++
 			continue
 		}
-		if !s.k.c.digitWords[text[i:j]] {
-			flush()
-		} else {
+		switch d, ok := s.k.c.numberWords[text[i:j]]; {
+		case !ok || d == 0 && n == 0:
+			flush() // a joiner ("et") only continues a number
+		case d > 0:
 			if n == 0 {
 				start = i
 			}
-			end, n = j, n+1
+			end, n = j, n+d
 		}
 		i = j
 	}
 	flush()
+}
+
+// messengerIDs reports a messenger account given by its ID without an @
+// ("LINE（ID：tanaka_shop）").
+func (s *scan) messengerIDs() {
+	for _, m := range s.k.c.detect["messenger_id"].FindAllStringIndex(s.lower, -1) {
+		if !s.covered(m[0], m[1]) {
+			s.report("P-CONTACT", m[0], m[1], "handle")
+		}
+	}
 }
 
 // isWordSep reports whether c ends a word (ASCII that is no letter).

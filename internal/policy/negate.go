@@ -1,6 +1,9 @@
 package policy
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // maxScope is how many words a negation reaches forward ("we do not
 // offer any gift card or voucher for reviews").
@@ -115,7 +118,7 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		for p >= 0 && toks[p].kind == tokPunct {
 			p--
 		}
-		return content(p) && (toks[p].title || p > 0 && isLinker(s, toks[p-1]))
+		return content(p) && (toks[p].title || p > 0 && isLinker(s, toks[p-1]) && !isInfinitive(lx.lang, s[toks[p].start:toks[p].end]))
 	}
 	if p >= 0 && isLinker(s, toks[p]) {
 		p-- // "organizador de cupones"
@@ -124,6 +127,20 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 }
 
 func isLinker(s string, t token) bool { return t.kind == tokWord && linkers[s[t.start:t.end]] }
+
+// infinitiveEndings are the endings of the Romance infinitives: after "a"
+// or "de" such a word is a verb whose object follows ("puntiamo a
+// mantenere il punteggio pieno"), not a noun a rating describes.
+var infinitiveEndings = map[string][]string{"fr": {"er", "ir"}, "es": {"ar", "er", "ir"}, "it": {"are", "ere", "ire"}}
+
+func isInfinitive(lang, w string) bool {
+	for _, e := range infinitiveEndings[lang] {
+		if strings.HasSuffix(w, e) {
+			return true
+		}
+	}
+	return false
+}
 
 // isProperName reports whether every word of match m is capitalised and it
 // does not start the sentence: a name, such as a brand or product line.

@@ -69,6 +69,9 @@ type commonFile struct {
 	NotDomains []string `toml:"not_domains"`
 	PlaceWords []string `toml:"place_words"`
 	DigitWords []string `toml:"digit_words"`
+	PairWords  []string `toml:"pair_words"`
+	Joiners    []string `toml:"number_joiners"`
+	Social     []string `toml:"social_hosts"`
 	Mailboxes  []string `toml:"mailbox_names"`
 	Detect     map[string]string
 	Messages   map[string]string
@@ -109,7 +112,8 @@ type Checker struct {
 	notDomains                  map[string]bool
 	placeWords                  map[string]bool // words before a spelled "at" that make it a place
 	mailboxes                   map[string]bool // words before a spelled "at" that make it a mailbox
-	digitWords                  map[string]bool // words naming a digit
+	numberWords                 map[string]int  // words naming a number: how many digits they stand for (0: a joiner)
+	socialHosts                 []string        // social networks: a link to one also promotes an account
 	pool                        sync.Pool       // of *scratch: per-call buffers, no shared state
 }
 
@@ -118,9 +122,9 @@ type langInfo struct{ code, name string }
 
 const requestRule = "request"
 
-var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain", "dot_tld", "spelled_email_loose"}
+var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain", "dot_tld", "spelled_email_loose", "messenger_id"}
 
-var messageKeys = []string{"link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
+var messageKeys = []string{"link_social", "link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
 
 // NewChecker compiles the embedded rules.
 func NewChecker() (*Checker, error) {
@@ -226,7 +230,13 @@ func (c *Checker) loadDetectors(cf *commonFile) error {
 	if c.spelledDotWord, err = regexp.Compile(`(?:[\(\[\{<]|\b(?:dot|point|punkt|punto)\b|ドット|どっと)`); err != nil {
 		return err
 	}
-	c.notDomains, c.placeWords, c.mailboxes, c.digitWords = set(cf.NotDomains), set(cf.PlaceWords), set(cf.Mailboxes), set(cf.DigitWords)
+	c.notDomains, c.placeWords, c.mailboxes, c.socialHosts = set(cf.NotDomains), set(cf.PlaceWords), set(cf.Mailboxes), cf.Social
+	c.numberWords = map[string]int{}
+	for n, list := range [][]string{cf.Joiners, cf.DigitWords, cf.PairWords} {
+		for _, w := range list {
+			c.numberWords[w] = n
+		}
+	}
 	return nil
 }
 

@@ -129,12 +129,27 @@ func (s *scan) report(rule string, a, b int, msgKey string, args ...any) {
 		s.k.subjectSeen[rule] = true
 	}
 	s.k.add(rule, from, detail, s.k.excerpt(from, to))
+	if rule == "P-LINK" && s.k.c.namesSocial(s.lower[a:b]) {
+		// A link to a social network also promotes the account.
+		s.k.structHits = append(s.k.structHits, structHit{rule: "P-MARKETING", off: from})
+		s.k.add("P-MARKETING", from, s.k.c.messages["link_social"], s.k.excerpt(from, to))
+	}
 	switch msgKey {
 	case "emoji", "emoticon", "entity", "subject_mark":
 		// Words and stars: still read by the sentence rules ("rate us ⭐⭐⭐⭐⭐").
 	default:
 		s.mask(a, b, kindMasked)
 	}
+}
+
+// namesSocial reports whether an address names a social network.
+func (c *Checker) namesSocial(addr string) bool {
+	for _, h := range c.socialHosts {
+		if strings.Contains(addr, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // mask marks the author text of folded bytes [a, b) as kind, so that the
@@ -177,6 +192,7 @@ func (k *check) structural(p *part) {
 	s.spelled()
 	s.phones()
 	s.spelledPhones()
+	s.messengerIDs()
 	s.handles()
 	if p.subject {
 		s.subjectMarks()
