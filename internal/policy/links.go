@@ -116,6 +116,9 @@ func (s *scan) bareDomains(ts, te int, tok string) {
 		if s.covered(a, b) || a > 0 && s.f.s[a-1] == '@' {
 			continue
 		}
+		if spelledAtBefore(s.lower[max(0, a-8):a]) {
+			continue // "support(at)hundebett.de": spelled reports the whole address
+		}
 		host := tok[m[2]:m[3]]
 		path := b < te && (s.f.s[b] == '/' || s.f.s[b] == ':')
 		if !path && (isMarketplaceHost(host) || s.k.c.notDomains[host]) {
@@ -126,6 +129,21 @@ func (s *scan) bareDomains(ts, te int, tok string) {
 		}
 		s.report("P-LINK", a, b, "link_bare")
 	}
+}
+
+// spelledAtBefore reports whether text ends with a spelled "at" in
+// brackets ("(at)", "[ät]"): the domain after it belongs to an e-mail
+// address.
+func spelledAtBefore(text string) bool {
+	t := strings.TrimRight(text, " ")
+	for _, at := range []string{"at", "ät"} {
+		for _, br := range []string{"()", "[]", "{}", "<>"} {
+			if strings.HasSuffix(t, string(br[0])+at+string(br[1])) || strings.HasSuffix(t, string(br[0])+" "+at+" "+string(br[1])) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isMarketplaceHost reports whether host names an Amazon marketplace

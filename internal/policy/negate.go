@@ -96,8 +96,8 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		}
 		return !lx.function[s[toks[j].start:toks[j].end]]
 	}
-	if !lx.nounsCapitalized && isProperName(toks, m) {
-		return true // "Cinq Étoiles" towels, a "Five Star" brand
+	if !lx.nounsCapitalized && isProperName(toks, m) || isQuoted(s, toks, m) {
+		return true // "Cinq Étoiles" towels, a "Five Star" brand, the bowl „Fünf Sterne“
 	}
 	if lx.stem == nil {
 		if last := toks[m.t1-1]; m.b1 < last.end {
@@ -159,6 +159,20 @@ func isProperName(toks []token, m match) bool {
 		first++
 	}
 	return words > 0 && m.t0 > first
+}
+
+// isQuoted reports whether match m is all a quotation holds: a name
+// ("den Napf „Fünf Sterne“").
+func isQuoted(s string, toks []token, m match) bool {
+	if m.t0 == 0 || int(m.t1) >= len(toks) {
+		return false
+	}
+	a, b := toks[m.t0-1], toks[m.t1]
+	return a.kind == tokPunct && b.kind == tokPunct && isQuote(s[a.start:a.end]) && isQuote(s[b.start:b.end])
+}
+
+func isQuote(p string) bool {
+	return p == "\"" || p == "'" || p == "「" || p == "」" || p == "『" || p == "』"
 }
 
 // linkers join a noun to the noun that modifies it in the Romance
