@@ -152,12 +152,24 @@ func (s *scan) spelledPhones() {
 // messengerIDs reports a messenger account given by its ID without an @
 // ("LINE（ID：tanaka_shop）").
 func (s *scan) messengerIDs() {
-	for _, m := range s.k.c.detect["messenger_id"].FindAllStringIndex(s.lower, -1) {
-		if !s.covered(m[0], m[1]) {
-			s.report("P-CONTACT", m[0], m[1], "handle")
+	findNear(s.k.c.detect["messenger_id"], s.lower, messengerNames, idFollows, func(m []int) bool {
+		if s.covered(m[0], m[1]) {
+			return false
 		}
-	}
+		s.report("P-CONTACT", m[0], m[1], "handle")
+		return true
+	})
 }
+
+// idFollows reports whether "id" follows the messenger name at s[i:]
+// closely ("line (id: ...", "LINE ID:").
+func idFollows(s string, i int) bool {
+	w := s[i:min(len(s), i+16)]
+	return strings.Contains(w, "id") || strings.Contains(w, "ｉｄ")
+}
+
+// messengerNames are the messengers whose IDs messengerIDs looks for.
+var messengerNames = []string{"line", "whatsapp", "telegram", "wechat", "kakao", "viber", "signal", "skype", "ライン"}
 
 // isWordSep reports whether c ends a word (ASCII that is no letter).
 func isWordSep(c byte) bool {

@@ -195,23 +195,37 @@ func (s *scan) spelled() {
 // .com/care").
 func (s *scan) spelledLoose() {
 	c := s.k.c
-	for _, m := range c.detect["spelled_email_loose"].FindAllStringSubmatchIndex(s.lower, -1) {
-		if !s.covered(m[0], m[1]) && c.isTLD(s.lower[m[2]:m[3]], true) {
-			s.report("P-CONTACT", m[0], m[1], "email_spelled")
+	findNear(c.detect["spelled_email_loose"], s.lower, atNames, nil, func(m []int) bool {
+		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[2]:m[3]], true) {
+			return false
 		}
-	}
-	if !strings.Contains(s.lower, ".") {
-		return
-	}
-	for _, m := range c.detect["dot_tld"].FindAllStringSubmatchIndex(s.lower, -1) {
+		s.report("P-CONTACT", m[0], m[1], "email_spelled")
+		return true
+	})
+	findNear(c.detect["dot_tld"], s.lower, []string{" .", "(.", "\".", "'."}, tldFollows, func(m []int) bool {
 		a, b := m[2], m[3]
 		tld := strings.TrimPrefix(strings.SplitN(s.lower[a:b], "/", 2)[0], ".")
 		if s.covered(a, b) || !strings.Contains(s.lower[a:b], "/") && !c.isTLD(tld, false) && !strings.Contains(tld, ".") {
-			continue
+			return false
 		}
 		s.report("P-LINK", a, b, "link_spelled")
-	}
+		return true
+	})
 }
+
+// tldFollows reports whether a top-level domain follows the dot of the
+// marker at s[i:] (" .com/care", not " . Next").
+func tldFollows(s string, i int) bool {
+	j := i + 2
+	k := j
+	for k < len(s) && k < j+6 && isLower(s[k]) {
+		k++
+	}
+	return k > j && (strongTLDs[s[j:k]] || weakTLDs[s[j:k]])
+}
+
+// atNames are the names of the @ sign that spelledLoose looks around.
+var atNames = []string{"arobase", "arroba", "chiocciola", "klammeraffe", "at-zeichen", "at-sign", "at sign", "アットマ"}
 
 // Spelled addresses are searched only near the words that spell them:
 // the expressions start with a word of any letters, so running them over

@@ -84,21 +84,10 @@ func (c *Checker) asked(st *sentenceTags) {
 // cupones"), inside a longer word in Japanese ("5つ星ホテル").
 func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 	toks, s := st.toks, st.text
-	content := func(j int) bool {
-		if j < 0 || j >= len(toks) || covered[j] || toks[j].kind != tokWord || toks[j].code {
-			return false
-		}
-		if lx.stem == nil {
-			return toks[j].script == scriptKata || toks[j].script == scriptHan
-		}
-		if lx.nounsCapitalized && !toks[j].title {
-			return false // German nouns are capitalised: "fünf Sterne wären", not "Fünf Sterne Hotel"
-		}
-		return !lx.function[s[toks[j].start:toks[j].end]]
-	}
 	if !lx.nounsCapitalized && isProperName(toks, m) || isQuoted(s, toks, m) {
 		return true // "Cinq Étoiles" towels, a "Five Star" brand, the bowl „Fünf Sterne“
 	}
+	content := func(j int) bool { return lx.isNoun(st, covered, j) }
 	if lx.stem == nil {
 		if last := toks[m.t1-1]; m.b1 < last.end {
 			// The match ends inside a run of one script: a longer word
@@ -124,6 +113,23 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 		p-- // "organizador de cupones"
 	}
 	return content(p)
+}
+
+// isNoun reports whether token j can be a noun that no concept covers: a
+// word that is no function word (capitalised in German), or a run of
+// katakana or kanji in Japanese.
+func (lx *lexicon) isNoun(st *sentenceTags, covered []bool, j int) bool {
+	toks := st.toks
+	if j < 0 || j >= len(toks) || covered[j] || toks[j].kind != tokWord || toks[j].code {
+		return false
+	}
+	if lx.stem == nil {
+		return toks[j].script == scriptKata || toks[j].script == scriptHan
+	}
+	if lx.nounsCapitalized && !toks[j].title {
+		return false // German nouns are capitalised: "fünf Sterne wären", not "Fünf Sterne Hotel"
+	}
+	return !lx.function[st.text[toks[j].start:toks[j].end]]
 }
 
 func isLinker(s string, t token) bool { return t.kind == tokWord && linkers[s[t.start:t.end]] }
