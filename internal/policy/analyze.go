@@ -143,7 +143,14 @@ func (k *check) report(p *part, nt normText, sn sentence, rule string, b0, b1 in
 	if p.subject {
 		k.subjectSeen[rule] = true
 	}
-	k.add(rule, from, "", k.excerpt(from, to))
+	ex := k.excerpt(from, to)
+	if ex == "" && sn.end > sn.start {
+		// The concepts cover no words of their own (the review link):
+		// quote the sentence.
+		from, to = p.src(int(nt.off[sn.start])), p.src(nt.endOf(sn.end-1)-1)+1
+		ex = k.excerpt(from, to)
+	}
+	k.add(rule, from, "", ex)
 }
 
 // codeRuns returns the byte ranges of the part's author text that look
