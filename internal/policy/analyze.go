@@ -36,11 +36,15 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 	codes := codeRuns(p)
 	request := false
 	var prev *prevSentence
+	var whole sentenceTags // the concepts of every sentence, for the rules that read across them
 	for _, sn := range sents {
 		st := k.tagSentence(lx, p.text, nt, sn, codes)
+		whole.yes, whole.no = whole.yes.union(st.yes), whole.no.union(st.no)
 		for _, f := range k.fire(st, prev.tags(), lx.lang, p.subject, false) {
-			if f.cb.Rule == requestRule {
+			if f.cb.Rule == requestRule || k.c.byID[f.cb.Rule].Asks {
 				request = true
+			}
+			if f.cb.Rule == requestRule {
 				continue
 			}
 			k.report(p, nt, sn, f.cb.Rule, sn.start+int(f.b0), sn.start+int(f.b1))
@@ -48,7 +52,20 @@ func (k *check) analyzePart(p *part, nt normText, lx *lexicon) bool {
 		k.noteLanguage(p, nt, sn, st)
 		prev = &prevSentence{yes: st.yes, no: st.no, quest: st.quest}
 	}
-	return request
+	return request || k.requestAcross(&whole, lx.lang, p.subject)
+}
+
+// requestAcross reports whether a request rule that reads across
+// sentences finds its concepts in the part: the review link with an
+// invitation anywhere around it ("How is it going? Tell us here:
+// {{.ReviewURL}}").
+func (k *check) requestAcross(whole *sentenceTags, lang string, subject bool) bool {
+	for _, cb := range k.c.combos {
+		if cb.Across && cb.applies(whole, nil, lang, subject, false) {
+			return true
+		}
+	}
+	return false
 }
 
 // tagSentence tokenises sentence sn of nt (normalised from src) and finds
@@ -87,7 +104,7 @@ func (k *check) fire(st *sentenceTags, prev *sentenceTags, lang string, subject,
 		return out
 	}
 	for _, cb := range k.c.combos {
-		if !cb.applies(st, prev, lang, subject, data) {
+		if cb.Across || !cb.applies(st, prev, lang, subject, data) {
 			continue
 		}
 		if slices.ContainsFunc(out, func(f fired) bool { return f.cb.Rule == cb.Rule }) {
@@ -126,7 +143,14 @@ func (k *check) report(p *part, nt normText, sn sentence, rule string, b0, b1 in
 	if p.subject {
 		k.subjectSeen[rule] = true
 	}
-	k.add(rule, from, "", k.excerpt(from, to))
+	ex := k.excerpt(from, to)
+	if ex == "" && sn.end > sn.start {
+		// The concepts cover no words of their own (the review link):
+		// quote the sentence.
+		from, to = p.src(int(nt.off[sn.start])), p.src(nt.endOf(sn.end-1)-1)+1
+		ex = k.excerpt(from, to)
+	}
+	k.add(rule, from, "", ex)
 }
 
 // codeRuns returns the byte ranges of the part's author text that look

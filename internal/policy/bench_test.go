@@ -11,7 +11,9 @@ import (
 // message10K builds a rendered-looking message of about 10 KB of neutral
 // text dense with what the rules read: concept words (review, free, gift,
 // stars, contact, happy, first, again), negations and lists to scope, the
-// words that spell addresses ("at", "point"), and the cancelling phrases
+// words that spell addresses ("at", "point", " ."), number words and
+// messenger names ("line two ... one, two or three"), a question word
+// before satisfaction ("how you liked it"), and the cancelling phrases
 // ("positive or negative", "feel free"). Every sentence sends the checker
 // through several combination rules that must not fire. A worst case, not
 // a typical message.
@@ -20,7 +22,9 @@ func message10K() policy.Message {
 		"We would appreciate your honest review, positive or negative, from 1 star to 5 stars; it helps other customers. " +
 		"We never offer gifts, discounts, free products or anything else in return for reviews, and we hope you enjoy it. " +
 		"If you haven't reviewed it yet, there's no rush at all, and thanks again for your first order with us. " +
-		"Free shipping was included. Your feedback helps us improve our products for everyone.\n\n"
+		"Free shipping was included. Your feedback helps us improve our products for everyone. " +
+		"Tell other shoppers how you liked it, whatever your verdict; have a look at our care guide first, " +
+		"and note that line two of it lists one, two or three cups, not four .\n\n"
 	var b strings.Builder
 	for b.Len() < 10*1024 {
 		b.WriteString(para)

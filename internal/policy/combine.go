@@ -17,6 +17,9 @@ type comboDoc struct {
 	Within       int      // at most this many words between the first concept's end and the last one's start; 0: the sentence
 	Ordered      bool     // the concepts occur in the order of All
 	Clause       bool     // all in one clause
+	Statement    bool     // not in a question ("Would you recommend it to a friend?" asks whether)
+	Near         int      // the first concept governs the second: at most this many words before it, in one clause
+	Across       bool     // request rules only: the concepts may be in different sentences of the part
 	Where        string   // "subject", "body" or "" (both)
 	Data         bool     // read text that came from order data (only)
 	Over         []string // rules this one replaces when both fire in a sentence
@@ -107,6 +110,12 @@ func (c *Checker) checkComboDoc(d comboDoc) error {
 	if len(d.All) == 0 {
 		return fmt.Errorf("no concepts in all")
 	}
+	if d.Near > 0 && len(d.All) < 2 {
+		return fmt.Errorf("near needs two concepts")
+	}
+	if d.Across && (d.Rule != requestRule || len(d.Prev) > 0 || d.Within > 0 || d.Ordered || d.Clause) {
+		return fmt.Errorf("across is for request rules without prev, within, ordered or clause")
+	}
 	for _, r := range d.Over {
 		if _, ok := c.byID[r]; !ok {
 			return fmt.Errorf("over names unknown rule %q", r)
@@ -149,7 +158,7 @@ func (cb *combo) applies(st *sentenceTags, prev *sentenceTags, lang string, subj
 	if !st.yes.meets(cb.trigger) && !st.no.meets(cb.trigger) {
 		return false
 	}
-	if subject && !cb.subject || !subject && !cb.body || data != cb.Data || cb.langs != nil && !cb.langs[lang] {
+	if subject && !cb.subject || !subject && !cb.body || data != cb.Data || cb.langs != nil && !cb.langs[lang] || cb.Statement && st.quest {
 		return false
 	}
 	for _, it := range cb.all {
@@ -215,16 +224,25 @@ func (cb *combo) span(st *sentenceTags) (int32, int32, bool) {
 	return best[0], best[1], found
 }
 
+// governs reports whether occurrence b follows occurrence a in its clause
+// at most near tokens after it.
+func governs(st *sentenceTags, a, b occ, near int) bool {
+	return b.b0 >= a.b1 && int(b.t0)-int(a.t1) <= near && st.clause[a.t0] == st.clause[b.t0]
+}
+
 // extend completes a choice that starts with occurrence a of the first
 // item, greedily, and returns the bytes it covers.
 func (cb *combo) extend(st *sentenceTags, cands [][]occ, a occ) ([2]int32, bool) {
 	lastT0, firstT1, prevT0 := a.t0, a.t1, a.t0
 	bytes := [2]int32{a.b0, a.b1}
-	for _, list := range cands[1:] {
+	for i, list := range cands[1:] {
 		var pick occ
 		bestGap := int32(1 << 30)
 		for _, o := range list {
 			if cb.Ordered && o.t0 < prevT0 || cb.Clause && st.clause[o.t0] != st.clause[a.t0] {
+				continue
+			}
+			if i == 0 && cb.Near > 0 && !governs(st, a, o, cb.Near) {
 				continue
 			}
 			if gap := max(lastT0, o.t0) - min(firstT1, o.t1); gap < bestGap {

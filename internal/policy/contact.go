@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // phoneStart marks the bytes a phone number can start with.
 var phoneStart = func() (t [256]bool) {
@@ -57,7 +60,7 @@ func (s *scan) phoneIn(i, j int) {
 					n++
 				}
 			}
-			if n >= 8 && n <= 15 {
+			if n >= 8 && n <= 15 && !isDate(text[a:b]) {
 				s.report("P-CONTACT", a, b, "phone")
 				return
 			}
@@ -102,3 +105,83 @@ func (s *scan) handles() {
 func isHandleByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.'
 }
+
+// minSpelledDigits is how many digits written as words in a row make a
+// phone number ("five five five, two one zero, eight eight four one").
+const minSpelledDigits = 8
+
+// spelledPhones reports phone numbers written as words: a run of number
+// words standing for at least minSpelledDigits digits (a digit word for
+// one, a word for the tens or teens for two: "zéro six, douze,
+// trente-quatre"), separated by spaces, commas, dots or dashes.
+func (s *scan) spelledPhones() {
+	text := s.lower
+	start, end, n := -1, -1, 0
+	flush := func() {
+		if n >= minSpelledDigits && !s.covered(start, end) {
+			s.report("P-CONTACT", start, end, "phone")
+		}
+		start, n = -1, 0
+	}
+	for i := 0; i < len(text); {
+		j := i
+		for j < len(text) && !isWordSep(text[j]) {
+			j++
+		}
+		if j == i {
+			if !isPhoneWordGap(text[i]) {
+				flush()
+			}
+			i++
+			continue
+		}
+		switch d, ok := s.k.c.numberWords[text[i:j]]; {
+		case !ok || d == 0 && n == 0:
+			flush() // a joiner ("et") only continues a number
+		case d > 0:
+			if n == 0 {
+				start = i
+			}
+			end, n = j, n+d
+		}
+		i = j
+	}
+	flush()
+}
+
+// messengerIDs reports a messenger account given by its ID without an @
+// ("LINE（ID：tanaka_shop）").
+func (s *scan) messengerIDs() {
+	findNear(s.k.c.detect["messenger_id"], s.lower, messengerNames, idFollows, func(m []int) bool {
+		if s.covered(m[0], m[1]) {
+			return false
+		}
+		s.report("P-CONTACT", m[0], m[1], "handle")
+		return true
+	})
+}
+
+// idFollows reports whether "id" follows the messenger name at s[i:]
+// closely ("line (id: ...", "LINE ID:").
+func idFollows(s string, i int) bool {
+	w := s[i:min(len(s), i+16)]
+	return strings.Contains(w, "id") || strings.Contains(w, "ｉｄ")
+}
+
+// messengerNames are the messengers whose IDs messengerIDs looks for.
+var messengerNames = []string{"line", "whatsapp", "telegram", "wechat", "kakao", "viber", "signal", "skype", "ライン"}
+
+// isWordSep reports whether c ends a word (ASCII that is no letter).
+func isWordSep(c byte) bool {
+	return c < 0x80 && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
+}
+
+// isPhoneWordGap reports whether c may stand between the digit words of
+// a phone number.
+func isPhoneWordGap(c byte) bool { return c == ' ' || c == ',' || c == '.' || c == '-' || c == '\n' }
+
+// dateRE matches a date written with digits ("12.05.2024", "2024-05-12").
+var dateRE = regexp.MustCompile(`^(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2})$`)
+
+// isDate reports whether s is a date rather than a phone number.
+func isDate(s string) bool { return dateRE.MatchString(strings.TrimSpace(s)) }

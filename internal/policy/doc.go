@@ -35,13 +35,28 @@
 // capitalised name ("Five Star notebooks", "Coupon Organizer", "lavagna
 // promemoria") is not itself.
 //
+// A word right after a question word is what the question asks about:
+// "tell others how you liked it" asks for an opinion and presumes no
+// satisfaction (asked_as).
+//
 // A combination rule then fires when all of its concepts occur, not
-// negated, in one sentence, within a number of words and in order where
-// it says so, and none of its cancelling concepts occurs ("positive or
-// negative", "one star or five"); some look at the previous sentence too
-// ("Thrilled with it? Tell the world."). The first rule that fires names
-// the finding, and a rule may replace another in the sentence: a discount
-// for a review is P-INCENTIVE, not also P-COUPON.
+// negated, in one sentence, in relation: within a number of words and in
+// order where it says so, the first governing the second ("if" a few
+// words before "you are happy", in one clause: near), not in a question
+// where it says so ("Would you recommend it to a friend?" asks whether),
+// and none of its cancelling concepts occurs ("positive or negative",
+// "one star or five"); some look at the previous sentence too ("Thrilled
+// with it? Tell the world."). The first rule that fires names the
+// finding, and a rule may replace another in the sentence: a discount for
+// a review is P-INCENTIVE, not also P-COUPON.
+//
+// A message must ask for a review: a "request" rule fires in a sentence
+// (an invitation and a review; the buyer's own review as useful, "your
+// review helps", not "reviews from our customers helped us"), or reads
+// across the sentences of the body (the review link with inviting words
+// anywhere). A finding of a rule marked asks (an incentive, a positive or
+// change request, ...) is itself a request, so such a message is not also
+// refused as asking for none.
 //
 // # Japanese
 //
@@ -64,10 +79,17 @@
 // template's parse tree ({{if}} and {{with}} branches). P-LANGUAGE reads
 // the body as a whole, then each sentence and the subject: a body in
 // another language is one finding naming it (any language detection
-// knows, Dutch and Chinese included), and so is each passage or subject in
-// another language. P-LINK and P-CONTACT find addresses written out or
-// spaced ("name (at) shop (dot) com", "www . shop . fr"); the words of a
-// reported link or address are not read again as sentences.
+// knows, Dutch, Chinese and Korean included), and so is each passage or
+// subject in another language. P-LINK and P-CONTACT find addresses
+// written out or spaced ("name (at) shop (dot) com", "hallo at shop dot
+// de", "www . shop . fr", "shop followed by .com/care"), the @ named in
+// words a few words before a spelled dot, phone numbers in groups, in
+// digit words of the six languages ("five five five, ...", "zéro six,
+// douze, ...") or in kanji digits, and messenger IDs; a link to a social
+// network is also P-MARKETING. The words of a reported link or address
+// are not read again as sentences. The looser detectors run only near
+// their markers (the @ named, a dot before a top-level domain, a
+// messenger's name), so a long message stays cheap.
 //
 // # Template source and rendered messages
 //

@@ -153,6 +153,11 @@ func TestFindingText(t *testing.T) {
 			t.Errorf("excerpt %q ends on punctuation or space", ex)
 		}
 	}
+	// A finding whose concepts are the review link alone quotes its sentence.
+	vs = lintSource(t, "Subject: Order {{.OrderID}}\nLanguage: en\n\nLoving your new cushion? Then the review page is waiting for you: {{.ReviewURL}}\n")
+	if len(vs) != 1 || vs[0].Rule != "P-POSITIVE" || !strings.Contains(vs[0].Message, "(\"Then the review page is waiting") {
+		t.Errorf("finding on the review link: %v", vs)
+	}
 	long := strings.Repeat("x", 10)
 	vs = lintSource(t, "Subject: Order {{.OrderID}}\nLanguage: en\n\nIf you are delighted with "+strings.Repeat("this wonderful "+long+" kettle and ", 6)+"everything else, please leave a review.\n")
 	for _, v := range vs {

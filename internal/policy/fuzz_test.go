@@ -17,6 +17,8 @@ func FuzzCheck(f *testing.F) {
 	f.Add([]byte("Subject: [Important] {{.OrderID}}\nLanguage: ja\n\nご満足いただけましたら★★★★★ f r e e 😊 <a href=x>"), "0800 123 4567")
 	f.Add([]byte("Subject: x\n\n{{with .BuyerName}}{{.}}{{else}}{{printf \"%s\" .ProductName}}{{end}} fr33 g1ft"), "a@b.co")
 	f.Add([]byte("Subject: \xff\n\n"), "\x00")
+	f.Add([]byte("Subject: {{.OrderID}}\nLanguage: fr\n\nsav, suivi de l'arobase, puis shop, point, fr; zéro six, douze, trente-quatre, cinquante-six, soixante-dix-huit; type shop .com/care"), "LINE（ID：shop_1）")
+	f.Add([]byte("Subject: {{.OrderID}}\nLanguage: ja\n\n携帯 〇九〇・一二三四・五六七八 support（アットマーク）shop（ドット）jp まで。問題がなければ{{.ReviewURL}}"), "five five five, two one zero, eight eight four one")
 	us, _ := marketplace.Lookup("Amazon.com")
 	f.Fuzz(func(t *testing.T, src []byte, product string) {
 		start := time.Now()

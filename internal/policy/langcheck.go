@@ -24,7 +24,7 @@ func (k *check) bodyLanguage(nt normText) (string, bool) {
 	}
 	k.c.count(&n, s)
 	got, ok := k.c.foreign(&n, k.lang, 3)
-	if !ok || n.words < 4 && n.kana+n.han < 6 {
+	if !ok || n.words < 4 && n.kana+n.han < 6 && n.letters-n.latin < 6 {
 		return "", false
 	}
 	return got, true

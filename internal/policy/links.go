@@ -116,6 +116,9 @@ func (s *scan) bareDomains(ts, te int, tok string) {
 		if s.covered(a, b) || a > 0 && s.f.s[a-1] == '@' {
 			continue
 		}
+		if spelledAtBefore(s.lower[max(0, a-8):a]) {
+			continue // "support(at)hundebett.de": spelled reports the whole address
+		}
 		host := tok[m[2]:m[3]]
 		path := b < te && (s.f.s[b] == '/' || s.f.s[b] == ':')
 		if !path && (isMarketplaceHost(host) || s.k.c.notDomains[host]) {
@@ -126,6 +129,21 @@ func (s *scan) bareDomains(ts, te int, tok string) {
 		}
 		s.report("P-LINK", a, b, "link_bare")
 	}
+}
+
+// spelledAtBefore reports whether text ends with a spelled "at" in
+// brackets ("(at)", "[ät]"): the domain after it belongs to an e-mail
+// address.
+func spelledAtBefore(text string) bool {
+	t := strings.TrimRight(text, " ")
+	for _, at := range []string{"at", "ät"} {
+		for _, br := range []string{"()", "[]", "{}", "<>"} {
+			if strings.HasSuffix(t, string(br[0])+at+string(br[1])) || strings.HasSuffix(t, string(br[0])+" "+at+" "+string(br[1])) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // isMarketplaceHost reports whether host names an Amazon marketplace
@@ -167,13 +185,53 @@ func (s *scan) spelled() {
 			s.report("P-LINK", m[0], end, "link_spelled")
 		}
 	}
+	s.spelledLoose()
 }
+
+// spelledLoose reports what the strict expressions of spelled miss: the @
+// named in words with a spelled dot and a domain some words later ("sav,
+// suivi de l'arobase, puis maisonbleue, point, fr"), and a top-level
+// domain standing alone after its dot ("type oakandflax followed by
+// .com/care").
+func (s *scan) spelledLoose() {
+	c := s.k.c
+	findNear(c.detect["spelled_email_loose"], s.lower, atNames, nil, func(m []int) bool {
+		if s.covered(m[0], m[1]) || !c.isTLD(s.lower[m[2]:m[3]], true) {
+			return false
+		}
+		s.report("P-CONTACT", m[0], m[1], "email_spelled")
+		return true
+	})
+	findNear(c.detect["dot_tld"], s.lower, []string{" .", "(.", "\".", "'."}, tldFollows, func(m []int) bool {
+		a, b := m[2], m[3]
+		tld := strings.TrimPrefix(strings.SplitN(s.lower[a:b], "/", 2)[0], ".")
+		if s.covered(a, b) || !strings.Contains(s.lower[a:b], "/") && !c.isTLD(tld, false) && !strings.Contains(tld, ".") {
+			return false
+		}
+		s.report("P-LINK", a, b, "link_spelled")
+		return true
+	})
+}
+
+// tldFollows reports whether a top-level domain follows the dot of the
+// marker at s[i:] (" .com/care", not " . Next").
+func tldFollows(s string, i int) bool {
+	j := i + 2
+	k := j
+	for k < len(s) && k < j+6 && isLower(s[k]) {
+		k++
+	}
+	return k > j && (strongTLDs[s[j:k]] || weakTLDs[s[j:k]])
+}
+
+// atNames are the names of the @ sign that spelledLoose looks around.
+var atNames = []string{"arobase", "arroba", "chiocciola", "klammeraffe", "at-zeichen", "at-sign", "at sign", "アットマ"}
 
 // Spelled addresses are searched only near the words that spell them:
 // the expressions start with a word of any letters, so running them over
 // a whole message would try them at every letter.
 var (
-	atMarkers  = []string{" at ", "(at", "[at", "{at", "<at", "arobase", "arroba", "chiocciola", "klammeraffe", "アットマ", "あっとま", "@", "＠"}
+	atMarkers  = []string{" at ", "(at", "[at", "{at", "<at", " ät ", "(ät", "[ät", "arobase", "arroba", "chiocciola", "klammeraffe", "アットマ", "あっとま", "@", "＠"}
 	dotMarkers = []string{" dot ", " point ", "punkt", "punto", "(.)", "[.]", "{.}", "(dot", "[dot", "{dot", "(point", "[point", " . ", "ドット", "どっと"}
 )
 
@@ -301,6 +359,9 @@ func (s *scan) placeNotMailbox(a, b, end int) bool {
 		return true
 	}
 	w := s.lower[a:b]
+	if s.k.c.mailboxes[w] {
+		return false // "hallo at kaffeeberg dot de"
+	}
 	lx := s.k.c.lex[s.k.lang]
 	return s.k.c.placeWords[w] || lx != nil && lx.function[w] || s.k.c.lex["en"].function[w]
 }

@@ -1,6 +1,9 @@
 package policy
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // maxScope is how many words a negation reaches forward ("we do not
 // offer any gift card or voucher for reviews").
@@ -41,12 +44,35 @@ func (c *Checker) occurrences(lx *lexicon, st *sentenceTags, ms []match, sc *scr
 		}
 	}
 	c.clauses(st, sc)
+	c.asked(st)
 	c.negate(lx, st, sc)
 	for _, o := range st.occs {
 		if o.neg {
 			st.no.add(o.c)
 		} else {
 			st.yes.add(o.c)
+		}
+	}
+}
+
+// maxAsked is how many tokens after a question word a concept is what
+// the question asks about ("tell us how it has pleased you").
+const maxAsked = 4
+
+// asked rewrites the concepts that stand right after a question word in
+// their clause: "tell others how you liked it" asks for an opinion and
+// presumes no satisfaction.
+func (c *Checker) asked(st *sentenceTags) {
+	sp := &c.special
+	for _, q := range st.occs {
+		if q.c != sp.wh {
+			continue
+		}
+		for i := range st.occs {
+			o := &st.occs[i]
+			if to, ok := sp.askedAs[o.c]; ok && o.t0 >= q.t1 && o.t0-q.t1 <= maxAsked && st.clause[o.t0] == st.clause[q.t0] {
+				o.c = to
+			}
 		}
 	}
 }
@@ -58,18 +84,10 @@ func (c *Checker) occurrences(lx *lexicon, st *sentenceTags, ms []match, sc *scr
 // cupones"), inside a longer word in Japanese ("5つ星ホテル").
 func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 	toks, s := st.toks, st.text
-	content := func(j int) bool {
-		if j < 0 || j >= len(toks) || covered[j] || toks[j].kind != tokWord || toks[j].code {
-			return false
-		}
-		if lx.stem == nil {
-			return toks[j].script == scriptKata || toks[j].script == scriptHan
-		}
-		return !lx.function[s[toks[j].start:toks[j].end]]
+	if !lx.nounsCapitalized && isProperName(toks, m) || isQuoted(s, toks, m) {
+		return true // "Cinq Étoiles" towels, a "Five Star" brand, the bowl „Fünf Sterne“
 	}
-	if !lx.nounsCapitalized && isProperName(toks, m) {
-		return true // "Cinq Étoiles" towels, a "Five Star" brand
-	}
+	content := func(j int) bool { return lx.isNoun(st, covered, j) }
 	if lx.stem == nil {
 		if last := toks[m.t1-1]; m.b1 < last.end {
 			// The match ends inside a run of one script: a longer word
@@ -81,14 +99,53 @@ func (lx *lexicon) modifies(st *sentenceTags, m match, covered []bool) bool {
 	if !lx.modPrev {
 		return content(int(m.t1)) // "Five Star notebooks", "Coupon-Organizer"
 	}
-	if m.t1-m.t0 > 1 {
-		return false // only a one-word concept can be a noun's modifier after it
-	}
 	p := int(m.t0) - 1
-	if p >= 0 && toks[p].kind == tokWord && linkers[s[toks[p].start:toks[p].end]] {
+	if m.t1-m.t0 > 1 {
+		// A phrase of several words modifies a noun before it only when
+		// that word is surely a noun: a name ("« Hôtel 5 étoiles »") or
+		// after a linker ("toallas de hotel cinco estrellas").
+		for p >= 0 && toks[p].kind == tokPunct {
+			p--
+		}
+		return content(p) && (toks[p].title || p > 0 && isLinker(s, toks[p-1]) && !isInfinitive(lx.lang, s[toks[p].start:toks[p].end]))
+	}
+	if p >= 0 && isLinker(s, toks[p]) {
 		p-- // "organizador de cupones"
 	}
 	return content(p)
+}
+
+// isNoun reports whether token j can be a noun that no concept covers: a
+// word that is no function word (capitalised in German), or a run of
+// katakana or kanji in Japanese.
+func (lx *lexicon) isNoun(st *sentenceTags, covered []bool, j int) bool {
+	toks := st.toks
+	if j < 0 || j >= len(toks) || covered[j] || toks[j].kind != tokWord || toks[j].code {
+		return false
+	}
+	if lx.stem == nil {
+		return toks[j].script == scriptKata || toks[j].script == scriptHan
+	}
+	if lx.nounsCapitalized && !toks[j].title {
+		return false // German nouns are capitalised: "fünf Sterne wären", not "Fünf Sterne Hotel"
+	}
+	return !lx.function[st.text[toks[j].start:toks[j].end]]
+}
+
+func isLinker(s string, t token) bool { return t.kind == tokWord && linkers[s[t.start:t.end]] }
+
+// infinitiveEndings are the endings of the Romance infinitives: after "a"
+// or "de" such a word is a verb whose object follows ("puntiamo a
+// mantenere il punteggio pieno"), not a noun a rating describes.
+var infinitiveEndings = map[string][]string{"fr": {"er", "ir"}, "es": {"ar", "er", "ir"}, "it": {"are", "ere", "ire"}}
+
+func isInfinitive(lang, w string) bool {
+	for _, e := range infinitiveEndings[lang] {
+		if strings.HasSuffix(w, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // isProperName reports whether every word of match m is capitalised and it
@@ -108,6 +165,20 @@ func isProperName(toks []token, m match) bool {
 		first++
 	}
 	return words > 0 && m.t0 > first
+}
+
+// isQuoted reports whether match m is all a quotation holds: a name
+// ("den Napf „Fünf Sterne“").
+func isQuoted(s string, toks []token, m match) bool {
+	if m.t0 == 0 || int(m.t1) >= len(toks) {
+		return false
+	}
+	a, b := toks[m.t0-1], toks[m.t1]
+	return a.kind == tokPunct && b.kind == tokPunct && isQuote(s[a.start:a.end]) && isQuote(s[b.start:b.end])
+}
+
+func isQuote(p string) bool {
+	return p == "\"" || p == "'" || p == "「" || p == "」" || p == "『" || p == "』"
 }
 
 // linkers join a noun to the noun that modifies it in the Romance
@@ -198,14 +269,16 @@ func (c *Checker) negate(lx *lexicon, st *sentenceTags, sc *scratch) {
 }
 
 func isNegator(sp *specials, c conceptID) bool {
-	return c == sp.neg || c == sp.negBack || c == sp.negBoth || c == sp.negCont || c == sp.negStop || c == sp.negVoid || c == sp.neutral
+	return c == sp.neg || c == sp.negBack || c == sp.negBoth || c == sp.negCont || c == sp.negStop || c == sp.negVoid || c == sp.neutral || c == sp.wh
 }
 
 // scopeForward marks the words after negation n up to the end of its
-// clause, at most maxScope words.
+// clause, at most maxScope words. The scope starts after the negation's
+// first word: a negation in two parts holds the verb it negates ("nous ne
+// vous relancerons pas").
 func (c *Checker) scopeForward(lx *lexicon, st *sentenceTags, n occ, in []bool) {
 	words, cur := 0, st.clause[n.t0]
-	for t := int(n.t1); t < len(st.toks) && words < maxScope; t++ {
+	for t := int(n.t0) + 1; t < len(st.toks) && words < maxScope; t++ {
 		if st.clause[t] != cur {
 			if !c.listGoesOn(lx, st, t) {
 				return

@@ -31,6 +31,9 @@ type Rule struct {
 
 type ruleDoc struct {
 	ID, Summary, What, Why string
+	// Asks: a finding of this rule is itself a request about a review
+	// (a forbidden one), so the message does not lack one.
+	Asks bool
 }
 
 // conceptDoc declares a concept the language files give words for.
@@ -40,6 +43,7 @@ type conceptDoc struct {
 	Nominal   bool   // names a thing: a negated list of them goes on across commas
 	Modifier  bool   // not itself when it modifies a noun ("Five Star notebooks")
 	NegatedAs string `toml:"negated_as"` // becomes this concept when negated
+	AskedAs   string `toml:"asked_as"`   // becomes this concept a few words after a question word ("how you liked it")
 	// Transparent: the last word of a ".." phrase of this concept stays
 	// free for other concepts.
 	Transparent bool
@@ -64,6 +68,11 @@ type commonFile struct {
 	Emoticons  []string
 	NotDomains []string `toml:"not_domains"`
 	PlaceWords []string `toml:"place_words"`
+	DigitWords []string `toml:"digit_words"`
+	PairWords  []string `toml:"pair_words"`
+	Joiners    []string `toml:"number_joiners"`
+	Social     []string `toml:"social_hosts"`
+	Mailboxes  []string `toml:"mailbox_names"`
 	Detect     map[string]string
 	Messages   map[string]string
 }
@@ -102,6 +111,9 @@ type Checker struct {
 	spelledDotWord              *regexp.Regexp // a dot written as a word or in brackets
 	notDomains                  map[string]bool
 	placeWords                  map[string]bool // words before a spelled "at" that make it a place
+	mailboxes                   map[string]bool // words before a spelled "at" that make it a mailbox
+	numberWords                 map[string]int  // words naming a number: how many digits they stand for (0: a joiner)
+	socialHosts                 []string        // social networks: a link to one also promotes an account
 	pool                        sync.Pool       // of *scratch: per-call buffers, no shared state
 }
 
@@ -110,9 +122,9 @@ type langInfo struct{ code, name string }
 
 const requestRule = "request"
 
-var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain"}
+var detectKeys = []string{"scheme_url", "www", "bare_domain", "email", "html_tag", "html_comment", "markdown_link", "markdown_image", "html_entity", "phone_us", "phone_intl", "phone_local", "phone_groups", "subject_marks", "spelled_at", "spelled_dot", "spelled_slash", "spaced_domain", "dot_tld", "spelled_email_loose", "messenger_id"}
 
-var messageKeys = []string{"link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
+var messageKeys = []string{"link_social", "link_http", "link_other", "link_other_any", "link_www", "link_bare", "link_spelled", "link_html", "link_markdown", "email", "email_spelled", "phone", "handle", "handle_social", "subject_mark", "html", "image", "entity", "emoji", "emoticon", "no_orderid", "no_orderid_branch", "no_request", "lang_unsupported", "lang_market", "lang_text", "lang_sentence", "lang_subject", "lang_missing"}
 
 // NewChecker compiles the embedded rules.
 func NewChecker() (*Checker, error) {
@@ -218,19 +230,27 @@ func (c *Checker) loadDetectors(cf *commonFile) error {
 	if c.spelledDotWord, err = regexp.Compile(`(?:[\(\[\{<]|\b(?:dot|point|punkt|punto)\b|ドット|どっと)`); err != nil {
 		return err
 	}
-	c.notDomains, c.placeWords = map[string]bool{}, map[string]bool{}
-	for _, d := range cf.NotDomains {
-		c.notDomains[d] = true
-	}
-	for _, w := range cf.PlaceWords {
-		c.placeWords[w] = true
+	c.notDomains, c.placeWords, c.mailboxes, c.socialHosts = set(cf.NotDomains), set(cf.PlaceWords), set(cf.Mailboxes), cf.Social
+	c.numberWords = map[string]int{}
+	for n, list := range [][]string{cf.Joiners, cf.DigitWords, cf.PairWords} {
+		for _, w := range list {
+			c.numberWords[w] = n
+		}
 	}
 	return nil
 }
 
+func set(words []string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
 // specialNames are the concepts the tagger acts on itself; common.toml
 // must declare them.
-var specialNames = []string{"neutral", "neg", "neg_back", "neg_both", "neg_cont", "neg_stop", "neg_void", "code_token", "review_url"}
+var specialNames = []string{"neutral", "neg", "neg_back", "neg_both", "neg_cont", "neg_stop", "neg_void", "code_token", "review_url", "wh"}
 
 func (c *Checker) loadConcepts(cf *commonFile) error {
 	if len(cf.Concept) > maxConcepts {
@@ -252,14 +272,14 @@ func (c *Checker) loadConcepts(cf *commonFile) error {
 		ids[i] = id
 	}
 	sp := &c.special
-	sp.neutral, sp.neg, sp.negBack, sp.negBoth, sp.negCont, sp.negStop, sp.negVoid, sp.codeToken, sp.reviewURL = ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8]
+	sp.neutral, sp.neg, sp.negBack, sp.negBoth, sp.negCont, sp.negStop, sp.negVoid, sp.codeToken, sp.reviewURL, sp.wh = ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7], ids[8], ids[9]
 	return c.conceptOptions()
 }
 
 // conceptOptions records the options of each concept.
 func (c *Checker) conceptOptions() error {
 	sp := &c.special
-	sp.negatedAs = map[conceptID]conceptID{}
+	sp.negatedAs, sp.askedAs = map[conceptID]conceptID{}, map[conceptID]conceptID{}
 	for i, d := range c.concepts {
 		id := conceptID(i)
 		for _, o := range []struct {
@@ -270,12 +290,18 @@ func (c *Checker) conceptOptions() error {
 				o.set.add(id)
 			}
 		}
-		if d.NegatedAs != "" {
-			to, ok := c.conceptID[d.NegatedAs]
-			if !ok {
-				return fmt.Errorf("concept %q: negated_as names unknown concept %q", d.Name, d.NegatedAs)
+		for _, as := range []struct {
+			key, name string
+			m         map[conceptID]conceptID
+		}{{"negated_as", d.NegatedAs, sp.negatedAs}, {"asked_as", d.AskedAs, sp.askedAs}} {
+			if as.name == "" {
+				continue
 			}
-			sp.negatedAs[id] = to
+			to, ok := c.conceptID[as.name]
+			if !ok {
+				return fmt.Errorf("concept %q: %s names unknown concept %q", d.Name, as.key, as.name)
+			}
+			as.m[id] = to
 		}
 	}
 	return nil

@@ -58,8 +58,8 @@ func foldInto(s string, sc *scratch) folded {
 	return f
 }
 
-// foldRuneWidth folds a full-width character to ASCII and the Japanese
-// dashes to '-'.
+// foldRuneWidth folds a full-width character to ASCII, the Japanese
+// dashes and middle dot to '-' and the kanji digits to digits.
 func foldRuneWidth(r rune) rune {
 	if r >= 0xFF01 && r <= 0xFF5E || r == 0x3000 {
 		if x := width.LookupRune(r).Folded(); x != 0 {
@@ -69,11 +69,17 @@ func foldRuneWidth(r rune) rune {
 	switch r {
 	case '．':
 		return '.'
-	case 'ー', '－', '‐', '‑', '–', '—':
+	case 'ー', '－', '‐', '‑', '–', '—', '・':
 		return '-'
+	}
+	if d := strings.IndexRune(kanjiDigits, r); d >= 0 {
+		return rune('0' + utf8.RuneCountInString(kanjiDigits[:d])) // "〇九〇・一二三四" is a phone number
 	}
 	return r
 }
+
+// kanjiDigits are the Japanese digits, 〇 to 九.
+const kanjiDigits = "〇一二三四五六七八九"
 
 // scan is one part being read by the structural detectors.
 type scan struct {
@@ -123,12 +129,27 @@ func (s *scan) report(rule string, a, b int, msgKey string, args ...any) {
 		s.k.subjectSeen[rule] = true
 	}
 	s.k.add(rule, from, detail, s.k.excerpt(from, to))
+	if rule == "P-LINK" && s.k.c.namesSocial(s.lower[a:b]) {
+		// A link to a social network also promotes the account.
+		s.k.structHits = append(s.k.structHits, structHit{rule: "P-MARKETING", off: from})
+		s.k.add("P-MARKETING", from, s.k.c.messages["link_social"], s.k.excerpt(from, to))
+	}
 	switch msgKey {
 	case "emoji", "emoticon", "entity", "subject_mark":
 		// Words and stars: still read by the sentence rules ("rate us ⭐⭐⭐⭐⭐").
 	default:
 		s.mask(a, b, kindMasked)
 	}
+}
+
+// namesSocial reports whether an address names a social network.
+func (c *Checker) namesSocial(addr string) bool {
+	for _, h := range c.socialHosts {
+		if strings.Contains(addr, h) {
+			return true
+		}
+	}
+	return false
 }
 
 // mask marks the author text of folded bytes [a, b) as kind, so that the
@@ -170,6 +191,8 @@ func (k *check) structural(p *part) {
 	s.tokens()
 	s.spelled()
 	s.phones()
+	s.spelledPhones()
+	s.messengerIDs()
 	s.handles()
 	if p.subject {
 		s.subjectMarks()

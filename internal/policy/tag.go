@@ -26,9 +26,9 @@ type occ struct {
 // specials are the concepts the tagger itself acts on.
 type specials struct {
 	neutral, neg, negBack, negBoth, negCont, negStop, negVoid conceptID
-	codeToken, reviewURL                                      conceptID
+	codeToken, reviewURL, wh                                  conceptID
 	nominal, modifier, transparent                            conceptSet
-	negatedAs                                                 map[conceptID]conceptID
+	negatedAs, askedAs                                        map[conceptID]conceptID
 }
 
 // sentenceTags is what the tagger found in one sentence.
@@ -172,8 +172,8 @@ func tokenAt(toks []token, b int32) int {
 	return i
 }
 
-// choose keeps, from left to right, the longest match at each place and
-// drops the matches it overlaps: "feel free" hides "free", "gift card"
+// choose keeps, from left to right, the longest match at each place (of
+// two as long, the one without a gap) and drops the matches it overlaps: "feel free" hides "free", "gift card"
 // hides "gift". The words a ".." gap skipped stay free: in "give it five
 // stars", "give .. stars" does not hide "five".
 func choose(ms []match, taken [][2]int32) ([]match, [][2]int32) {
@@ -181,7 +181,10 @@ func choose(ms []match, taken [][2]int32) ([]match, [][2]int32) {
 		if a.b0 != b.b0 {
 			return int(a.b0 - b.b0)
 		}
-		return int((b.b1 - b.b0) - (a.b1 - a.b0))
+		if n := (b.b1 - b.b0) - (a.b1 - a.b0); n != 0 {
+			return int(n)
+		}
+		return int((a.g1 - a.g0) - (b.g1 - b.g0)) // a phrase written out beats one with a gap
 	})
 	out := ms[:0]
 	taken = taken[:0]
