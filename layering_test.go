@@ -23,7 +23,7 @@ var layers = map[string][]string{
 	"internal/marketplace":               {},
 	"internal/orders":                    {},
 	"internal/policy":                    {"internal/marketplace"},
-	"internal/ledger":                    {"internal/orders"},
+	"internal/ledger":                    {"internal/fetch", "internal/orders"},
 	"internal/ledger/benchgen":           {},
 	"internal/ledger/benchgen/genreport": {"internal/ledger/benchgen"},
 	"internal/lwa":                       {},

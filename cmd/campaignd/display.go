@@ -89,6 +89,8 @@ type statusView struct {
 	// InboxSkipped lists the inbox entries that are never read (links,
 	// pipes, folders) and why.
 	InboxSkipped []inbox.Skip `json:"inbox_skipped,omitempty"`
+	// Fetch is the report fetcher's schedule and streams (fetchstatus.go).
+	Fetch *fetchView `json:"fetch,omitempty"`
 }
 
 // statusRows is how many lines each list of status holds.

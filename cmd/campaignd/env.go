@@ -149,14 +149,14 @@ func forwardArgs(fs *flag.FlagSet) []string {
 // socketCommands are the commands the daemon serves on its control socket.
 // The others (run, lint, version) never go to the daemon: they would act
 // with the daemon's rights, not the caller's.
-var socketCommands = map[string]bool{"status": true, "plan": true, "preview": true, "ingest": true, "ledger": true, "reload": true}
+var socketCommands = map[string]bool{"status": true, "plan": true, "preview": true, "ingest": true, "ledger": true, "reload": true, "fetch": true}
 
 // serveRequest runs one request from the control socket inside the daemon.
 func (d *daemon) serveRequest(ctx context.Context, req *control.Request, stdout, stderr io.Writer) int {
 	who := req.Peer.String()
 	if len(req.Args) == 0 || !socketCommands[req.Args[0]] {
 		d.logger.Warn("control request refused", "who", who, "args", fmt.Sprintf("%q", req.Args))
-		fmt.Fprintf(stderr, "campaignd: the daemon serves only status, plan, preview, ingest, ledger and reload on its socket; run other commands yourself\n")
+		fmt.Fprintf(stderr, "campaignd: the daemon serves only status, plan, preview, ingest, ledger, reload and fetch on its socket; run other commands yourself\n")
 		return exitUsage
 	}
 	level := slog.LevelDebug // looking is routine; changes are worth a line each
@@ -186,13 +186,13 @@ func commandWords(args []string) []string {
 }
 
 // changes reports whether a request may change something (ingest, reload,
-// a correction, a backup) rather than only look.
+// fetch, a correction, a backup) rather than only look.
 func changes(args []string) bool {
 	w := commandWords(args)
 	switch {
 	case len(w) == 0:
 		return false
-	case w[0] == "ingest" || w[0] == "reload":
+	case w[0] == "ingest" || w[0] == "reload" || w[0] == "fetch":
 		return true
 	case w[0] == "ledger":
 		return len(w) < 2 || (w[1] != "show" && w[1] != "export")

@@ -30,7 +30,7 @@ import (
 )
 
 // testWaits shorten the daemon's real-time waits in in-process tests.
-var testWaits = waits{sendGrace: 500 * time.Millisecond, inboxRetry: 10 * time.Millisecond}
+var testWaits = waits{sendGrace: 500 * time.Millisecond, inboxRetry: 10 * time.Millisecond, fetchPoll: 10 * time.Millisecond}
 
 // testEpoch is the instant in-process commands believe it is when the tests
 // start; their clock runs on from it in real time (testNow). Fixture dates

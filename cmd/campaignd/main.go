@@ -82,6 +82,7 @@ type app struct {
 type waits struct {
 	sendGrace  time.Duration // sendGrace: a send whose message is out, at stop
 	inboxRetry time.Duration // the first wait before an inbox file is tried again (inbox.DefaultRetryBackoff)
+	fetchPoll  time.Duration // the first wait between two polls of a report (fetch.DefaultPollFirst)
 }
 
 type command struct {
@@ -99,6 +100,7 @@ func commands() []command {
 		{"preview", "render the message for one order with its policy verdict", cmdPreview},
 		{"ledger", "inspect and correct the ledger (show, export, resolve, mark-sent, exclude)", cmdLedger},
 		{"reload", "make the running daemon reload its config and templates", cmdReload},
+		{"fetch", "fetch order and return reports from Amazon's Reports API (once with --once)", cmdFetch},
 		{"version", "print version, commit and Go version", cmdVersion},
 	}
 }

@@ -38,6 +38,7 @@ type daemon struct {
 	started    time.Time
 	sendGrace  time.Duration // see sendGrace
 	inboxRetry time.Duration // inbox.Watcher.RetryBackoff (0: its default)
+	fetchPoll  time.Duration // fetch.Config.PollFirst (0: its default)
 	now        func() time.Time
 	logger     *slog.Logger
 	level      *slog.LevelVar
@@ -46,6 +47,8 @@ type daemon struct {
 	engine  *scheduler.Engine
 	watcher *inbox.Watcher
 	inbox   *inboxFolder
+	tokens  *tokenCache // the account's LWA token source, shared by the spapi channel and the fetcher
+	fetch   *fetchLoop
 
 	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
 	mu       sync.Mutex // guards cfg and runner across reloads
@@ -78,7 +81,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, level: new(slog.LevelVar), cfg: cfg, notify: sdnotify.New(),
-		sendGrace: cmp.Or(a.waits.sendGrace, sendGrace), inboxRetry: a.waits.inboxRetry}
+		sendGrace: cmp.Or(a.waits.sendGrace, sendGrace), inboxRetry: a.waits.inboxRetry, fetchPoll: a.waits.fetchPoll, tokens: &tokenCache{}}
 	d.logger = newLogger(cfg, a.stderr, d.level)
 	return d.run(ctx, *once)
 }
@@ -129,13 +132,16 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	if once {
 		return d.once(ctx)
 	}
+	if err := d.openFetch(ctx); err != nil {
+		return invalid(err)
+	}
 	return d.serve(ctx)
 }
 
 // prepare builds the setup the daemon starts with; templates that fail the
 // policy checks are logged one by one, and refused.
 func (d *daemon) prepare(cfg *config.Config) (*scheduler.Setup, error) {
-	setup, err := prepare(cfg, d.now)
+	setup, err := prepareWith(cfg, d.now, d.tokens)
 	var te *scheduler.TemplateError
 	switch {
 	case errors.As(err, &te):
@@ -217,6 +223,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	defer stopDog()
 	d.notify.Send(sdnotify.Ready + "\nSTATUS=watching " + d.cfg.Inbox.Dir)
 	d.logger.Info("campaignd started", "version", version, "config", d.cfg.Path, "ledger", d.cfg.Ledger.Path, "socket", d.cfg.Control.Socket)
+	d.startFetch()
 	d.stop(stopWatch, d.loop(ctx, hup, watchDone))
 	return nil
 }
@@ -272,6 +279,9 @@ func (d *daemon) stop(stopWatch func(), watchDone <-chan error) {
 	if err := r.Stop(grace); err != nil {
 		d.logger.Error("the send pass did not end in time; an order it left claimed is reconciled at the next start",
 			"waited", shutdownGrace.String())
+	}
+	if err := d.fetch.stop(grace); err != nil {
+		d.logger.Error("the fetch did not end in time; the next start polls its report again", "waited", shutdownGrace.String())
 	}
 	if watchDone != nil {
 		<-watchDone
@@ -330,8 +340,13 @@ func (d *daemon) reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	setup, err := prepare(cfg, d.now)
+	setup, err := prepareWith(cfg, d.now, d.tokens)
 	if err != nil {
+		return err
+	}
+	pf, err := d.buildFetch(cfg)
+	if err != nil {
+		setup.Close()
 		return err
 	}
 	d.mu.Lock()
@@ -343,6 +358,7 @@ func (d *daemon) reload(ctx context.Context) error {
 		prev.Close()
 	}
 	if err != nil {
+		pf.close()
 		return err
 	}
 	d.level.Set(parseLevel(cfg.Log.Level))
@@ -350,6 +366,7 @@ func (d *daemon) reload(ctx context.Context) error {
 	d.cfg = cfg
 	r := d.runner
 	d.mu.Unlock()
+	d.reloadFetch(pf, cfg)
 	if cfg.Schedule.Tick != old.Schedule.Tick {
 		r.Stop(ctx)
 		if err := d.startRunner(cfg); err != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
-	fs := newFlags("status", "", "Show the ledger: orders by state, next sends, recent files, recent problems and\norders in doubt. Works while the daemon runs (it answers on the control socket).", a)
+	fs := newFlags("status", "", "Show the ledger: orders by state, next sends, recent files, report fetches,\nrecent problems and orders in doubt. Works while the daemon runs (it answers on\nthe control socket).", a)
 	cfgPath := a.configFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
@@ -33,7 +33,9 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	var st statusView
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		var err error
-		st, err = buildStatus(l)
+		if st, err = buildStatus(l); err == nil {
+			st.Fetch, err = a.fetchStatus(ctx, cfg, l)
+		}
 		return err
 	})
 	if err != nil {
@@ -79,6 +81,7 @@ func printStatus(w io.Writer, st statusView) {
 
 	printNextSends(w, st.NextSends)
 	printRecentFiles(w, st.RecentFiles)
+	printFetch(w, st.Fetch)
 	printProblems(w, st)
 }
 

@@ -7,7 +7,6 @@ import (
 
 	"campaignd/internal/channel"
 	"campaignd/internal/config"
-	"campaignd/internal/lwa"
 	"campaignd/internal/scheduler"
 )
 
@@ -16,6 +15,12 @@ import (
 // reads the channels' secrets and opens the senders the campaigns use. now
 // is the clock senders stamp messages with.
 func prepare(c *config.Config, now func() time.Time) (*scheduler.Setup, error) {
+	return prepareWith(c, now, &tokenCache{})
+}
+
+// prepareWith is prepare with the process's token cache, which the spapi
+// channel shares with the report fetcher.
+func prepareWith(c *config.Config, now func() time.Time, tokens *tokenCache) (*scheduler.Setup, error) {
 	block, err := readBlockList(c.Exclude.BlockListFile)
 	if err != nil {
 		return nil, err
@@ -24,7 +29,7 @@ func prepare(c *config.Config, now func() time.Time) (*scheduler.Setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.Senders, err = openSenders(c, now); err != nil {
+	if s.Senders, err = openSenders(c, now, tokens); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -50,7 +55,7 @@ func readBlockList(path string) ([]string, error) {
 // openers open each channel from the config, by name.
 var openers = []struct {
 	name string
-	open func(c *config.Config, now func() time.Time) (channel.Sender, error)
+	open func(c *config.Config, now func() time.Time, tokens *tokenCache) (channel.Sender, error)
 }{
 	{"outbox", openOutbox},
 	{"smtp", openSMTP},
@@ -59,13 +64,13 @@ var openers = []struct {
 
 // openSenders opens the channels the campaigns use, by name; on an error
 // it closes those it opened.
-func openSenders(c *config.Config, now func() time.Time) (map[string]channel.Sender, error) {
+func openSenders(c *config.Config, now func() time.Time, tokens *tokenCache) (map[string]channel.Sender, error) {
 	senders := map[string]channel.Sender{}
 	for _, o := range openers {
 		if !c.Uses(o.name) {
 			continue
 		}
-		snd, err := o.open(c, now)
+		snd, err := o.open(c, now, tokens)
 		if err != nil {
 			for _, s := range senders {
 				s.Close()
@@ -77,7 +82,7 @@ func openSenders(c *config.Config, now func() time.Time) (map[string]channel.Sen
 	return senders, nil
 }
 
-func openOutbox(c *config.Config, _ func() time.Time) (channel.Sender, error) {
+func openOutbox(c *config.Config, _ func() time.Time, _ *tokenCache) (channel.Sender, error) {
 	ob, err := channel.NewOutbox(channel.OutboxConfig{Dir: c.Channel.Outbox.Dir, From: c.Channel.Outbox.From})
 	if err != nil {
 		return nil, fmt.Errorf("channel.outbox: %w", err)
@@ -85,7 +90,7 @@ func openOutbox(c *config.Config, _ func() time.Time) (channel.Sender, error) {
 	return ob, nil
 }
 
-func openSMTP(c *config.Config, now func() time.Time) (channel.Sender, error) {
+func openSMTP(c *config.Config, now func() time.Time, _ *tokenCache) (channel.Sender, error) {
 	sc := c.Channel.SMTP
 	pw, err := config.ReadSecret(sc.Password, sc.PasswordFile)
 	if err != nil {
@@ -102,25 +107,14 @@ func openSMTP(c *config.Config, now func() time.Time) (channel.Sender, error) {
 }
 
 // openSPAPI opens the spapi channel on the account's LWA token source, which
-// every SP-API client of the account is to share (one token cache).
-func openSPAPI(c *config.Config, _ func() time.Time) (channel.Sender, error) {
-	sp := c.Channel.SPAPI
-	secret, err := config.ReadSecret(sp.ClientSecret, sp.ClientSecretFile)
+// every SP-API client of the account shares (one token cache).
+func openSPAPI(c *config.Config, _ func() time.Time, tokens *tokenCache) (channel.Sender, error) {
+	src, err := tokens.source(c.Channel.SPAPI)
 	if err != nil {
-		return nil, fmt.Errorf("channel.spapi.client_secret_file: %w", err)
+		return nil, err
 	}
-	refresh, err := config.ReadSecret(sp.RefreshToken, sp.RefreshTokenFile)
-	if err != nil {
-		return nil, fmt.Errorf("channel.spapi.refresh_token_file: %w", err)
-	}
-	// Token expiry and request pacing are Amazon's real time, never the
-	// pass's clock (which `run --at` sets): both clocks default to time.Now.
-	tokens, err := lwa.New(lwa.Config{TokenEndpoint: sp.TokenEndpoint, ClientID: sp.ClientID,
-		ClientSecret: secret, RefreshToken: refresh, UserAgent: channel.DefaultSPAPIUserAgent})
-	if err != nil {
-		return nil, fmt.Errorf("channel.spapi: %w", err)
-	}
-	api, err := channel.NewSPAPI(channel.SPAPIConfig{Endpoint: sp.Endpoint, Tokens: tokens})
+	// Request pacing is Amazon's real time, never the pass's clock.
+	api, err := channel.NewSPAPI(channel.SPAPIConfig{Endpoint: c.Channel.SPAPI.Endpoint, Tokens: src})
 	if err != nil {
 		return nil, fmt.Errorf("channel.spapi: %w", err)
 	}

@@ -1,8 +1,8 @@
 // Package control is the daemon's unix-socket protocol. The CLI sends the
-// arguments of a subcommand (status, plan, preview, ingest, ledger, reload)
-// to the running daemon, which runs the same subcommand code against its own
-// ledger and returns what it printed and its exit code. Only the daemon
-// holds the ledger open, so commands work while it runs.
+// arguments of a subcommand (status, plan, preview, ingest, ledger, reload,
+// fetch) to the running daemon, which runs the same subcommand code against
+// its own ledger and returns what it printed and its exit code. Only the
+// daemon holds the ledger open, so commands work while it runs.
 //
 // The socket is a trust boundary: the daemon runs with rights its callers
 // may not have. So the daemon never opens a path on a caller's behalf. A

@@ -18,7 +18,8 @@ const maxCheckErrors = 20
 // scheduled orders with a deadline; the state index holds every order once
 // under its state; every order's history ends in its current state; no
 // order holds buyer data its state or channel does not need; no scheduled
-// order carries an exclusion; the file index matches the files.
+// order carries an exclusion; the file index matches the files; every
+// report-fetch state decodes and is stored under its own stream's key.
 func (l *Ledger) Check() error {
 	var errs []error
 	fail := func(format string, args ...any) {
@@ -61,6 +62,7 @@ func (l *Ledger) Check() error {
 		compareIndex(t.states.Cursor(), want[opStates], "state", fail)
 		checkFiles(t, fail)
 		checkProblems(t, fail)
+		checkFetch(t.tx, fail)
 		return nil
 	})
 	if err != nil {

@@ -48,6 +48,12 @@
 //	problems       seq(8) -> ""                     the newest failures, refusals and retries
 //	files          sha256 -> FileRecord (JSON)
 //	files_by_time  ingestedAt(8) + sha256 -> ""
+//	fetch          "REPORT_TYPE/MARKETPLACE_ID" -> fetch.ReportState (JSON): what the
+//	               report fetcher fetched of each stream, and the report pending
+//
+// Buckets added to schema 2 later (fetch) are created by the first
+// writable Open of a file that lacks them; a read-only Open reads a
+// missing one as empty.
 //
 // An order first seen in a report keeps that sighting (its state and
 // reason then) in its record rather than as an event: Events shows it
