@@ -12,7 +12,7 @@ import (
 )
 
 func cmdPlan(ctx context.Context, a *app, args []string) error {
-	fs := newFlags("plan", "", "Show what a send pass at TIME would send, and why every other order would not\nbe sent. Sends and changes nothing.", a)
+	fs := newFlags("plan", "", "Show what a send pass at TIME would send, and why every other order would not\nbe sent. A dry run: it sends nothing and changes nothing in the ledger (unlike\nrun --at, which acts for good).", a)
 	cfgPath := a.configFlag(fs)
 	at := fs.String("at", "", "the `TIME` to plan for (RFC 3339; default now)")
 	asJSON := fs.Bool("json", false, "print one JSON object")

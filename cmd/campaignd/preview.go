@@ -10,7 +10,7 @@ import (
 )
 
 func cmdPreview(ctx context.Context, a *app, args []string) error {
-	fs := newFlags("preview", "ORDER-ID", "Render the message one order would get, exactly as the buyer would see it,\nwith the policy checker's verdict. Exit 1 when the message would be refused.", a)
+	fs := newFlags("preview", "ORDER-ID", "Render the message one order would get, exactly as the buyer would see it,\nwith the policy checker's verdict. A dry run: it sends nothing and changes\nnothing. Exit 1 when the message would be refused.", a)
 	cfgPath := a.configFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
