@@ -153,6 +153,12 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
 		d.logger.Warn("reconciled orders a crash left claimed", slog.Any("", st))
 	}
+	if redecided, n, err := d.engine.Resume(d.now().UTC()); err != nil {
+		return fmt.Errorf("start-up: %w", err)
+	} else if redecided {
+		d.logger.Info("the configuration's rules differ from those the ledger's orders were decided with: open orders re-decided, as on reload",
+			"config", d.cfg.Path, "changed", n)
+	}
 	in, err := newInbox(d.cfg, d.engine, d.logger.With(keyComponent, "inbox"), d.now, d.inboxRetry)
 	if err != nil {
 		return invalid(err)

@@ -5,3 +5,6 @@ package ledger
 func SmallBulks() {
 	factsRunBytes, opsRunBytes, txFactsBytes, txMaxOrders, txMaxOps = 128<<10, 64<<10, 128<<10, 3000, 5000
 }
+
+// SmallRedecide makes Redecide work in transactions of n orders.
+func SmallRedecide(n int) { redecideChunk = n }

@@ -80,7 +80,8 @@ func NewEngine(l *ledger.Ledger, s *Setup, logger *slog.Logger) *Engine {
 func (e *Engine) Setup() *Setup { return e.setup.Load() }
 
 // Swap puts s in force, re-decides every order that has not been sent
-// under the new rules, and returns the old setup for the caller to close.
+// under the new rules, records the rules' hash (see Resume), and returns
+// the old setup for the caller to close.
 func (e *Engine) Swap(s *Setup, now time.Time) (*Setup, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
@@ -88,7 +89,7 @@ func (e *Engine) Swap(s *Setup, now time.Time) (*Setup, error) {
 	if _, err := e.Ledger.Redecide(s.Decide, now); err != nil {
 		return old, fmt.Errorf("re-decide orders: %w", err)
 	}
-	return old, nil
+	return old, e.Ledger.SetConfigHash(s.Rules.Hash(), now)
 }
 
 // PassStats counts what one pass did.
