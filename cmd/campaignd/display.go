@@ -80,6 +80,7 @@ type holdLine struct {
 // statusView is what `campaignd status` shows (`status --json` prints it).
 type statusView struct {
 	Orders      orderCounts `json:"orders"`
+	Reasons     reasonsView `json:"reasons"`
 	Daemon      *daemonView `json:"daemon,omitempty"`
 	Ledger      string      `json:"ledger"`
 	NextSends   []sendLine  `json:"next_sends"`
@@ -102,6 +103,9 @@ func buildStatus(l *ledger.Ledger) (statusView, error) {
 		return st, err
 	}
 	st.Orders = countsOf(c)
+	if st.Reasons, err = readReasons(l); err != nil {
+		return st, err
+	}
 	next, err := l.Upcoming(statusRows)
 	if err != nil {
 		return st, err

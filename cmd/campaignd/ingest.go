@@ -255,6 +255,7 @@ func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 		in.log.Info("file ingested", "file", name, "kind", string(rep.Summary.Kind),
 			"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
 			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)
+		logHeldWarnings(in.log, name, rep.Held)
 	}
 	res := inboxResult(rep, err)
 	res.Detail = ingested{rep, err}
@@ -321,6 +322,9 @@ func printIngest(w io.Writer, f string, rep scheduler.IngestReport, repErr error
 		if line != "" {
 			fmt.Fprintf(w, "  %s\n", clean(line))
 		}
+	}
+	for _, hw := range heldWarnings(rep.Held) {
+		fmt.Fprintf(w, "  %s\n", clean(hw.Text))
 	}
 }
 

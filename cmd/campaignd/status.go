@@ -76,10 +76,42 @@ func printStatus(w io.Writer, st statusView) {
 	fmt.Fprintf(tw, "  waiting\tscheduled\tclaimed\tsent\tin_doubt\tfailed\texcluded\texpired\n")
 	fmt.Fprintf(tw, "  %d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", o.Waiting, o.Scheduled, o.Claimed, o.Sent, o.InDoubt, o.Failed, o.Excluded, o.Expired)
 	tw.Flush()
+	printReasons(w, st.Reasons, o)
 
 	printNextSends(w, st.NextSends)
 	printRecentFiles(w, st.RecentFiles)
 	printProblems(w, st)
+}
+
+// reasonsShown is how many reason classes status names per state.
+const reasonsShown = 4
+
+// printReasons prints the waiting and excluded orders by reason class, a
+// line each, most orders first.
+func printReasons(w io.Writer, r reasonsView, o orderCounts) {
+	if !r.Counted {
+		if o.Waiting+o.Excluded > 0 {
+			fmt.Fprintln(w, "  by reason: not counted yet (the daemon counts them when it next starts)")
+		}
+		return
+	}
+	for _, s := range []struct {
+		name  string
+		lines []reasonLine
+	}{{"waiting", r.Waiting}, {"excluded", r.Excluded}} {
+		if len(s.lines) == 0 {
+			continue
+		}
+		var parts []string
+		for i, l := range s.lines {
+			if i == reasonsShown {
+				parts = append(parts, fmt.Sprintf("%d more reasons (status --json lists them)", len(s.lines)-i))
+				break
+			}
+			parts = append(parts, thousands(l.Orders)+" "+clean(l.Text))
+		}
+		fmt.Fprintf(w, "  %-9s %s\n", s.name+":", strings.Join(parts, "; "))
+	}
 }
 
 // printNextSends prints the next scheduled sends, with a refusal if the

@@ -18,7 +18,9 @@ const maxCheckErrors = 20
 // scheduled orders with a deadline; the state index holds every order once
 // under its state; every order's history ends in its current state; no
 // order holds buyer data its state or channel does not need; no scheduled
-// order carries an exclusion; the file index matches the files.
+// order carries an exclusion; only waiting and excluded orders carry a
+// reason class, and the reason counters (when the ledger has them) equal a
+// full count; the file index matches the files.
 func (l *Ledger) Check() error {
 	var errs []error
 	fail := func(format string, args ...any) {
@@ -31,6 +33,7 @@ func (l *Ledger) Check() error {
 			fail("a bulk write started %s did not finish its indexes (the next writable open rebuilds them)", v)
 		}
 		counts := map[State]int{}
+		reasons := map[reasonKey]int64{}
 		want := map[byte]map[string]bool{opStates: {}, opDue: {}, opDeadlines: {}}
 		c := t.orders.Cursor()
 		n := 0
@@ -43,6 +46,9 @@ func (l *Ledger) Check() error {
 			}
 			rec.oid = binary.BigEndian.Uint64(k)
 			counts[rec.State]++
+			if rec.State.classed() {
+				reasons[reasonKey{stateCode(rec.State), rec.Class}]++
+			}
 			indexChanges(nil, &rec, func(op indexOp) { want[op.bucket()][string(op.key())] = true })
 			checkRecord(t, &rec, fail)
 		}
@@ -56,6 +62,7 @@ func (l *Ledger) Check() error {
 				fail("counter %s = %d, orders in that state = %d", s, n, counts[s])
 			}
 		}
+		checkReasons(t, reasons, fail)
 		compareIndex(t.due.Cursor(), want[opDue], "due", fail)
 		compareIndex(t.deadlines.Cursor(), want[opDeadlines], "deadline", fail)
 		compareIndex(t.states.Cursor(), want[opStates], "state", fail)
@@ -96,6 +103,9 @@ func checkRecord(t *txn, rec *Record, fail func(string, ...any)) {
 		fail("order %s: %s but still holds buyer data", rec.Key, rec.State)
 	} else if held && !channelKeepsBuyer(rec.Channel) {
 		fail("order %s: holds buyer data its channel %s does not need", rec.Key, rec.Channel)
+	}
+	if rec.Class != "" && !rec.State.classed() {
+		fail("order %s: %s with a reason class %q", rec.Key, rec.State, rec.Class)
 	}
 	if rec.State == Scheduled && rec.Order.Excluded != "" {
 		fail("order %s: scheduled but excluded (%s)", rec.Key, rec.Order.Excluded)

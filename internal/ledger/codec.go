@@ -86,7 +86,7 @@ func recordMask(r *Record) uint64 {
 		!r.SendAt.IsZero(), !r.Deadline.IsZero(), r.Attempts != 0, r.LastError != "",
 		r.Refusal != "", !r.NotBefore.IsZero(), !r.DeliveringAt.IsZero(), !r.CreatedAt.IsZero(),
 		!r.UpdatedAt.IsZero(), !r.ClaimedAt.IsZero(), !r.SentAt.IsZero(), r.lastEvent != 0,
-		r.first != nil, r.first != nil && r.first.reason != r.Reason,
+		r.first != nil, r.first != nil && r.first.reason != r.Reason, r.Class != "",
 	} {
 		m.add(set)
 	}
@@ -136,6 +136,9 @@ func encodeRecord(b []byte, r *Record) []byte {
 	}
 	if has(17) {
 		e.str(r.first.reason)
+	}
+	if has(18) {
+		e.str(r.Class)
 	}
 	return encodeFacts(e.b, &r.Order, r.Key.OrderID)
 }
@@ -348,6 +351,9 @@ func decodeRecord(b []byte) (Record, error) {
 		if has(17) {
 			r.first.reason = d.str()
 		}
+	}
+	if has(18) {
+		r.Class = d.str()
 	}
 	decodeFacts(d, &r.Order, r.Key.OrderID)
 	if d.err == nil && d.off != len(d.b) {

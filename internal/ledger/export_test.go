@@ -1,5 +1,7 @@
 package ledger
 
+import "time"
+
 // SmallBulks makes bulk writes spill and commit in small pieces, so tests
 // exercise many runs and transactions with few orders.
 func SmallBulks() {
@@ -8,3 +10,14 @@ func SmallBulks() {
 
 // SmallRedecide makes Redecide work in transactions of n orders.
 func SmallRedecide(n int) { redecideChunk = n }
+
+// DropReasonCounts removes the reason counters and their mark, as a ledger
+// last written by a build without them has none.
+func DropReasonCounts(l *Ledger) error {
+	return l.update(time.Time{}, func(t *txn) error {
+		if err := t.tx.DeleteBucket([]byte(bucketReasons)); err != nil {
+			return err
+		}
+		return t.meta.Delete([]byte(keyReasons))
+	})
+}

@@ -108,7 +108,7 @@ func (l *Ledger) OperatorExclude(k Key, now time.Time, who, note string) error {
 		reason := operatorReason("excluded by operator", note)
 		old, err := t.mustGet(k)
 		if errors.Is(err, ErrNotFound) {
-			rec := Record{Key: k, Order: orders.Order{ID: k.OrderID}, State: Excluded, Reason: reason}
+			rec := Record{Key: k, Order: orders.Order{ID: k.OrderID}, State: Excluded, Reason: reason, Class: string(orders.ExcludedOperator)}
 			rec.Order.Exclude(orders.ExcludedOperator, note)
 			return t.transition(nil, &rec, reason, operatorActor(who), false)
 		}
@@ -121,7 +121,7 @@ func (l *Ledger) OperatorExclude(k Key, now time.Time, who, note string) error {
 		}
 		rec := old
 		rec.Order.Exclude(orders.ExcludedOperator, note)
-		rec.State, rec.Reason, rec.SendAt = Excluded, reason, time.Time{}
+		rec.State, rec.Reason, rec.SendAt, rec.Class = Excluded, reason, time.Time{}, string(rec.Order.Excluded)
 		return t.transition(&old, &rec, reason, operatorActor(who), false)
 	})
 	if err != nil {

@@ -162,7 +162,7 @@ func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
 		}
 		if old.Order.Excluded != "" { // applyDecision never schedules one; be sure
 			refused = ErrNotClaimable
-			rec.State, rec.SendAt = Excluded, time.Time{}
+			rec.State, rec.SendAt, rec.Class = Excluded, time.Time{}, string(old.Order.Excluded)
 			rec.Reason = "excluded: " + string(old.Order.Excluded)
 			return t.transition(&old, &rec, rec.Reason, "scheduler", false)
 		}

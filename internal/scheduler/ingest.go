@@ -32,6 +32,35 @@ type IngestReport struct {
 	Previous  time.Time // when, for a duplicate
 	Rejected  bool      // the file as a whole is not a report campaignd reads
 	Reason    string    // why rejected
+	// Held counts the file's orders that the rules left waiting or
+	// excluded, by reason class (ClassNoCampaign, ClassNoRelay...).
+	Held map[string]int
+}
+
+// classCount wraps a decider and counts the reason classes of the waiting
+// and excluded orders it decides. A bulk write may decide in a goroutine of
+// its own, hence the lock.
+type classCount struct {
+	decide ledger.Decider
+	mu     sync.Mutex
+	n      map[string]int
+}
+
+func (c *classCount) Decide(o orders.Order, now time.Time) ledger.Decision {
+	d := c.decide(o, now)
+	if d.State == ledger.Waiting || d.State == ledger.Excluded {
+		c.mu.Lock()
+		c.n[d.Class]++
+		c.mu.Unlock()
+	}
+	return d
+}
+
+// counts returns the counts, once the bulk write that used c has ended.
+func (c *classCount) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
 }
 
 // RowReport lists the rejected rows as "FILE:LINE: COLUMN: reason" lines,
@@ -118,7 +147,9 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 		}
 		return rep, nil
 	}
-	rep.Stats, err = bulk.Commit(ctx, s.Decide, now, &fr)
+	held := &classCount{decide: s.Decide, n: map[string]int{}}
+	rep.Stats, err = bulk.Commit(ctx, held.Decide, now, &fr)
+	rep.Held = held.counts()
 	if err != nil {
 		return rep, fmt.Errorf("write the orders of %s to the ledger: %w", path, err)
 	}
