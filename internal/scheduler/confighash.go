@@ -11,7 +11,7 @@ import (
 // decideVersion names the logic of Rules.Decide: raise it whenever Decide
 // would decide the same order differently under the same configuration, so
 // that the first start of the new build re-decides the open orders.
-const decideVersion = 2
+const decideVersion = 3
 
 // Hash identifies everything Decide depends on: the window, quiet hours,
 // each campaign (its marketplaces, channel, delay and transit time), the

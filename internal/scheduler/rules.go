@@ -115,7 +115,8 @@ func (r Rules) CampaignFor(salesChannel string) (Campaign, bool) {
 // Decide says what state an order that has not been sent should be in. The
 // order of the checks is the order of their authority: facts that rule an
 // order out, then the seller's exclusions, then the window, then what is
-// still unknown (README, "How it works").
+// still unknown (README, "How it works"): for an smtp campaign, the buyer's
+// relay address first, then the delivery.
 //
 // The deadline is purchase + Window, and nothing is ever scheduled so late
 // that a send (bounded by SendMargin) could end at or after it: such an
@@ -142,6 +143,10 @@ func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
 		return decided(d, ledger.Waiting, ClassNoPurchaseDate, "no report has given the purchase date yet")
 	case pastDeadline(d.Deadline, now):
 		return decided(d, ledger.Expired, "", fmt.Sprintf("deadline %s (purchase + %d days) has passed", stamp(d.Deadline), days(r.Window)))
+	case c.Channel == "smtp" && o.BuyerEmail == "":
+		// The smtp channel mails the buyer's relay address: until a report
+		// that carries it comes, there is nothing to send to.
+		return decided(d, ledger.Waiting, ClassNoRelay, "no buyer relay address, which the smtp channel needs ("+RelayReportsNote+")")
 	}
 	delivered, basis := delivery(o, c.Transit)
 	if delivered.IsZero() {

@@ -153,3 +153,22 @@ func TestReadBlockList(t *testing.T) {
 		t.Fatalf("ReadBlockList = %q", got)
 	}
 }
+
+// An smtp campaign's order waits for a report that carries the buyer's
+// relay address; the other channels need none.
+func TestDecideSMTPNeedsRelay(t *testing.T) {
+	r := testRules()
+	o := orders.Order{ID: "111-0000000-0000001", Marketplace: "Amazon.com", PurchaseDate: t0, Shipped: true, DeliveredAt: t0.Add(day(2))}
+	if d := r.Decide(o, t0); d.State != ledger.Scheduled {
+		t.Fatalf("outbox campaign without a relay address: %s (%s)", d.State, d.Reason)
+	}
+	r.Campaigns[0].Channel = "smtp"
+	d := r.Decide(o, t0)
+	if d.State != ledger.Waiting || d.Class != scheduler.ClassNoRelay || !strings.Contains(d.Reason, "no buyer relay address") {
+		t.Fatalf("smtp campaign without a relay address: %s %q (%s)", d.State, d.Class, d.Reason)
+	}
+	o.BuyerEmail = "abc@marketplace.amazon.com"
+	if d := r.Decide(o, t0); d.State != ledger.Scheduled {
+		t.Fatalf("smtp campaign with a relay address: %s (%s)", d.State, d.Reason)
+	}
+}
