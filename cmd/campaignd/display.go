@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"campaignd/internal/inbox"
@@ -60,10 +61,12 @@ type fileLine struct {
 	RowErrors  []string  `json:"row_errors,omitempty"`
 }
 
-// eventLine is one audit event.
+// eventLine is one audit event, or (in recent problems) a rejected file:
+// File names it, and Reason says why.
 type eventLine struct {
 	Time    time.Time `json:"time"`
-	OrderID string    `json:"order_id"`
+	OrderID string    `json:"order_id,omitempty"`
+	File    string    `json:"file,omitempty"`
 	From    string    `json:"from,omitempty"`
 	To      string    `json:"to"`
 	Reason  string    `json:"reason,omitempty"`
@@ -123,12 +126,8 @@ func buildStatus(l *ledger.Ledger) (statusView, error) {
 			Rows: f.Rows, Orders: f.Orders, Rejected: f.Rejected, Error: f.Error, RowErrors: f.RowErrors,
 		})
 	}
-	probs, err := l.RecentProblems(statusRows)
-	if err != nil {
+	if st.Problems, err = recentProblems(l); err != nil {
 		return st, err
-	}
-	for _, ev := range probs {
-		st.Problems = append(st.Problems, newEventLine(ev))
 	}
 	doubt, err := l.List(ledger.InDoubt, 0)
 	if err != nil {
@@ -138,6 +137,31 @@ func buildStatus(l *ledger.Ledger) (statusView, error) {
 		st.InDoubt = append(st.InDoubt, holdLine{OrderID: r.Key.OrderID, State: string(r.State), Reason: r.Reason})
 	}
 	return st, nil
+}
+
+// filesScanned is how many of the newest files status looks through for
+// rejected ones.
+const filesScanned = 100
+
+// recentProblems merges the newest problem events of the orders and the
+// newest rejected files, newest first, statusRows of them.
+func recentProblems(l *ledger.Ledger) ([]eventLine, error) {
+	probs, err := l.RecentProblems(statusRows)
+	if err != nil {
+		return nil, err
+	}
+	out := eventLines(probs)
+	files, err := l.RecentFiles(filesScanned)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Outcome == "rejected" {
+			out = append(out, eventLine{Time: f.IngestedAt.UTC(), File: f.Name, To: "rejected", Reason: f.Error})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b eventLine) int { return b.Time.Compare(a.Time) })
+	return out[:min(len(out), statusRows)], nil
 }
 
 func countsOf(c ledger.Counts) orderCounts {

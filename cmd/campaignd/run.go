@@ -153,11 +153,11 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
 		d.logger.Warn("reconciled orders a crash left claimed", slog.Any("", st))
 	}
-	if redecided, n, err := d.engine.Resume(d.now().UTC()); err != nil {
+	if r, err := d.engine.Resume(d.now().UTC()); err != nil {
 		return fmt.Errorf("start-up: %w", err)
-	} else if redecided {
+	} else if r.Redecided && (r.Recorded || r.Changed > 0) {
 		d.logger.Info("the configuration's rules differ from those the ledger's orders were decided with: open orders re-decided, as on reload",
-			"config", d.cfg.Path, "changed", n)
+			"config", d.cfg.Path, "changed", r.Changed)
 	}
 	in, err := newInbox(d.cfg, d.engine, d.logger.With(keyComponent, "inbox"), d.now, d.inboxRetry)
 	if err != nil {

@@ -139,6 +139,10 @@ func printProblems(w io.Writer, st statusView) {
 		fmt.Fprintln(w, "  none")
 	}
 	for _, e := range st.Problems {
+		if e.File != "" {
+			fmt.Fprintf(w, "  %s  file %s rejected: %s\n", stamp(e.Time), clean(e.File), clean(e.Reason))
+			continue
+		}
 		fmt.Fprintf(w, "  %s  %s  %s -> %s  %s\n", stamp(e.Time), clean(e.OrderID), e.From, e.To, clean(e.Reason))
 	}
 

@@ -31,24 +31,34 @@ func (r Rules) Hash() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Resumed says what Resume did.
+type Resumed struct {
+	Redecided bool // the open orders were re-decided
+	Changed   int  // how many of them changed
+	// Recorded is true when the ledger held the hash of other rules (a
+	// configuration edited while campaignd was stopped), false when it held
+	// none (a new ledger, or one from a build that kept none).
+	Recorded bool
+}
+
 // Resume brings the open orders in line with the setup in force at
 // start-up: when the rules differ from those the ledger's orders were last
 // decided with (a config edited while campaignd was stopped, or a ledger
 // that recorded none), it re-decides every waiting, scheduled and excluded
-// order exactly as a reload does, and records the rules' hash. It returns
-// whether it re-decided and how many orders changed. It runs before the
-// first pass.
-func (e *Engine) Resume(now time.Time) (redecided bool, changed int, err error) {
+// order exactly as a reload does, and records the rules' hash. It runs
+// before the first pass.
+func (e *Engine) Resume(now time.Time) (Resumed, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
 	s := e.Setup()
 	h := s.Rules.Hash()
 	old, err := e.Ledger.ConfigHash()
 	if err != nil || old == h {
-		return false, 0, err
+		return Resumed{}, err
 	}
-	if changed, err = e.Ledger.Redecide(s.Decide, now); err != nil {
-		return true, changed, fmt.Errorf("re-decide orders: %w", err)
+	r := Resumed{Redecided: true, Recorded: old != ""}
+	if r.Changed, err = e.Ledger.Redecide(s.Decide, now); err != nil {
+		return r, fmt.Errorf("re-decide orders: %w", err)
 	}
-	return true, changed, e.Ledger.SetConfigHash(h, now)
+	return r, e.Ledger.SetConfigHash(h, now)
 }

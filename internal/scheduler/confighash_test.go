@@ -39,11 +39,11 @@ func TestRulesHash(t *testing.T) {
 func TestResumeAfterSwap(t *testing.T) {
 	e := newEnv(t)
 	now := at("2026-11-03T12:00:00Z")
-	if redecided, _, err := e.engine.Resume(now); err != nil || !redecided {
-		t.Fatalf("first start on a ledger with no hash: re-decided %v, %v", redecided, err)
+	if r, err := e.engine.Resume(now); err != nil || !r.Redecided || r.Recorded {
+		t.Fatalf("first start on a ledger with no hash: %+v, %v", r, err)
 	}
-	if redecided, _, err := e.engine.Resume(now); err != nil || redecided {
-		t.Fatalf("second start with the same rules: re-decided %v, %v", redecided, err)
+	if r, err := e.engine.Resume(now); err != nil || r.Redecided {
+		t.Fatalf("second start with the same rules: %+v, %v", r, err)
 	}
 	s := e.engine.Setup()
 	other := *s
@@ -51,8 +51,12 @@ func TestResumeAfterSwap(t *testing.T) {
 	if _, err := e.engine.Swap(&other, now); err != nil {
 		t.Fatal(err)
 	}
-	if redecided, _, err := e.engine.Resume(now); err != nil || redecided {
-		t.Fatalf("start after a reload: re-decided %v, %v", redecided, err)
+	if r, err := e.engine.Resume(now); err != nil || r.Redecided {
+		t.Fatalf("start after a reload: %+v, %v", r, err)
+	}
+	e.engine.Setup().Rules.Window = 25 * 24 * time.Hour // as a config edited while stopped
+	if r, err := e.engine.Resume(now); err != nil || !r.Redecided || !r.Recorded {
+		t.Fatalf("start with other rules: %+v, %v", r, err)
 	}
 	if _, err := e.engine.Swap(s, now); err != nil {
 		t.Fatal(err)

@@ -136,9 +136,16 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 	switch {
 	case errors.Is(err, orders.ErrNotReport):
 		rep.Rejected, rep.Reason = true, err.Error()
-		fr.Outcome, fr.Error = "rejected", err.Error()
 	case err != nil:
 		return rep, err // nothing was written
+	case sum.Groups == 0 && sum.RejectedCount > 0:
+		// Every row that could have been an order was rejected: the file
+		// is at fault (re-saved by a spreadsheet, cut, another export), and
+		// must not pass for a report that was read.
+		rep.Rejected, rep.Reason = true, noOrderReason(sum)
+	}
+	if rep.Rejected {
+		fr.Outcome, fr.Error = "rejected", rep.Reason
 	}
 	beforeCommit(path)
 	if rep.Rejected {
@@ -154,6 +161,21 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 		return rep, fmt.Errorf("write the orders of %s to the ledger: %w", path, err)
 	}
 	return rep, nil
+}
+
+// noOrderReason says why a file whose rows were all rejected is rejected:
+// its most frequent cause (with a hint where one is known), and how many
+// others there are; the file's report lists every rejected row.
+func noOrderReason(sum orders.Summary) string {
+	causes := sum.RejectedSummary()
+	reason := fmt.Sprintf("no order could be read from it: %d of %d rows rejected", sum.RejectedCount, sum.Rows)
+	if len(causes) > 0 {
+		reason += ", " + causes[0]
+	}
+	if len(causes) > 1 {
+		reason += fmt.Sprintf("; %d other causes", len(causes)-1)
+	}
+	return reason
 }
 
 // ingestMemoryLimit is the Go heap's soft limit while a report is
