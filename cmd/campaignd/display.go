@@ -58,6 +58,7 @@ type fileLine struct {
 	Orders     int       `json:"orders"`
 	Rejected   int       `json:"rejected_rows"`
 	Error      string    `json:"error,omitempty"`
+	Causes     []string  `json:"causes,omitempty"`
 	RowErrors  []string  `json:"row_errors,omitempty"`
 }
 
@@ -78,6 +79,7 @@ type holdLine struct {
 	OrderID string `json:"order_id"`
 	State   string `json:"state"`
 	Reason  string `json:"reason"`
+	Class   string `json:"class,omitempty"`
 }
 
 // statusView is what `campaignd status` shows (`status --json` prints it).
@@ -123,7 +125,7 @@ func buildStatus(l *ledger.Ledger) (statusView, error) {
 	for _, f := range files {
 		st.RecentFiles = append(st.RecentFiles, fileLine{
 			Name: f.Name, SHA256: f.SHA256, Kind: f.Kind, IngestedAt: f.IngestedAt, Outcome: f.Outcome,
-			Rows: f.Rows, Orders: f.Orders, Rejected: f.Rejected, Error: f.Error, RowErrors: f.RowErrors,
+			Rows: f.Rows, Orders: f.Orders, Rejected: f.Rejected, Error: f.Error, Causes: f.Causes, RowErrors: f.RowErrors,
 		})
 	}
 	if st.Problems, err = recentProblems(l); err != nil {

@@ -24,6 +24,7 @@ type FileRecord struct {
 	Rejected   int       `json:"rejected"`
 	Outcome    string    `json:"outcome"`              // "processed" or "rejected"
 	Error      string    `json:"error,omitempty"`      // why rejected
+	Causes     []string  `json:"causes,omitempty"`     // the rejected rows' causes, a line each, most frequent first
 	RowErrors  []string  `json:"row_errors,omitempty"` // first 100 rejected-row messages
 }
 

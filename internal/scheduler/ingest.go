@@ -218,7 +218,7 @@ func fileRecord(path string, info orders.FileInfo, sum orders.Summary, now time.
 	fr := ledger.FileRecord{
 		SHA256: info.SHA256, Name: filepath.Base(path), Size: info.Size, Kind: string(sum.Kind),
 		Encoding: info.Encoding, IngestedAt: now, Rows: sum.Rows, Orders: sum.Groups,
-		Rejected: sum.RejectedCount, Outcome: "processed",
+		Rejected: sum.RejectedCount, Outcome: "processed", Causes: sum.RejectedSummary(),
 	}
 	for i, re := range sum.Rejected {
 		if i == maxReportedRows {
