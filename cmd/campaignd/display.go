@@ -84,14 +84,19 @@ type holdLine struct {
 
 // statusView is what `campaignd status` shows (`status --json` prints it).
 type statusView struct {
-	Orders      orderCounts `json:"orders"`
-	Reasons     reasonsView `json:"reasons"`
-	Daemon      *daemonView `json:"daemon,omitempty"`
-	Ledger      string      `json:"ledger"`
-	NextSends   []sendLine  `json:"next_sends"`
-	RecentFiles []fileLine  `json:"recent_files"`
-	Problems    []eventLine `json:"recent_problems"`
-	InDoubt     []holdLine  `json:"in_doubt"`
+	Orders  orderCounts `json:"orders"`
+	Reasons reasonsView `json:"reasons"`
+	// At is when the status was taken; PerDay what went out on each of
+	// the statusDays days up to it, by marketplace (days and marketplaces
+	// with nothing left out).
+	At          time.Time         `json:"at"`
+	PerDay      []ledger.DayCount `json:"requests_per_day"`
+	Daemon      *daemonView       `json:"daemon,omitempty"`
+	Ledger      string            `json:"ledger"`
+	NextSends   []sendLine        `json:"next_sends"`
+	RecentFiles []fileLine        `json:"recent_files"`
+	Problems    []eventLine       `json:"recent_problems"`
+	InDoubt     []holdLine        `json:"in_doubt"`
 	// InboxSkipped lists the inbox entries that are never read (links,
 	// pipes, folders) and why.
 	InboxSkipped []inbox.Skip `json:"inbox_skipped,omitempty"`
@@ -100,12 +105,23 @@ type statusView struct {
 // statusRows is how many lines each list of status holds.
 const statusRows = 10
 
-// buildStatus reads the status from the ledger without scanning every order.
-func buildStatus(l *ledger.Ledger) (statusView, error) {
+// statusDays is how many days, today included, status shows what went out.
+const statusDays = 14
+
+// buildStatus reads the status at now from the ledger without scanning
+// every order.
+func buildStatus(l *ledger.Ledger, now time.Time) (statusView, error) {
 	st := statusView{Ledger: l.Path(), NextSends: []sendLine{}, RecentFiles: []fileLine{}, Problems: []eventLine{}, InDoubt: []holdLine{}}
+	st.At = now.UTC()
 	c, err := l.Counts()
 	if err != nil {
 		return st, err
+	}
+	if st.PerDay, err = l.Daily(st.At.AddDate(0, 0, 1-statusDays), st.At); err != nil {
+		return st, err
+	}
+	if st.PerDay == nil {
+		st.PerDay = []ledger.DayCount{}
 	}
 	st.Orders = countsOf(c)
 	if st.Reasons, err = readReasons(l); err != nil {

@@ -33,7 +33,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	var st statusView
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		var err error
-		st, err = buildStatus(l)
+		st, err = buildStatus(l, a.clock())
 		return err
 	})
 	if err != nil {
@@ -77,6 +77,7 @@ func printStatus(w io.Writer, st statusView) {
 	fmt.Fprintf(tw, "  %d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", o.Waiting, o.Scheduled, o.Claimed, o.Sent, o.InDoubt, o.Failed, o.Excluded, o.Expired)
 	tw.Flush()
 	printReasons(w, st.Reasons, o)
+	printDaily(w, st.PerDay, st.At)
 
 	printNextSends(w, st.NextSends, o.Scheduled)
 	printRecentFiles(w, st.RecentFiles)

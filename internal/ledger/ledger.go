@@ -350,6 +350,7 @@ type txn struct {
 
 	deltas  [9]int64            // by state code
 	reasons map[reasonKey]int64 // by state and class, for classed states
+	days    map[dayKey]int64    // what went out, by day (see daily.go)
 	buf     []byte              // scratch for encodings compared, not stored
 	chunk   []byte              // values handed to bbolt, which keeps them until commit
 }
@@ -399,7 +400,10 @@ func (t *txn) finish() error {
 		}
 	}
 	t.deltas = [9]int64{}
-	return t.finishReasons()
+	if err := t.finishReasons(); err != nil {
+		return err
+	}
+	return t.finishDays()
 }
 
 // oidOf returns the number of the order whose key is kb, 0 if none.

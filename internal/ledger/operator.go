@@ -40,6 +40,7 @@ func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, who, n
 		}
 		rec := old
 		if sent {
+			t.countDay(&rec, OutcomeSent)
 			rec.State, rec.SentAt = Sent, t.now
 			rec.Reason = operatorReason("resolved as sent", note)
 			return t.transition(&old, &rec, rec.Reason, operatorActor(who), false)

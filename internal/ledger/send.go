@@ -235,6 +235,7 @@ func (l *Ledger) MarkDelivering(k Key, now time.Time) error {
 // drops its buyer data.
 func (l *Ledger) MarkSent(k Key, now time.Time, detail string) error {
 	return l.fromClaimed("mark sent", k, now, func(t *txn, rec *Record) (string, bool) {
+		t.countDay(rec, OutcomeSent)
 		rec.State, rec.SentAt, rec.Reason = Sent, t.now, detail
 		return detail, false
 	})
@@ -244,6 +245,7 @@ func (l *Ledger) MarkSent(k Key, now time.Time, detail string) error {
 // sent; it is never sent again unless an operator resolves it.
 func (l *Ledger) MarkInDoubt(k Key, now time.Time, reason string) error {
 	return l.fromClaimed("mark in doubt", k, now, func(t *txn, rec *Record) (string, bool) {
+		t.countDay(rec, OutcomeInDoubt)
 		rec.State, rec.Reason, rec.LastError = InDoubt, reason, reason
 		return reason, true
 	})
@@ -253,6 +255,7 @@ func (l *Ledger) MarkInDoubt(k Key, now time.Time, reason string) error {
 // its buyer data.
 func (l *Ledger) MarkFailed(k Key, now time.Time, reason string) error {
 	return l.fromClaimed("mark failed", k, now, func(t *txn, rec *Record) (string, bool) {
+		t.countDay(rec, OutcomeFailed)
 		rec.State, rec.Reason, rec.LastError = Failed, reason, reason
 		return reason, true
 	})
@@ -279,6 +282,7 @@ func (l *Ledger) reschedule(op string, k Key, at, now time.Time, reason string, 
 	return l.fromClaimed(op, k, now, func(t *txn, rec *Record) (string, bool) {
 		if problem {
 			rec.LastError = reason
+			t.countDay(rec, OutcomeRetried)
 		}
 		if !rec.Deadline.IsZero() && !at.Before(rec.Deadline) {
 			rec.State, rec.SendAt = Expired, time.Time{}
@@ -295,7 +299,7 @@ func (l *Ledger) reschedule(op string, k Key, at, now time.Time, reason string, 
 // refusal is kept on it. An audit event is written when the refusal text
 // changes. If retryAt is at or after the deadline the order becomes expired.
 func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
-	return l.moveScheduled("refuse", k, retryAt, now, "refused: "+refusal, true, func(old, rec *Record) bool {
+	return l.moveScheduled("refuse", k, retryAt, now, "refused: "+refusal, OutcomeRefused, func(old, rec *Record) bool {
 		rec.Refusal = refusal
 		return old.Refusal != refusal
 	})
@@ -303,8 +307,10 @@ func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
 
 // moveScheduled moves the scheduled order k's send time to until (expiring
 // it when until is at or after the deadline). set changes the record and
-// says whether the move is worth an audit event.
-func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason string, problem bool, set func(old, rec *Record) bool) error {
+// says whether the move is worth an audit event. A move with an outcome (a
+// refusal) is a problem, and counted for the day.
+func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason, outcome string, set func(old, rec *Record) bool) error {
+	problem := outcome != ""
 	until = utc(until)
 	err := l.update(now, func(t *txn) error {
 		old, err := t.mustGet(k)
@@ -315,6 +321,9 @@ func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason st
 			return fmt.Errorf("%w: it is %s, not scheduled", ErrWrongState, old.State)
 		}
 		rec := old
+		if outcome != "" {
+			t.countDay(&rec, outcome)
+		}
 		emit := set(&old, &rec)
 		if !old.Deadline.IsZero() && !until.Before(old.Deadline) {
 			return t.expire(&old, &rec, reason+"; not before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
@@ -375,7 +384,7 @@ func (t *txn) inState(s State, n int) ([]Record, error) {
 // the due window and later due orders are not held up behind it. The move is
 // an audit event. If until is at or after the deadline the order expires.
 func (l *Ledger) Hold(k Key, until, now time.Time, reason string) error {
-	return l.moveScheduled("hold", k, until, now, "held: "+reason, false, func(_, _ *Record) bool { return true })
+	return l.moveScheduled("hold", k, until, now, "held: "+reason, "", func(_, _ *Record) bool { return true })
 }
 
 // boltView and boltUpdate are bbolt's View and Update under guard.
