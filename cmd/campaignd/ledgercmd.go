@@ -18,7 +18,7 @@ import (
 const ledgerAbout = `Inspect and correct the ledger by hand. Every correction leaves an audit event.
 
 	show ORDER                    the order's record and its whole history
-	export                        every order as JSON lines
+	export [--csv]                every order as JSON lines, or CSV
 	resolve ORDER --sent|--retry  settle an in_doubt order: it went, or send it again
 	mark-sent ORDER...            record a request made outside campaignd (never send one)
 	exclude ORDER...              never send a request for these orders
@@ -112,8 +112,9 @@ func (a *app) onLedger(ctx context.Context, fs *flag.FlagSet, cfgPath string, re
 }
 
 func ledgerShowCmd(ctx context.Context, a *app, args []string) error {
-	fs, cfgPath := ledgerFlags(a, "show", "ORDER", "Print the order's record and its whole history.")
+	fs, cfgPath := ledgerFlags(a, "show", "ORDER", "Print the order's record and its whole history. The buyer's relay address and\nname, while the ledger still holds them, are left out unless --personal.")
 	asJSON := fs.Bool("json", false, "print JSON")
+	personal := fs.Bool("personal", false, "include the buyer's relay address and name (--json)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,20 +126,32 @@ func ledgerShowCmd(ctx context.Context, a *app, args []string) error {
 		return usagef("ledger show takes one ORDER")
 	}
 	return a.onLedger(ctx, fs, *cfgPath, true, func(l *ledger.Ledger) error {
-		return ledgerShow(a.stdout, l, ids[0], *asJSON)
+		return ledgerShow(a.stdout, l, ids[0], *asJSON, *personal)
 	})
 }
 
+const exportAbout = `Print every order, in the order the ledger first saw it: one JSON object a
+line, or with --csv one CSV row (a header row first; a cell a spreadsheet
+would take for a formula starts with an apostrophe). Keys and columns are
+snake_case. The buyer's relay address and name, while the ledger still holds
+them, are left out unless --personal.`
+
 func ledgerExportCmd(ctx context.Context, a *app, args []string) error {
-	fs, cfgPath := ledgerFlags(a, "export", "", "Print every order as one JSON object a line.")
+	fs, cfgPath := ledgerFlags(a, "export", "", exportAbout)
+	asCSV := fs.Bool("csv", false, "print CSV instead of JSON lines")
+	personal := fs.Bool("personal", false, "include the buyer's relay address and name")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("ledger export takes no ORDER")
 	}
+	opt := ledger.ExportOptions{Personal: *personal}
 	return a.onLedger(ctx, fs, *cfgPath, true, func(l *ledger.Ledger) error {
-		return l.Export(a.stdout)
+		if *asCSV {
+			return l.ExportCSV(a.stdout, opt)
+		}
+		return l.ExportWith(a.stdout, opt)
 	})
 }
 
@@ -237,7 +250,7 @@ func (a *app) mark(l *ledger.Ledger, sub string, ids []string, note string) erro
 	return nil
 }
 
-func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
+func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON, personal bool) error {
 	k := ledger.Key{OrderID: id}
 	r, ok, err := l.Get(k)
 	if err != nil {
@@ -249,6 +262,9 @@ func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
 	evs, err := l.Events(k)
 	if err != nil {
 		return err
+	}
+	if !personal {
+		r.Order.ForgetBuyer()
 	}
 	if asJSON {
 		return writeJSON(w, struct {

@@ -107,8 +107,10 @@ type Record struct {
 	// about to start). A claimed order without it certainly did not go.
 	DeliveringAt time.Time `json:"delivering_at,omitzero"`
 
-	CreatedAt, UpdatedAt time.Time
-	ClaimedAt, SentAt    time.Time `json:",omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	ClaimedAt time.Time `json:"claimed_at,omitzero"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
 
 	oid       uint64    // the ledger's number for the order (orders bucket key)
 	lastEvent uint64    // sequence number of the order's newest event, 0 if none
