@@ -144,6 +144,12 @@ func (t *txn) expire(old, rec *Record, reason, actor string, problem bool) error
 // the deadline: at or after it the order becomes expired and Claim returns
 // ErrExpired. It counts the attempt.
 func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
+	return l.claim(k, channel, now, nil)
+}
+
+// claim is Claim; also, when the order is claimed, keep (if not nil) runs
+// in the same transaction.
+func (l *Ledger) claim(k Key, channel string, now time.Time, keep func(t *txn, rec *Record) error) (Record, error) {
 	var out Record
 	var refused error
 	err := l.update(now, func(t *txn) error {
@@ -173,6 +179,11 @@ func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
 		rec.Attempts++
 		if err := t.transition(&old, &rec, rec.Reason, "scheduler", false); err != nil {
 			return err
+		}
+		if keep != nil {
+			if err := keep(t, &rec); err != nil {
+				return err
+			}
 		}
 		out = rec
 		return nil

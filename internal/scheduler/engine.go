@@ -174,7 +174,7 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		log.Warn("order scheduled for a channel that is not configured; skipped")
 		return nil
 	}
-	msg, err := s.message(snd, rec, now)
+	r, err := s.message(snd, rec, now)
 	if err != nil {
 		st.Refused++
 		log.Warn("message refused; order stays scheduled", "reason", err.Error())
@@ -183,14 +183,15 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return nil
 	}
-	if _, err := e.Ledger.Claim(rec.Key, rec.Channel, now); err != nil {
+	kept, src := r.Kept(rec.Channel)
+	if _, err := e.Ledger.ClaimWith(rec.Key, rec.Channel, now, kept, src); err != nil {
 		if errors.Is(err, ledger.ErrExpired) || errors.Is(err, ledger.ErrNotClaimable) {
 			log.Info("not sent", "reason", err.Error())
 			return nil
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	return e.send(ctx, snd, rec, msg, now, st, log)
+	return e.send(ctx, snd, rec, r.Message, now, st, log)
 }
 
 // hold moves the due order k's send time to until, with the reason; at or
