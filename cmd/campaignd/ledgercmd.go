@@ -22,6 +22,7 @@ const ledgerAbout = `Inspect and correct the ledger by hand. Every correction le
 	resolve ORDER --sent|--retry  settle an in_doubt order: it went, or send it again
 	mark-sent ORDER...            record a request made outside campaignd (never send one)
 	exclude ORDER...              never send a request for these orders
+	include ORDER...              undo exclude: the rules decide the orders again
 	backup FILE                   write a consistent copy of the ledger to a new FILE
 	                              (safe while the daemon runs; never overwrites)
 
@@ -35,6 +36,7 @@ Run "campaignd ledger SUBCOMMAND -h" for its flags.
 var ledgerSubcommands = map[string]func(ctx context.Context, a *app, args []string) error{
 	"show": ledgerShowCmd, "export": ledgerExportCmd, "resolve": ledgerResolveCmd,
 	"mark-sent": ledgerMarkCmd("mark-sent"), "exclude": ledgerMarkCmd("exclude"), "backup": ledgerBackupCmd,
+	"include": ledgerIncludeCmd,
 }
 
 // ledgerValueFlags are the subcommands' flags that take a value, so that a
@@ -50,9 +52,9 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 		fmt.Fprint(a.stderr, ledgerAbout)
 		return flag.ErrHelp
 	case sub == "":
-		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude or backup")
+		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude, include or backup")
 	case !ok:
-		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude or backup)", sub)
+		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude, include or backup)", sub)
 	}
 	return run(ctx, a, rest)
 }
@@ -200,6 +202,48 @@ func (a *app) resolve(l *ledger.Ledger, setup *scheduler.Setup, k ledger.Key, se
 	}
 	fmt.Fprintf(a.stdout, "%s: %s (%s)\n", k.OrderID, r.State, clean(r.Reason))
 	return nil
+}
+
+const includeAbout = `Undo "ledger exclude" for each ORDER: the rules decide it again, as they would
+had it never been excluded (it stays excluded if a report cancelled or returned
+it meanwhile, or the config's exclude lists name it). Audited with your name.
+Only an order excluded by hand can be included; a sent order stays sent.`
+
+func ledgerIncludeCmd(ctx context.Context, a *app, args []string) error {
+	fs, cfgPath := ledgerFlags(a, "include", "ORDER...", includeAbout)
+	note := fs.String("note", "", "a note for the audit event")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ids, err := orderIDs(fs)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usagef("ledger include needs at least one ORDER")
+	}
+	cfg, err := a.config(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if done, err := a.forward(ctx, cfg, fs); done {
+		return err
+	}
+	setup, done, err := a.prepare(cfg) // the rules decide the order again
+	if err != nil {
+		return err
+	}
+	defer done()
+	return a.withLedger(cfg, false, func(l *ledger.Ledger) error {
+		for _, id := range ids {
+			r, err := l.OperatorInclude(ledger.Key{OrderID: id}, setup.Decide, a.clock().UTC(), a.operator(), *note)
+			if err != nil {
+				return fmt.Errorf("include %s: %w", id, err)
+			}
+			fmt.Fprintf(a.stdout, "%s: %s (%s)\n", id, r.State, clean(r.Reason))
+		}
+		return nil
+	})
 }
 
 // ledgerMarkCmd is mark-sent or exclude: a correction of each ORDER.

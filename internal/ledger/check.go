@@ -110,6 +110,9 @@ func checkRecord(t *txn, rec *Record, fail func(string, ...any)) {
 	if rec.State == Scheduled && rec.Order.Excluded != "" {
 		fail("order %s: scheduled but excluded (%s)", rec.Key, rec.Order.Excluded)
 	}
+	if rec.State == Scheduled && rec.ExcludedBy != "" {
+		fail("order %s: scheduled but excluded by %s", rec.Key, rec.ExcludedBy)
+	}
 	switch {
 	case rec.lastEvent != 0:
 		ev, _, err := t.eventAt(rec.lastEvent)

@@ -86,7 +86,7 @@ func recordMask(r *Record) uint64 {
 		!r.SendAt.IsZero(), !r.Deadline.IsZero(), r.Attempts != 0, r.LastError != "",
 		r.Refusal != "", !r.NotBefore.IsZero(), !r.DeliveringAt.IsZero(), !r.CreatedAt.IsZero(),
 		!r.UpdatedAt.IsZero(), !r.ClaimedAt.IsZero(), !r.SentAt.IsZero(), r.lastEvent != 0,
-		r.first != nil, r.first != nil && r.first.reason != r.Reason, r.Class != "",
+		r.first != nil, r.first != nil && r.first.reason != r.Reason, r.Class != "", r.ExcludedBy != "",
 	} {
 		m.add(set)
 	}
@@ -139,6 +139,9 @@ func encodeRecord(b []byte, r *Record) []byte {
 	}
 	if has(18) {
 		e.str(r.Class)
+	}
+	if has(19) {
+		e.str(r.ExcludedBy)
 	}
 	return encodeFacts(e.b, &r.Order, r.Key.OrderID)
 }
@@ -354,6 +357,9 @@ func decodeRecord(b []byte) (Record, error) {
 	}
 	if has(18) {
 		r.Class = d.str()
+	}
+	if has(19) {
+		r.ExcludedBy = d.str()
 	}
 	decodeFacts(d, &r.Order, r.Key.OrderID)
 	if d.err == nil && d.off != len(d.b) {

@@ -93,6 +93,10 @@ type Record struct {
 	Attempts  int          `json:"attempts,omitempty"`
 	LastError string       `json:"last_error,omitempty"`
 	Refusal   string       `json:"refusal,omitempty"` // last policy refusal of the rendered message
+	// ExcludedBy names the operator who excluded the order by hand
+	// (OperatorExclude); every decision keeps it excluded until
+	// OperatorInclude.
+	ExcludedBy string `json:"excluded_by,omitempty"`
 	// Class is why a waiting or excluded order is held, as a short code
 	// ("not_shipped", "cancelled", "no_campaign:Amazon.nl"...) that the
 	// ledger counts per state (ReasonCounts); "" in every other state.
@@ -705,6 +709,10 @@ func applyDecision(rec *Record, d Decision, now time.Time) error {
 		if rec.Order.Because != "" {
 			d.Reason += ": " + rec.Order.Because
 		}
+	}
+	if (d.State == Waiting || d.State == Scheduled || d.State == Expired) && rec.ExcludedBy != "" {
+		d.State, d.SendAt, d.Class = Excluded, time.Time{}, string(orders.ExcludedOperator)
+		d.Reason = "excluded by " + rec.ExcludedBy
 	}
 	if (d.State == Waiting || d.State == Scheduled) && !d.Deadline.IsZero() && !now.Before(d.Deadline) {
 		d.State, d.SendAt = Expired, time.Time{}

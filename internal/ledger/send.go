@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"campaignd/internal/orders"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -166,10 +168,13 @@ func (l *Ledger) claim(k Key, channel string, now time.Time, keep func(t *txn, r
 			refused = ErrExpired
 			return t.expire(&old, &rec, "deadline "+old.Deadline.Format(time.RFC3339)+" had passed when the send was due", "scheduler", false)
 		}
-		if old.Order.Excluded != "" { // applyDecision never schedules one; be sure
+		if old.Order.Excluded != "" || old.ExcludedBy != "" { // applyDecision never schedules one; be sure
 			refused = ErrNotClaimable
 			rec.State, rec.SendAt, rec.Class = Excluded, time.Time{}, string(old.Order.Excluded)
 			rec.Reason = "excluded: " + string(old.Order.Excluded)
+			if old.Order.Excluded == "" {
+				rec.Class, rec.Reason = string(orders.ExcludedOperator), "excluded by "+old.ExcludedBy
+			}
 			return t.transition(&old, &rec, rec.Reason, "scheduler", false)
 		}
 		rec.State, rec.Channel, rec.ClaimedAt, rec.SendAt, rec.NotBefore = Claimed, channel, t.now, time.Time{}, time.Time{}
