@@ -2,10 +2,11 @@ package ledger
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Waiting and excluded orders are counted by the class of their reason
@@ -144,7 +145,7 @@ func (l *Ledger) ensureReasons() error {
 		return fmt.Errorf("count orders by reason: %w", err)
 	}
 	err = l.update(time.Time{}, func(t *txn) error {
-		if err := t.tx.DeleteBucket([]byte(bucketReasons)); err != nil && err != bolt.ErrBucketNotFound {
+		if err := t.tx.DeleteBucket([]byte(bucketReasons)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 			return err
 		}
 		t.reasons = counts
