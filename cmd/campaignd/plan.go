@@ -215,7 +215,7 @@ func groupText(g planGroup) string {
 // printPlan prints the plan for people, data escaped for the terminal: the
 // summary, then the orders listed.
 func printPlan(w io.Writer, p planView) error {
-	fmt.Fprintf(w, "plan at %s: %d to send, %d held\n", stamp(p.At), p.Sends, p.Holds)
+	fmt.Fprintf(w, "plan at %s: %s to send, %s held\n", stamp(p.At), thousands(p.Sends), thousands(p.Holds))
 	width := 0
 	for _, g := range p.Summary {
 		width = max(width, len(thousands(g.Orders)))
@@ -224,7 +224,7 @@ func printPlan(w io.Writer, p planView) error {
 		fmt.Fprintf(w, "  %*s  %s\n", width, thousands(g.Orders), clean(g.Text))
 	}
 	if p.Sends > 0 {
-		fmt.Fprintf(w, "\nnext sends (%d of %d; --limit N or --all for more):\n", len(p.Send), p.Sends)
+		fmt.Fprintf(w, "\nnext sends (%d of %s; --limit N or --all for more):\n", len(p.Send), thousands(p.Sends))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, s := range p.Send {
@@ -232,7 +232,7 @@ func printPlan(w io.Writer, p planView) error {
 	}
 	tw.Flush()
 	if len(p.Hold) > 0 {
-		fmt.Fprintf(w, "\nheld (%d of %d):\n", len(p.Hold), p.Holds)
+		fmt.Fprintf(w, "\nheld (%d of %s):\n", len(p.Hold), thousands(p.Holds))
 	}
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, h := range p.Hold {

@@ -52,10 +52,10 @@ func TestPlanSummary(t *testing.T) {
 		}
 		outputs = append(outputs, r.stdout)
 		for _, want := range []string{
-			fmt.Sprintf("plan at 2026-11-20T12:00:00Z: %d to send, %d held", n/5, n-n/5),
+			fmt.Sprintf("plan at 2026-11-20T12:00:00Z: %s to send, %s held", thousands(n/5), thousands(n-n/5)),
 			thousands(n/5) + "  send now", thousands(n/5) + "  scheduled, not due yet", thousands(n/5) + "  waiting: not shipped yet",
 			thousands(n/5) + "  excluded: cancelled", thousands(n/5) + "  excluded: no campaign for Amazon.nl",
-			fmt.Sprintf("next sends (10 of %d; --limit N or --all for more)", n/5),
+			fmt.Sprintf("next sends (10 of %s; --limit N or --all for more)", thousands(n/5)),
 		} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("plan of %d orders does not say %q:\n%s", n, want, r.stdout)

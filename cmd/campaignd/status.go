@@ -96,7 +96,7 @@ func shown(n int) int { return min(n, statusShown) }
 // see them.
 func more(w io.Writer, n int, noun, where string) {
 	if n > statusShown {
-		fmt.Fprintf(w, "  … %d more %s (%s)\n", n-statusShown, noun, where)
+		fmt.Fprintf(w, "  … %s more %s (%s)\n", thousands(n-statusShown), noun, where)
 	}
 }
 

@@ -138,7 +138,7 @@ func encodeRecord(b []byte, r *Record) []byte {
 		e.str(r.first.reason)
 	}
 	if has(18) {
-		e.str(r.Class)
+		putClass(&e, r.Class)
 	}
 	if has(19) {
 		e.str(r.ExcludedBy)
@@ -356,7 +356,7 @@ func decodeRecord(b []byte) (Record, error) {
 		}
 	}
 	if has(18) {
-		r.Class = d.str()
+		r.Class = d.class()
 	}
 	if has(19) {
 		r.ExcludedBy = d.str()
@@ -428,6 +428,39 @@ func decodeItem(d *dec, it *orders.Item) {
 		it.Quantity = int(max(min(d.varint(), math.MaxInt32), math.MinInt32))
 	}
 	it.Cancelled = bits&(1<<4) != 0
+}
+
+// commonClasses are reason classes (Record.Class) that most held orders
+// carry, written as one byte: a uvarint n > 0 is commonClasses[n-1], 0 is
+// followed by the class as a string. Append only: the position is the
+// encoding.
+var commonClasses = []string{
+	"not_shipped", "no_purchase_date", "no_marketplace", "no_room", "no_relay", "cancelled", "returned",
+	"non_amazon", "rejected", "undeliverable", "lost", "damaged", "operator", "exclude_list", "blocked",
+	"sku", "asin", "unknown_marketplace",
+}
+
+func putClass(e *enc, class string) {
+	for i, c := range commonClasses {
+		if c == class {
+			e.uvarint(uint64(i + 1))
+			return
+		}
+	}
+	e.uvarint(0)
+	e.str(class)
+}
+
+func (d *dec) class() string {
+	n := d.uvarint()
+	switch {
+	case n == 0:
+		return d.str()
+	case n <= uint64(len(commonClasses)):
+		return commonClasses[n-1]
+	}
+	d.fail("unknown class code")
+	return ""
 }
 
 // --- events ---
