@@ -26,24 +26,7 @@ func printDaily(w io.Writer, days []ledger.DayCount, now time.Time) {
 		return
 	}
 	markets := dailyMarkets(days)
-	type row struct {
-		sent                              map[string]int
-		refused, failed, retried, inDoubt int
-	}
-	rows := map[string]*row{}
-	for _, d := range days {
-		r := rows[d.Day]
-		if r == nil {
-			r = &row{sent: map[string]int{}}
-			rows[d.Day] = r
-		}
-		m := d.Marketplace
-		if !slices.Contains(markets, m) {
-			m = "other"
-		}
-		r.sent[m] += d.Sent
-		r.refused, r.failed, r.retried, r.inDoubt = r.refused+d.Refused, r.failed+d.Failed, r.retried+d.Retried, r.inDoubt+d.InDoubt
-	}
+	rows := dailyRows(days, markets)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%-10s\t", "day") // as wide as a date: left-aligned in a right-aligned table, indented by its padding
 	for _, m := range markets {
@@ -54,7 +37,7 @@ func printDaily(w io.Writer, days []ledger.DayCount, now time.Time) {
 		day := now.UTC().AddDate(0, 0, -i).Format(time.DateOnly)
 		r := rows[day]
 		if r == nil {
-			r = &row{}
+			r = &dayRow{}
 		}
 		fmt.Fprintf(tw, "%-10s\t", day)
 		for _, m := range markets {
@@ -63,6 +46,32 @@ func printDaily(w io.Writer, days []ledger.DayCount, now time.Time) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", dash(r.refused), dash(r.failed), dash(r.retried), dash(r.inDoubt))
 	}
 	tw.Flush()
+}
+
+// dayRow is one day of the table: the requests sent per column, and the
+// others of all marketplaces together.
+type dayRow struct {
+	sent                              map[string]int
+	refused, failed, retried, inDoubt int
+}
+
+// dailyRows sums the counts per day into the columns markets name.
+func dailyRows(days []ledger.DayCount, markets []string) map[string]*dayRow {
+	rows := map[string]*dayRow{}
+	for _, d := range days {
+		r := rows[d.Day]
+		if r == nil {
+			r = &dayRow{sent: map[string]int{}}
+			rows[d.Day] = r
+		}
+		m := d.Marketplace
+		if !slices.Contains(markets, m) {
+			m = "other"
+		}
+		r.sent[m] += d.Sent
+		r.refused, r.failed, r.retried, r.inDoubt = r.refused+d.Refused, r.failed+d.Failed, r.retried+d.Retried, r.inDoubt+d.InDoubt
+	}
+	return rows
 }
 
 // dailyMarkets names the table's columns: the marketplaces that sent most

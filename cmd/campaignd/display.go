@@ -113,18 +113,7 @@ const statusDays = 14
 func buildStatus(l *ledger.Ledger, now time.Time) (statusView, error) {
 	st := statusView{Ledger: l.Path(), NextSends: []sendLine{}, RecentFiles: []fileLine{}, Problems: []eventLine{}, InDoubt: []holdLine{}}
 	st.At = now.UTC()
-	c, err := l.Counts()
-	if err != nil {
-		return st, err
-	}
-	if st.PerDay, err = l.Daily(st.At.AddDate(0, 0, 1-statusDays), st.At); err != nil {
-		return st, err
-	}
-	if st.PerDay == nil {
-		st.PerDay = []ledger.DayCount{}
-	}
-	st.Orders = countsOf(c)
-	if st.Reasons, err = readReasons(l); err != nil {
+	if err := readCounters(l, &st); err != nil {
 		return st, err
 	}
 	next, err := l.Upcoming(statusRows)
@@ -155,6 +144,26 @@ func buildStatus(l *ledger.Ledger, now time.Time) (statusView, error) {
 		st.InDoubt = append(st.InDoubt, holdLine{OrderID: r.Key.OrderID, State: string(r.State), Reason: r.Reason})
 	}
 	return st, nil
+}
+
+// readCounters reads the status's counts: by state, by reason, and what
+// went out on each of the last statusDays days.
+func readCounters(l *ledger.Ledger, st *statusView) error {
+	c, err := l.Counts()
+	if err != nil {
+		return err
+	}
+	st.Orders = countsOf(c)
+	if st.Reasons, err = readReasons(l); err != nil {
+		return err
+	}
+	if st.PerDay, err = l.Daily(st.At.AddDate(0, 0, 1-statusDays), st.At); err != nil {
+		return err
+	}
+	if st.PerDay == nil {
+		st.PerDay = []ledger.DayCount{}
+	}
+	return nil
 }
 
 // filesScanned is how many of the newest files status looks through for

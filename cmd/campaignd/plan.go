@@ -56,17 +56,10 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer done()
-	lim := planLimits{sends: planNext}
-	switch {
-	case *all || *asJSON && *limit == 0:
-		lim = planLimits{sends: -1, holds: -1}
-	case *limit > 0:
-		lim = planLimits{sends: *limit, holds: *limit}
-	}
 	var p planView
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
 		var err error
-		p, err = buildPlan(l, setup.Rules, when, lim)
+		p, err = buildPlan(l, setup.Rules, when, limitsOf(*all, *asJSON, *limit))
 		return err
 	})
 	if err != nil {
@@ -104,6 +97,19 @@ type planGroup struct {
 // planLimits bound what a plan lists: how many sends (the earliest) and
 // held orders (the first not in a final state); -1 lists all.
 type planLimits struct{ sends, holds int }
+
+// limitsOf are the limits plan's flags ask for: every order with --all,
+// and by default in JSON; N of each with --limit N; otherwise the next
+// planNext sends.
+func limitsOf(all, asJSON bool, limit int) planLimits {
+	switch {
+	case all || asJSON && limit == 0:
+		return planLimits{sends: -1, holds: -1}
+	case limit > 0:
+		return planLimits{sends: limit, holds: limit}
+	}
+	return planLimits{sends: planNext}
+}
 
 // buildPlan asks the rules' Verdict, as a pass at `at` would, about every
 // order, without sending or writing. It reads every order (a plan is a look

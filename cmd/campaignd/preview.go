@@ -38,14 +38,8 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 	var rec ledger.Record
 	var sent keptMessage
 	err = a.withLedger(cfg, true, func(l *ledger.Ledger) error {
-		r, ok, err := l.Get(ledger.Key{OrderID: id})
-		if err == nil && !ok {
-			err = fmt.Errorf("order %s is not in the ledger", id)
-		}
-		if err == nil && wentOut(r.State) {
-			sent.m, sent.source, sent.ok, err = l.SentMessageOf(r.Key)
-		}
-		rec = r
+		var err error
+		rec, sent, err = previewed(l, id)
 		return err
 	})
 	if err != nil {
@@ -55,6 +49,20 @@ func cmdPreview(ctx context.Context, a *app, args []string) error {
 		return a.previewSent(rec, sent)
 	}
 	return a.preview(setup, rec)
+}
+
+// previewed reads the order id and, if its message went out, what the
+// ledger kept of that message.
+func previewed(l *ledger.Ledger, id string) (ledger.Record, keptMessage, error) {
+	var sent keptMessage
+	r, ok, err := l.Get(ledger.Key{OrderID: id})
+	if err == nil && !ok {
+		err = fmt.Errorf("order %s is not in the ledger", id)
+	}
+	if err == nil && wentOut(r.State) {
+		sent.m, sent.source, sent.ok, err = l.SentMessageOf(r.Key)
+	}
+	return r, sent, err
 }
 
 // keptMessage is what the ledger kept of an order's message when it was

@@ -133,22 +133,12 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 	}
 	rep.Summary = sum
 	fr := fileRecord(path, info, sum, now)
-	switch {
-	case errors.Is(err, orders.ErrNotReport):
-		rep.Rejected, rep.Reason = true, err.Error()
-	case err != nil:
+	if rep.Rejected, rep.Reason, err = rejection(sum, err); err != nil {
 		return rep, err // nothing was written
-	case sum.Groups == 0 && sum.RejectedCount > 0:
-		// Every row that could have been an order was rejected: the file
-		// is at fault (re-saved by a spreadsheet, cut, another export), and
-		// must not pass for a report that was read.
-		rep.Rejected, rep.Reason = true, noOrderReason(sum)
-	}
-	if rep.Rejected {
-		fr.Outcome, fr.Error = "rejected", rep.Reason
 	}
 	beforeCommit(path)
 	if rep.Rejected {
+		fr.Outcome, fr.Error = "rejected", rep.Reason
 		if err := e.Ledger.RecordFile(fr); err != nil {
 			return rep, fmt.Errorf("record file %s: %w", path, err)
 		}
@@ -161,6 +151,23 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 		return rep, fmt.Errorf("write the orders of %s to the ledger: %w", path, err)
 	}
 	return rep, nil
+}
+
+// rejection says whether a file read to its end (err is the parser's) is
+// rejected whole, and why, or returns the error that stopped it being read.
+func rejection(sum orders.Summary, err error) (bool, string, error) {
+	switch {
+	case errors.Is(err, orders.ErrNotReport):
+		return true, err.Error(), nil
+	case err != nil:
+		return false, "", err
+	case sum.Groups == 0 && sum.RejectedCount > 0:
+		// Every row that could have been an order was rejected: the file
+		// is at fault (re-saved by a spreadsheet, cut, another export), and
+		// must not pass for a report that was read.
+		return true, noOrderReason(sum), nil
+	}
+	return false, "", nil
 }
 
 // noOrderReason says why a file whose rows were all rejected is rejected:
