@@ -88,7 +88,7 @@ func (a *app) previewSent(rec ledger.Record, k keptMessage) error {
 	printPreviewHead(w, rec)
 	switch {
 	case !k.ok:
-		fmt.Fprintln(w, "campaignd kept no copy of this order's message (it was sent by an older campaignd, or recorded by hand with `ledger mark-sent`)")
+		fmt.Fprintln(w, "campaignd kept no copy of this order's message (its request went through an older campaignd, or was recorded by hand with `ledger mark-sent`)")
 		return nil
 	case k.m.Amazon:
 		fmt.Fprintf(w, "sent through %s on %s: Amazon wrote this message itself (Request a Review); nothing to render\n", clean(k.m.Channel), stamp(k.m.At))

@@ -15,7 +15,7 @@ var (
 	csvColumns = []string{
 		"account", "order_id", "marketplace", "state", "class", "reason", "campaign", "channel",
 		"purchase_date", "order_status", "shipped_at", "delivered_at", "estimated_arrival",
-		"sku", "asin", "product", "excluded", "send_at", "deadline", "claimed_at", "sent_at",
+		"sku", "asin", "product", "excluded", "excluded_by", "send_at", "deadline", "claimed_at", "sent_at",
 		"attempts", "last_error", "refusal", "created_at", "updated_at",
 	}
 	csvPersonal = []string{"buyer_email", "buyer_name"}
@@ -57,7 +57,7 @@ func csvRow(r *Record, personal bool) []string {
 		text(r.Key.Account), text(r.Key.OrderID), text(o.Marketplace), string(r.State), text(r.Class), text(r.Reason),
 		text(r.Campaign), text(r.Channel), csvTime(o.PurchaseDate), text(o.Status), csvTime(o.ShippedAt),
 		csvTime(o.DeliveredAt), csvTime(o.EstimatedArrival), text(it.SKU), text(it.ASIN), text(it.Title),
-		text(o.ExclusionReason()), csvTime(r.SendAt), csvTime(r.Deadline), csvTime(r.ClaimedAt), csvTime(r.SentAt),
+		text(o.ExclusionReason()), text(r.ExcludedBy), csvTime(r.SendAt), csvTime(r.Deadline), csvTime(r.ClaimedAt), csvTime(r.SentAt),
 		strconv.Itoa(r.Attempts), text(r.LastError), text(r.Refusal), csvTime(r.CreatedAt), csvTime(r.UpdatedAt),
 	}
 	if personal {

@@ -135,8 +135,11 @@ type Rendered struct {
 // buyer's name.
 func (r Rendered) Kept(channelName string) (*ledger.SentMessage, []byte) {
 	m := &ledger.SentMessage{Channel: channelName, At: r.Message.Date, Amazon: r.Amazon}
-	if r.Amazon || r.Template == nil {
+	switch {
+	case r.Amazon:
 		return m, nil
+	case r.Template == nil:
+		return nil, nil // nothing rendered, nothing to keep
 	}
 	src := TemplateSource(r.Template)
 	m.Template, m.Path = ledger.TemplateHash(src), r.Template.Path
