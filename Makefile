@@ -27,7 +27,7 @@ man: build
 demo: build
 	mkdir -p var/inbox
 	cp examples/all-orders.txt examples/fba-customer-returns.txt var/inbox/
-	./campaignd run --once --config config.example.toml --at $(DEMO_AT)
+	./campaignd run --once --config config.example.toml --at $(DEMO_AT) --force-clock
 	./campaignd status --config config.example.toml
 	@echo; echo "review requests written to var/outbox/:"; ls var/outbox
 

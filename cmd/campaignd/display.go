@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"time"
 
 	"campaignd/internal/inbox"
@@ -57,13 +58,16 @@ type fileLine struct {
 	Orders     int       `json:"orders"`
 	Rejected   int       `json:"rejected_rows"`
 	Error      string    `json:"error,omitempty"`
+	Causes     []string  `json:"causes,omitempty"`
 	RowErrors  []string  `json:"row_errors,omitempty"`
 }
 
-// eventLine is one audit event.
+// eventLine is one audit event, or (in recent problems) a rejected file:
+// File names it, and Reason says why.
 type eventLine struct {
 	Time    time.Time `json:"time"`
-	OrderID string    `json:"order_id"`
+	OrderID string    `json:"order_id,omitempty"`
+	File    string    `json:"file,omitempty"`
 	From    string    `json:"from,omitempty"`
 	To      string    `json:"to"`
 	Reason  string    `json:"reason,omitempty"`
@@ -75,17 +79,24 @@ type holdLine struct {
 	OrderID string `json:"order_id"`
 	State   string `json:"state"`
 	Reason  string `json:"reason"`
+	Class   string `json:"class,omitempty"`
 }
 
 // statusView is what `campaignd status` shows (`status --json` prints it).
 type statusView struct {
-	Orders      orderCounts `json:"orders"`
-	Daemon      *daemonView `json:"daemon,omitempty"`
-	Ledger      string      `json:"ledger"`
-	NextSends   []sendLine  `json:"next_sends"`
-	RecentFiles []fileLine  `json:"recent_files"`
-	Problems    []eventLine `json:"recent_problems"`
-	InDoubt     []holdLine  `json:"in_doubt"`
+	Orders  orderCounts `json:"orders"`
+	Reasons reasonsView `json:"reasons"`
+	// At is when the status was taken; PerDay what went out on each of
+	// the statusDays days up to it, by marketplace (days and marketplaces
+	// with nothing left out).
+	At          time.Time         `json:"at"`
+	PerDay      []ledger.DayCount `json:"requests_per_day"`
+	Daemon      *daemonView       `json:"daemon,omitempty"`
+	Ledger      string            `json:"ledger"`
+	NextSends   []sendLine        `json:"next_sends"`
+	RecentFiles []fileLine        `json:"recent_files"`
+	Problems    []eventLine       `json:"recent_problems"`
+	InDoubt     []holdLine        `json:"in_doubt"`
 	// InboxSkipped lists the inbox entries that are never read (links,
 	// pipes, folders) and why.
 	InboxSkipped []inbox.Skip `json:"inbox_skipped,omitempty"`
@@ -96,14 +107,17 @@ type statusView struct {
 // statusRows is how many lines each list of status holds.
 const statusRows = 10
 
-// buildStatus reads the status from the ledger without scanning every order.
-func buildStatus(l *ledger.Ledger) (statusView, error) {
+// statusDays is how many days, today included, status shows what went out.
+const statusDays = 14
+
+// buildStatus reads the status at now from the ledger without scanning
+// every order.
+func buildStatus(l *ledger.Ledger, now time.Time) (statusView, error) {
 	st := statusView{Ledger: l.Path(), NextSends: []sendLine{}, RecentFiles: []fileLine{}, Problems: []eventLine{}, InDoubt: []holdLine{}}
-	c, err := l.Counts()
-	if err != nil {
+	st.At = now.UTC()
+	if err := readCounters(l, &st); err != nil {
 		return st, err
 	}
-	st.Orders = countsOf(c)
 	next, err := l.Upcoming(statusRows)
 	if err != nil {
 		return st, err
@@ -118,15 +132,11 @@ func buildStatus(l *ledger.Ledger) (statusView, error) {
 	for _, f := range files {
 		st.RecentFiles = append(st.RecentFiles, fileLine{
 			Name: f.Name, SHA256: f.SHA256, Kind: f.Kind, IngestedAt: f.IngestedAt, Outcome: f.Outcome,
-			Rows: f.Rows, Orders: f.Orders, Rejected: f.Rejected, Error: f.Error, RowErrors: f.RowErrors,
+			Rows: f.Rows, Orders: f.Orders, Rejected: f.Rejected, Error: f.Error, Causes: f.Causes, RowErrors: f.RowErrors,
 		})
 	}
-	probs, err := l.RecentProblems(statusRows)
-	if err != nil {
+	if st.Problems, err = recentProblems(l); err != nil {
 		return st, err
-	}
-	for _, ev := range probs {
-		st.Problems = append(st.Problems, newEventLine(ev))
 	}
 	doubt, err := l.List(ledger.InDoubt, 0)
 	if err != nil {
@@ -136,6 +146,51 @@ func buildStatus(l *ledger.Ledger) (statusView, error) {
 		st.InDoubt = append(st.InDoubt, holdLine{OrderID: r.Key.OrderID, State: string(r.State), Reason: r.Reason})
 	}
 	return st, nil
+}
+
+// readCounters reads the status's counts: by state, by reason, and what
+// went out on each of the last statusDays days.
+func readCounters(l *ledger.Ledger, st *statusView) error {
+	c, err := l.Counts()
+	if err != nil {
+		return err
+	}
+	st.Orders = countsOf(c)
+	if st.Reasons, err = readReasons(l); err != nil {
+		return err
+	}
+	if st.PerDay, err = l.Daily(st.At.AddDate(0, 0, 1-statusDays), st.At); err != nil {
+		return err
+	}
+	if st.PerDay == nil {
+		st.PerDay = []ledger.DayCount{}
+	}
+	return nil
+}
+
+// filesScanned is how many of the newest files status looks through for
+// rejected ones.
+const filesScanned = 100
+
+// recentProblems merges the newest problem events of the orders and the
+// newest rejected files, newest first, statusRows of them.
+func recentProblems(l *ledger.Ledger) ([]eventLine, error) {
+	probs, err := l.RecentProblems(statusRows)
+	if err != nil {
+		return nil, err
+	}
+	out := eventLines(probs)
+	files, err := l.RecentFiles(filesScanned)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if f.Outcome == "rejected" {
+			out = append(out, eventLine{Time: f.IngestedAt.UTC(), File: f.Name, To: "rejected", Reason: f.Error})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b eventLine) int { return b.Time.Compare(a.Time) })
+	return out[:min(len(out), statusRows)], nil
 }
 
 func countsOf(c ledger.Counts) orderCounts {

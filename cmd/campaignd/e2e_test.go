@@ -61,7 +61,7 @@ func TestMainJob(t *testing.T) {
 	}
 
 	// Pass 1 at 11-09 10:00: only order 1 is due (order 8 is refused).
-	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-09T10:00:00Z"); r.code != 0 {
+	if r := cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-11-09T10:00:00Z"); r.code != 0 {
 		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
 	}
 	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000001-0000001" {
@@ -74,7 +74,7 @@ func TestMainJob(t *testing.T) {
 	_ = cancel
 
 	// Pass 2 at 11-20 (the inbox file is ingested first): order 3 (German) goes.
-	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
+	if r := cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
 		t.Fatalf("run --once: exit %d\n%s", r.code, r.stderr)
 	}
 	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000001-0000001,302-0000003-0000003" {
@@ -90,7 +90,7 @@ func TestMainJob(t *testing.T) {
 
 	// The same pass again writes nothing.
 	before := outbox(t, dir)
-	cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z")
+	cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-11-20T00:00:00Z")
 	if got := outbox(t, dir); strings.Join(got, ",") != strings.Join(before, ",") {
 		t.Fatalf("a second pass wrote %v", got)
 	}
@@ -101,7 +101,7 @@ func TestMainJob(t *testing.T) {
       "marketplace"`) {
 		t.Fatalf("plan at the deadline: exit %d\n%s", r.code, r.stdout)
 	}
-	cli(t, "run", "--once", "--config", cfg, "--at", "2026-12-01T10:00:00Z")
+	cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-12-01T10:00:00Z")
 	for _, id := range outbox(t, dir) {
 		if id == "111-0000004-0000004" {
 			t.Fatal("sent at purchase + 30 days")
@@ -199,7 +199,7 @@ func TestDaemon(t *testing.T) {
 	// Dropped while the daemon was down: the start-up scan finds it.
 	writeFile(t, filepath.Join(dir, "var", "inbox", "early.txt"), allOrdersHeader+
 		line("111-0000003-0000003", "2026-11-01T10:00:00Z", "2026-11-04T10:00:00Z", "Shipped - Delivered to Buyer", "Amazon.com", "Water Bottle", "Shipped"))
-	d := startDaemonBinary(t, cfg, "--at", "2026-11-20T00:00:00Z")
+	d := startDaemonBinary(t, cfg, "--force-clock", "--at", "2026-11-20T00:00:00Z")
 
 	st := status(t, cfg)
 	if st.Daemon == nil || st.Daemon.PID != d.pid() {
@@ -287,7 +287,7 @@ func TestCrashMidSend(t *testing.T) {
 		t.Fatalf("ingest: %s", r.stderr)
 	}
 	out := filepath.Join(dir, "var", "outbox")
-	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z")
+	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-11-20T00:00:00Z")
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -299,7 +299,7 @@ func TestCrashMidSend(t *testing.T) {
 	if atKill >= n {
 		t.Fatalf("all %d orders were sent before the kill; the test did not interrupt a send", n)
 	}
-	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
+	if r := cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
 		t.Fatalf("restart: exit %d: %s", r.code, r.stderr)
 	}
 	if got := len(outbox(t, dir)); got != n {
@@ -345,7 +345,7 @@ func TestLedgerCommands(t *testing.T) {
 	if r := cli(t, "ledger", "resolve", "111-0000003-0000003", "--sent", "--config", cfg); r.code != 1 || !strings.Contains(r.stderr, "in_doubt") {
 		t.Fatalf("resolve of an order not in doubt: exit %d %s", r.code, r.stderr)
 	}
-	if r := cli(t, "run", "--once", "--config", cfg, "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
+	if r := cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", "2026-11-20T00:00:00Z"); r.code != 0 {
 		t.Fatalf("run: %s", r.stderr)
 	}
 	if got := outbox(t, dir); strings.Join(got, ",") != "111-0000003-0000003" {

@@ -249,12 +249,17 @@ func newInbox(cfg *config.Config, eng *scheduler.Engine, log *slog.Logger, now f
 func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 	rep, err := in.engine.Ingest(ctx, path, in.now().UTC())
 	name := filepath.Base(path)
-	if err != nil {
+	switch {
+	case err != nil:
 		in.log.Warn("cannot ingest file now; will retry", "file", name, keyErr, err.Error())
-	} else {
+	case rep.Rejected:
+		in.log.Warn("file rejected", "file", name, "reason", rep.Reason, "rows", rep.Summary.Rows,
+			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate)
+	default:
 		in.log.Info("file ingested", "file", name, "kind", string(rep.Summary.Kind),
 			"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
 			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)
+		logHeldWarnings(in.log, name, rep.Held)
 	}
 	res := inboxResult(rep, err)
 	res.Detail = ingested{rep, err}
@@ -311,6 +316,12 @@ func printIngest(w io.Writer, f string, rep scheduler.IngestReport, repErr error
 		return
 	case oc.Rejected:
 		fmt.Fprintf(w, "%s: rejected: %s -> %s\n", name, clean(oc.Result.Reason), clean(oc.Path))
+		if causes := rep.Summary.RejectedSummary(); len(causes) > 0 {
+			for _, c := range causes {
+				fmt.Fprintf(w, "  %s\n", clean(c))
+			}
+			fmt.Fprintf(w, "  every rejected row is listed in %s\n", clean(oc.Path+inbox.ErrorSuffix))
+		}
 		return
 	}
 	s := rep.Summary
@@ -321,6 +332,9 @@ func printIngest(w io.Writer, f string, rep scheduler.IngestReport, repErr error
 		if line != "" {
 			fmt.Fprintf(w, "  %s\n", clean(line))
 		}
+	}
+	for _, hw := range heldWarnings(rep.Held) {
+		fmt.Fprintf(w, "  %s\n", clean(hw.Text))
 	}
 }
 

@@ -18,10 +18,11 @@ import (
 const ledgerAbout = `Inspect and correct the ledger by hand. Every correction leaves an audit event.
 
 	show ORDER                    the order's record and its whole history
-	export                        every order as JSON lines
+	export [--csv]                every order as JSON lines, or CSV
 	resolve ORDER --sent|--retry  settle an in_doubt order: it went, or send it again
 	mark-sent ORDER...            record a request made outside campaignd (never send one)
 	exclude ORDER...              never send a request for these orders
+	include ORDER...              undo exclude: the rules decide the orders again
 	backup FILE                   write a consistent copy of the ledger to a new FILE
 	                              (safe while the daemon runs; never overwrites)
 
@@ -35,6 +36,7 @@ Run "campaignd ledger SUBCOMMAND -h" for its flags.
 var ledgerSubcommands = map[string]func(ctx context.Context, a *app, args []string) error{
 	"show": ledgerShowCmd, "export": ledgerExportCmd, "resolve": ledgerResolveCmd,
 	"mark-sent": ledgerMarkCmd("mark-sent"), "exclude": ledgerMarkCmd("exclude"), "backup": ledgerBackupCmd,
+	"include": ledgerIncludeCmd,
 }
 
 // ledgerValueFlags are the subcommands' flags that take a value, so that a
@@ -50,9 +52,9 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 		fmt.Fprint(a.stderr, ledgerAbout)
 		return flag.ErrHelp
 	case sub == "":
-		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude or backup")
+		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude, include or backup")
 	case !ok:
-		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude or backup)", sub)
+		return usagef("unknown ledger subcommand %q (want show, export, resolve, mark-sent, exclude, include or backup)", sub)
 	}
 	return run(ctx, a, rest)
 }
@@ -112,8 +114,9 @@ func (a *app) onLedger(ctx context.Context, fs *flag.FlagSet, cfgPath string, re
 }
 
 func ledgerShowCmd(ctx context.Context, a *app, args []string) error {
-	fs, cfgPath := ledgerFlags(a, "show", "ORDER", "Print the order's record and its whole history.")
+	fs, cfgPath := ledgerFlags(a, "show", "ORDER", "Print the order's record and its whole history. The buyer's relay address and\nname, while the ledger still holds them, are left out unless --personal.")
 	asJSON := fs.Bool("json", false, "print JSON")
+	personal := fs.Bool("personal", false, "include the buyer's relay address and name (--json)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -125,20 +128,32 @@ func ledgerShowCmd(ctx context.Context, a *app, args []string) error {
 		return usagef("ledger show takes one ORDER")
 	}
 	return a.onLedger(ctx, fs, *cfgPath, true, func(l *ledger.Ledger) error {
-		return ledgerShow(a.stdout, l, ids[0], *asJSON)
+		return ledgerShow(a.stdout, l, ids[0], *asJSON, *personal)
 	})
 }
 
+const exportAbout = `Print every order, in the order the ledger first saw it: one JSON object a
+line, or with --csv one CSV row (a header row first; a cell a spreadsheet
+would take for a formula starts with an apostrophe). Keys and columns are
+snake_case. The buyer's relay address and name, while the ledger still holds
+them, are left out unless --personal.`
+
 func ledgerExportCmd(ctx context.Context, a *app, args []string) error {
-	fs, cfgPath := ledgerFlags(a, "export", "", "Print every order as one JSON object a line.")
+	fs, cfgPath := ledgerFlags(a, "export", "", exportAbout)
+	asCSV := fs.Bool("csv", false, "print CSV instead of JSON lines")
+	personal := fs.Bool("personal", false, "include the buyer's relay address and name")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("ledger export takes no ORDER")
 	}
+	opt := ledger.ExportOptions{Personal: *personal}
 	return a.onLedger(ctx, fs, *cfgPath, true, func(l *ledger.Ledger) error {
-		return l.Export(a.stdout)
+		if *asCSV {
+			return l.ExportCSV(a.stdout, opt)
+		}
+		return l.ExportWith(a.stdout, opt)
 	})
 }
 
@@ -189,6 +204,48 @@ func (a *app) resolve(l *ledger.Ledger, setup *scheduler.Setup, k ledger.Key, se
 	return nil
 }
 
+const includeAbout = `Undo "ledger exclude" for each ORDER: the rules decide it again, as they would
+had it never been excluded (it stays excluded if a report cancelled or returned
+it meanwhile, or the config's exclude lists name it). Audited with your name.
+Only an order excluded by hand can be included; a sent order stays sent.`
+
+func ledgerIncludeCmd(ctx context.Context, a *app, args []string) error {
+	fs, cfgPath := ledgerFlags(a, "include", "ORDER...", includeAbout)
+	note := fs.String("note", "", "a note for the audit event")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ids, err := orderIDs(fs)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return usagef("ledger include needs at least one ORDER")
+	}
+	cfg, err := a.config(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if done, err := a.forward(ctx, cfg, fs); done {
+		return err
+	}
+	setup, done, err := a.prepare(cfg) // the rules decide the order again
+	if err != nil {
+		return err
+	}
+	defer done()
+	return a.withLedger(cfg, false, func(l *ledger.Ledger) error {
+		for _, id := range ids {
+			r, err := l.OperatorInclude(ledger.Key{OrderID: id}, setup.Decide, a.clock().UTC(), a.operator(), *note)
+			if err != nil {
+				return fmt.Errorf("include %s: %w", id, err)
+			}
+			fmt.Fprintf(a.stdout, "%s: %s (%s)\n", id, r.State, clean(r.Reason))
+		}
+		return nil
+	})
+}
+
 // ledgerMarkCmd is mark-sent or exclude: a correction of each ORDER.
 func ledgerMarkCmd(sub string) func(ctx context.Context, a *app, args []string) error {
 	about := map[string]string{
@@ -237,7 +294,7 @@ func (a *app) mark(l *ledger.Ledger, sub string, ids []string, note string) erro
 	return nil
 }
 
-func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
+func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON, personal bool) error {
 	k := ledger.Key{OrderID: id}
 	r, ok, err := l.Get(k)
 	if err != nil {
@@ -249,6 +306,9 @@ func ledgerShow(w io.Writer, l *ledger.Ledger, id string, asJSON bool) error {
 	evs, err := l.Events(k)
 	if err != nil {
 		return err
+	}
+	if !personal {
+		r.Order.ForgetBuyer()
 	}
 	if asJSON {
 		return writeJSON(w, struct {

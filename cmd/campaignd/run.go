@@ -50,6 +50,11 @@ type daemon struct {
 	tokens  *tokenCache // the account's LWA token source, shared by the spapi channel and the fetcher
 	fetch   *fetchLoop
 
+	// clockSet is true when --at set the clock; forceClock when
+	// --force-clock allowed it on any ledger. wall is the machine's clock.
+	clockSet, forceClock bool
+	wall                 func() time.Time
+
 	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
 	mu       sync.Mutex // guards cfg and runner across reloads
 	cfg      *config.Config
@@ -59,10 +64,11 @@ type daemon struct {
 }
 
 func cmdRun(ctx context.Context, a *app, args []string) error {
-	fs := newFlags("run", "", "Run the daemon: watch the inbox, and on every tick of schedule.tick send the\nreview requests that are due. With --once, do one full pass (scan the inbox,\ningest, send what is due) and exit.", a)
+	fs := newFlags("run", "", runAbout, a)
 	cfgPath := a.configFlag(fs)
 	once := fs.Bool("once", false, "do one pass and exit")
-	at := fs.String("at", "", "set the clock to `TIME` (RFC 3339) for dry runs and tests; the daemon's clock then runs on from it")
+	at := fs.String("at", "", "set the clock to `TIME` (RFC 3339), for tests and demos on a ledger of their own; NOT a dry run: what it sends and expires stays so")
+	force := fs.Bool("force-clock", false, "allow --at more than a day from this machine's clock, or on a ledger a daemon has run on")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -72,7 +78,7 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 	if a.daemon != nil {
 		return usagef("run cannot be sent to a running daemon")
 	}
-	now, err := a.runClock(*at, *once)
+	now, err := a.runClock(*at, *once, *force)
 	if err != nil {
 		return err
 	}
@@ -81,20 +87,43 @@ func cmdRun(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	d := &daemon{cfgPath: *cfgPath, started: now(), now: now, level: new(slog.LevelVar), cfg: cfg, notify: sdnotify.New(),
-		sendGrace: cmp.Or(a.waits.sendGrace, sendGrace), inboxRetry: a.waits.inboxRetry, fetchPoll: a.waits.fetchPoll, tokens: &tokenCache{}}
+		sendGrace: cmp.Or(a.waits.sendGrace, sendGrace), inboxRetry: a.waits.inboxRetry, fetchPoll: a.waits.fetchPoll, tokens: &tokenCache{},
+		clockSet: *at != "", forceClock: *force, wall: a.clock}
 	d.logger = newLogger(cfg, a.stderr, d.level)
 	return d.run(ctx, *once)
 }
 
+const runAbout = `Run the daemon: watch the inbox, and on every tick of schedule.tick send the
+review requests that are due. With --once, do one full pass (scan the inbox,
+ingest, send what is due) and exit.
+
+run always acts for good, --at or not: what it sends is sent, and what it
+expires or ingests stays in the ledger. The dry runs are "campaignd plan
+[--at TIME]" and "campaignd preview ORDER", which send and change nothing.
+--at is for tests and demos: it is refused more than a day from this
+machine's clock, and on a ledger a daemon has run on, unless --force-clock
+is given.`
+
+// maxClockSkew is how far --at may set the clock from the machine's without
+// --force-clock.
+const maxClockSkew = 24 * time.Hour
+
 // runClock is the daemon's clock: the real one, or with --at one that
-// starts at TIME and runs on (stands still at TIME for --once).
-func (a *app) runClock(at string, once bool) (func() time.Time, error) {
+// starts at TIME and runs on (stands still at TIME for --once). Without
+// force, a TIME more than maxClockSkew from the machine's clock is refused.
+func (a *app) runClock(at string, once, force bool) (func() time.Time, error) {
 	start, err := a.parseAt(at)
 	switch {
 	case err != nil:
 		return nil, err
+	case at == "" && force:
+		return nil, usagef("--force-clock goes with --at")
 	case at == "":
 		return a.clock, nil
+	case !force && absDuration(start.Sub(a.clock())) > maxClockSkew:
+		return nil, usagef("--at %s is %s from this machine's clock (%s): run --at is not a dry run, what it sends and expires stays so; "+
+			"look with `campaignd plan --at %s` instead, or add --force-clock on a ledger of your own",
+			stamp(start), roughly(absDuration(start.Sub(a.clock()))), stamp(a.clock()), stamp(start))
 	case once:
 		return func() time.Time { return start }, nil // one pass at exactly TIME
 	}
@@ -117,12 +146,21 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	}
 	defer l.Close()
 	d.ledger = l
+	if err := d.checkClock(l); err != nil {
+		return err
+	}
 	d.engine = scheduler.NewEngine(l, setup, d.logger.With(keyComponent, "scheduler"))
 	d.engine.Now = d.now
 	if st, err := d.engine.Reconcile(ctx, d.now().UTC()); err != nil {
 		return fmt.Errorf("reconcile claimed orders: %w", err)
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
 		d.logger.Warn("reconciled orders a crash left claimed", slog.Any("", st))
+	}
+	if r, err := d.engine.Resume(d.now().UTC()); err != nil {
+		return fmt.Errorf("start-up: %w", err)
+	} else if r.Redecided && (r.Recorded || r.Changed > 0) {
+		d.logger.Info("the configuration's rules differ from those the ledger's orders were decided with: open orders re-decided, as on reload",
+			"config", d.cfg.Path, "changed", r.Changed)
 	}
 	in, err := newInbox(d.cfg, d.engine, d.logger.With(keyComponent, "inbox"), d.now, d.inboxRetry)
 	if err != nil {
@@ -136,6 +174,44 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 		return invalid(err)
 	}
 	return d.serve(ctx)
+}
+
+// checkClock keeps a moved clock (--at) off a ledger a daemon has run on,
+// unless --force-clock, before anything in it changes; a daemon on the real
+// clock marks the ledger as its own.
+func (d *daemon) checkClock(l *ledger.Ledger) error {
+	if !d.clockSet {
+		if err := l.MarkDaemon(d.wall()); err != nil {
+			return err
+		}
+		return nil
+	}
+	mark, err := l.DaemonMark()
+	switch {
+	case err != nil:
+		return err
+	case !mark.IsZero() && !d.forceClock:
+		return usagef("ledger %s is a daemon's (it last started %s): run --at would send and expire its orders at a clock of its own, for good; "+
+			"look with `campaignd plan --at %s` instead, or add --force-clock if that is what you mean", l.Path(), stamp(mark), stamp(d.now()))
+	}
+	d.logger.Warn("the clock is set by --at; what this run sends and expires stays so", "at", stamp(d.now()), "force_clock", d.forceClock)
+	return nil
+}
+
+// absDuration is |x|.
+func absDuration(x time.Duration) time.Duration {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// roughly writes a duration for people: whole days, or hours under two days.
+func roughly(x time.Duration) string {
+	if x >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(x.Hours()/24))
+	}
+	return fmt.Sprintf("%d hours", int(x.Hours()))
 }
 
 // prepare builds the setup the daemon starts with; templates that fail the

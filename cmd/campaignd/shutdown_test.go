@@ -109,7 +109,7 @@ func logIndex(logs []string, s string) int {
 func startProc(t *testing.T, cfg, mode string) *daemonProc {
 	t.Helper()
 	if mode == "run" {
-		return startDaemon(t, cfg, "--at", killAt)
+		return startDaemon(t, cfg, "--force-clock", "--at", killAt)
 	}
-	return startInProcess(t, "run", "--once", "--config", cfg, "--at", killAt)
+	return startInProcess(t, "run", "--once", "--config", cfg, "--force-clock", "--at", killAt)
 }

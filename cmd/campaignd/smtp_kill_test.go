@@ -305,7 +305,7 @@ func TestSMTPKills(t *testing.T) {
 			doubted[order] = true
 		}
 	}
-	if res := cli(t, "run", "--once", "--config", cfg, "--at", killAt); res.code != 0 {
+	if res := cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", killAt); res.code != 0 {
 		t.Fatalf("last run: exit %d: %s", res.code, res.stderr)
 	}
 	inDoubt := checkOutcomes(t, cfg, r, ids)
@@ -330,7 +330,7 @@ func TestSMTPKills(t *testing.T) {
 // the order the server was handling at the kill, when it can tell.
 func killAtStep(t *testing.T, cfg string, r *relay, step string) string {
 	t.Helper()
-	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--at", killAt)
+	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--force-clock", "--at", killAt)
 	cmd.Stderr = io.Discard
 	r.plan(step, 2)
 	if err := cmd.Start(); err != nil {
@@ -406,7 +406,7 @@ func TestSMTPRandomKills(t *testing.T) {
 		}
 		gaps += gap
 	}
-	if res := cli(t, "run", "--once", "--config", cfg, "--at", killAt); res.code != 0 {
+	if res := cli(t, "run", "--once", "--config", cfg, "--force-clock", "--at", killAt); res.code != 0 {
 		t.Fatalf("last run: exit %d: %s", res.code, res.stderr)
 	}
 	inDoubt := checkOutcomes(t, cfg, r, ids)
@@ -424,7 +424,7 @@ func killDuringSends(t *testing.T, cfg string, r *relay, rng *rand.Rand) (exited
 	case <-r.got: // a message of the previous run nobody waited for
 	default:
 	}
-	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--at", killAt)
+	cmd := exec.Command(campaigndBinary(t), "run", "--once", "--config", cfg, "--force-clock", "--at", killAt)
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -18,8 +18,10 @@ const maxCheckErrors = 20
 // scheduled orders with a deadline; the state index holds every order once
 // under its state; every order's history ends in its current state; no
 // order holds buyer data its state or channel does not need; no scheduled
-// order carries an exclusion; the file index matches the files; every
-// report-fetch state decodes and is stored under its own stream's key.
+// order carries an exclusion; only waiting and excluded orders carry a
+// reason class, and the reason counters (when the ledger has them) equal a
+// full count; the file index matches the files; every report-fetch state
+// decodes and is stored under its own stream's key.
 func (l *Ledger) Check() error {
 	var errs []error
 	fail := func(format string, args ...any) {
@@ -32,6 +34,7 @@ func (l *Ledger) Check() error {
 			fail("a bulk write started %s did not finish its indexes (the next writable open rebuilds them)", v)
 		}
 		counts := map[State]int{}
+		reasons := map[reasonKey]int64{}
 		want := map[byte]map[string]bool{opStates: {}, opDue: {}, opDeadlines: {}}
 		c := t.orders.Cursor()
 		n := 0
@@ -44,6 +47,9 @@ func (l *Ledger) Check() error {
 			}
 			rec.oid = binary.BigEndian.Uint64(k)
 			counts[rec.State]++
+			if rec.State.classed() {
+				reasons[reasonKey{stateCode(rec.State), rec.Class}]++
+			}
 			indexChanges(nil, &rec, func(op indexOp) { want[op.bucket()][string(op.key())] = true })
 			checkRecord(t, &rec, fail)
 		}
@@ -57,6 +63,7 @@ func (l *Ledger) Check() error {
 				fail("counter %s = %d, orders in that state = %d", s, n, counts[s])
 			}
 		}
+		checkReasons(t, reasons, fail)
 		compareIndex(t.due.Cursor(), want[opDue], "due", fail)
 		compareIndex(t.deadlines.Cursor(), want[opDeadlines], "deadline", fail)
 		compareIndex(t.states.Cursor(), want[opStates], "state", fail)
@@ -99,8 +106,14 @@ func checkRecord(t *txn, rec *Record, fail func(string, ...any)) {
 	} else if held && !channelKeepsBuyer(rec.Channel) {
 		fail("order %s: holds buyer data its channel %s does not need", rec.Key, rec.Channel)
 	}
+	if rec.Class != "" && !rec.State.classed() {
+		fail("order %s: %s with a reason class %q", rec.Key, rec.State, rec.Class)
+	}
 	if rec.State == Scheduled && rec.Order.Excluded != "" {
 		fail("order %s: scheduled but excluded (%s)", rec.Key, rec.Order.Excluded)
+	}
+	if rec.State == Scheduled && rec.ExcludedBy != "" {
+		fail("order %s: scheduled but excluded by %s", rec.Key, rec.ExcludedBy)
 	}
 	switch {
 	case rec.lastEvent != 0:

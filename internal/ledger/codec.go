@@ -86,7 +86,7 @@ func recordMask(r *Record) uint64 {
 		!r.SendAt.IsZero(), !r.Deadline.IsZero(), r.Attempts != 0, r.LastError != "",
 		r.Refusal != "", !r.NotBefore.IsZero(), !r.DeliveringAt.IsZero(), !r.CreatedAt.IsZero(),
 		!r.UpdatedAt.IsZero(), !r.ClaimedAt.IsZero(), !r.SentAt.IsZero(), r.lastEvent != 0,
-		r.first != nil, r.first != nil && r.first.reason != r.Reason,
+		r.first != nil, r.first != nil && r.first.reason != r.Reason, r.Class != "", r.ExcludedBy != "",
 	} {
 		m.add(set)
 	}
@@ -136,6 +136,12 @@ func encodeRecord(b []byte, r *Record) []byte {
 	}
 	if has(17) {
 		e.str(r.first.reason)
+	}
+	if has(18) {
+		putClass(&e, r.Class)
+	}
+	if has(19) {
+		e.str(r.ExcludedBy)
 	}
 	return encodeFacts(e.b, &r.Order, r.Key.OrderID)
 }
@@ -349,6 +355,12 @@ func decodeRecord(b []byte) (Record, error) {
 			r.first.reason = d.str()
 		}
 	}
+	if has(18) {
+		r.Class = d.class()
+	}
+	if has(19) {
+		r.ExcludedBy = d.str()
+	}
 	decodeFacts(d, &r.Order, r.Key.OrderID)
 	if d.err == nil && d.off != len(d.b) {
 		d.fail("trailing bytes")
@@ -416,6 +428,39 @@ func decodeItem(d *dec, it *orders.Item) {
 		it.Quantity = int(max(min(d.varint(), math.MaxInt32), math.MinInt32))
 	}
 	it.Cancelled = bits&(1<<4) != 0
+}
+
+// commonClasses are reason classes (Record.Class) that most held orders
+// carry, written as one byte: a uvarint n > 0 is commonClasses[n-1], 0 is
+// followed by the class as a string. Append only: the position is the
+// encoding.
+var commonClasses = []string{
+	"not_shipped", "no_purchase_date", "no_marketplace", "no_room", "no_relay", "cancelled", "returned",
+	"non_amazon", "rejected", "undeliverable", "lost", "damaged", "operator", "exclude_list", "blocked",
+	"sku", "asin", "unknown_marketplace",
+}
+
+func putClass(e *enc, class string) {
+	for i, c := range commonClasses {
+		if c == class {
+			e.uvarint(uint64(i + 1))
+			return
+		}
+	}
+	e.uvarint(0)
+	e.str(class)
+}
+
+func (d *dec) class() string {
+	n := d.uvarint()
+	switch {
+	case n == 0:
+		return d.str()
+	case n <= uint64(len(commonClasses)):
+		return commonClasses[n-1]
+	}
+	d.fail("unknown class code")
+	return ""
 }
 
 // --- events ---

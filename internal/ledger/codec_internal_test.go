@@ -24,9 +24,12 @@ func TestRecordEncodingRoundTrip(t *testing.T) {
 		State: InDoubt, Reason: "no answer", Campaign: "de", Channel: "smtp", SendAt: at, Deadline: at.Add(30 * 24 * time.Hour),
 		Attempts: 3, LastError: "421", Refusal: "P-LINK", NotBefore: at, DeliveringAt: at, CreatedAt: at, UpdatedAt: at,
 		ClaimedAt: at, SentAt: time.Unix(-5, 7).UTC(), lastEvent: 1 << 40, first: &creation{state: Scheduled, reason: "delivered"},
+		Class: "no_campaign:Amazon.nl", ExcludedBy: "operator uid 1000 (alice)",
 	}
 	bare := Record{Key: Key{OrderID: "111-0000001-0000002"}, Order: orders.Order{ID: "111-0000001-0000002"}, State: Waiting}
-	for name, rec := range map[string]Record{"full": full, "bare": bare} {
+	common := bare
+	common.Class = "not_shipped"
+	for name, rec := range map[string]Record{"full": full, "bare": bare, "common class": common} {
 		b := encodeRecord(nil, &rec)
 		got, err := decodeRecord(b)
 		if err != nil {

@@ -35,7 +35,10 @@
 // their time.
 //
 //	meta           "schema" -> "2"; "problems" -> entries in problems;
-//	               "indexing" -> set while a bulk write's indexes are pending
+//	               "indexing" -> set while a bulk write's indexes are pending;
+//	               "daemon" -> when a daemon last started on the real clock;
+//	               "config_hash" -> the rules the open orders were decided with;
+//	               "reasons" -> set once the reason counters are complete
 //	ids            orderKey -> number(8)
 //	orders         number(8) -> Record
 //	due            sendAt(8) + number(8) -> ""      every scheduled order, once
@@ -55,6 +58,17 @@
 // writable Open of a file that lacks them; a read-only Open reads a
 // missing one as empty.
 //
+// Buckets newer than schema 2, which a writable Open (or the first write
+// that needs one) creates, and readers do without:
+//
+//	reasons        state code(1) + class -> uint64  waiting and excluded orders
+//	               by reason class (Record.Class), changed once per transaction
+//	daily          day + 0 + marketplace + 0 + outcome -> uint64  requests sent,
+//	               refused, failed, retried, put in doubt, per UTC day
+//	messages       number(8) -> SentMessage (JSON)  what a claimed order's
+//	               message was made of, kept with the claim
+//	templates      sha256 -> template source        each template a message used
+//
 // An order first seen in a report keeps that sighting (its state and
 // reason then) in its record rather than as an event: Events shows it
 // first. Every later change of state is an event.
@@ -69,7 +83,12 @@
 //
 // Buyer data (relay address, name) is kept only while the order's channel
 // is smtp or not yet decided, and never once it is sent, failed, excluded
-// or expired.
+// or expired; a kept message holds none (the buyer's name is not kept).
+//
+// An order excluded by hand (OperatorExclude) carries who did it in the
+// record, not in its facts, so that reports keep telling what they tell
+// (a return, a cancellation) while it is excluded, and OperatorInclude can
+// hand it back to the rules.
 //
 // Each write method is one bbolt transaction stamped with one time, the now
 // it is given, under the ledger's writer lock (a bulk write holds it for all

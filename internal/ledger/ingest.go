@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +24,7 @@ type FileRecord struct {
 	Rejected   int       `json:"rejected"`
 	Outcome    string    `json:"outcome"`              // "processed" or "rejected"
 	Error      string    `json:"error,omitempty"`      // why rejected
+	Causes     []string  `json:"causes,omitempty"`     // the rejected rows' causes, a line each, most frequent first
 	RowErrors  []string  `json:"row_errors,omitempty"` // first 100 rejected-row messages
 }
 
@@ -156,49 +156,6 @@ func (l *Ledger) Upsert(account string, batch []orders.Order, decide Decider, no
 		return UpsertStats{}, fmt.Errorf("upsert orders: %w", err)
 	}
 	return st, nil
-}
-
-// Redecide applies decide again to every waiting, scheduled and excluded
-// order, as after a configuration reload, and returns how many changed
-// state, send time, deadline or reason.
-func (l *Ledger) Redecide(decide Decider, now time.Time) (int, error) {
-	if decide == nil {
-		return 0, errors.New("redecide orders: no decider")
-	}
-	changed := 0
-	err := l.update(now, func(t *txn) error {
-		changed = 0
-		var recs []Record
-		for _, s := range []State{Waiting, Scheduled, Excluded} {
-			in, err := t.inState(s, 0)
-			if err != nil {
-				return err
-			}
-			recs = append(recs, in...)
-		}
-		for _, old := range recs {
-			raw := bytes.Clone(t.orders.Get(u64(old.oid)))
-			rec := old
-			if err := applyDecision(&rec, decide(rec.Order, now), t.now); err != nil {
-				return err
-			}
-			if decisionChanged(&old, &rec) {
-				changed++
-				if err := t.transition(&old, &rec, rec.Reason, "scheduler", false); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := t.putIfChanged(raw, &old, &rec); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("redecide orders: %w", err)
-	}
-	return changed, nil
 }
 
 // putIfChanged stores rec unless it encodes to raw, old's stored bytes, and

@@ -93,6 +93,14 @@ type Record struct {
 	Attempts  int          `json:"attempts,omitempty"`
 	LastError string       `json:"last_error,omitempty"`
 	Refusal   string       `json:"refusal,omitempty"` // last policy refusal of the rendered message
+	// ExcludedBy names the operator who excluded the order by hand
+	// (OperatorExclude); every decision keeps it excluded until
+	// OperatorInclude.
+	ExcludedBy string `json:"excluded_by,omitempty"`
+	// Class is why a waiting or excluded order is held, as a short code
+	// ("not_shipped", "cancelled", "no_campaign:Amazon.nl"...) that the
+	// ledger counts per state (ReasonCounts); "" in every other state.
+	Class string `json:"class,omitempty"`
 	// NotBefore is set by Retry and Refuse: a send time the rules may not
 	// bring forward, so re-ingesting a file or reloading the config does
 	// not undo a back-off. Claim clears it.
@@ -103,8 +111,10 @@ type Record struct {
 	// about to start). A claimed order without it certainly did not go.
 	DeliveringAt time.Time `json:"delivering_at,omitzero"`
 
-	CreatedAt, UpdatedAt time.Time
-	ClaimedAt, SentAt    time.Time `json:",omitzero"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	ClaimedAt time.Time `json:"claimed_at,omitzero"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
 
 	oid       uint64    // the ledger's number for the order (orders bucket key)
 	lastEvent uint64    // sequence number of the order's newest event, 0 if none
@@ -122,10 +132,12 @@ type creation struct {
 
 // Decision is what the rules (computed outside the ledger) say a
 // not-yet-sent order's state should be: Waiting, Scheduled (with SendAt),
-// Excluded or Expired, with Reason, Deadline, Campaign and Channel.
+// Excluded or Expired, with Reason, Deadline, Campaign and Channel, and for
+// a waiting or excluded order the Class of its reason (Record.Class).
 type Decision struct {
 	State             State
 	Reason            string
+	Class             string
 	SendAt, Deadline  time.Time
 	Campaign, Channel string
 }
@@ -248,7 +260,10 @@ func (l *Ledger) start(v string, readOnly bool) error {
 	if err := l.boltUpdate(initSchema); err != nil {
 		return err
 	}
-	return l.repairIndexes()
+	if err := l.repairIndexes(); err != nil {
+		return err
+	}
+	return l.ensureReasons()
 }
 
 // Close closes the file and releases its lock.
@@ -339,9 +354,11 @@ type txn struct {
 	meta, ids, orders, due, deadlines, states, counts *bolt.Bucket
 	events, problems, files, filesByTime              *bolt.Bucket
 
-	deltas [9]int64 // by state code
-	buf    []byte   // scratch for encodings compared, not stored
-	chunk  []byte   // values handed to bbolt, which keeps them until commit
+	deltas  [9]int64            // by state code
+	reasons map[reasonKey]int64 // by state and class, for classed states
+	days    map[dayKey]int64    // what went out, by day (see daily.go)
+	buf     []byte              // scratch for encodings compared, not stored
+	chunk   []byte              // values handed to bbolt, which keeps them until commit
 }
 
 // keep returns a copy of b that stays valid for the whole transaction:
@@ -389,7 +406,10 @@ func (t *txn) finish() error {
 		}
 	}
 	t.deltas = [9]int64{}
-	return nil
+	if err := t.finishReasons(); err != nil {
+		return err
+	}
+	return t.finishDays()
 }
 
 // oidOf returns the number of the order whose key is kb, 0 if none.
@@ -548,10 +568,14 @@ func (t *txn) indexBucket(c byte) *bolt.Bucket {
 // is known.
 func channelKeepsBuyer(channel string) bool { return channel == "" || channel == "smtp" }
 
-// forgetUnneeded drops buyer data rec's state or channel does not need.
+// forgetUnneeded drops buyer data rec's state or channel does not need,
+// and a reason class outside the states that have one.
 func forgetUnneeded(rec *Record) {
 	if rec.State.purgesBuyer() || !channelKeepsBuyer(rec.Channel) {
 		rec.Order.ForgetBuyer()
+	}
+	if !rec.State.classed() {
+		rec.Class = ""
 	}
 }
 
@@ -582,6 +606,10 @@ func (t *txn) store(old, rec *Record, index func(indexOp)) error {
 			t.deltas[stateCode(old.State)]--
 		}
 		t.deltas[stateCode(rec.State)]++
+	}
+	if old == nil || old.State != rec.State || old.Class != rec.Class {
+		t.countReason(old, -1)
+		t.countReason(rec, 1)
 	}
 	indexChanges(old, rec, index)
 	return nil
@@ -677,14 +705,21 @@ func applyDecision(rec *Record, d Decision, now time.Time) error {
 	d.SendAt, d.Deadline = utc(d.SendAt), utc(d.Deadline)
 	if (d.State == Waiting || d.State == Scheduled) && rec.Order.Excluded != "" {
 		d.State, d.SendAt = Excluded, time.Time{}
-		d.Reason = "excluded: " + string(rec.Order.Excluded)
+		d.Reason, d.Class = "excluded: "+string(rec.Order.Excluded), string(rec.Order.Excluded)
 		if rec.Order.Because != "" {
 			d.Reason += ": " + rec.Order.Because
 		}
 	}
+	if (d.State == Waiting || d.State == Scheduled || d.State == Expired) && rec.ExcludedBy != "" {
+		d.State, d.SendAt, d.Class = Excluded, time.Time{}, string(orders.ExcludedOperator)
+		d.Reason = "excluded by " + rec.ExcludedBy
+	}
 	if (d.State == Waiting || d.State == Scheduled) && !d.Deadline.IsZero() && !now.Before(d.Deadline) {
 		d.State, d.SendAt = Expired, time.Time{}
 		d.Reason = "deadline " + d.Deadline.Format(time.RFC3339) + " has passed"
+	}
+	if !d.State.classed() {
+		d.Class = ""
 	}
 	if d.State == Scheduled && rec.NotBefore.After(d.SendAt) {
 		// a back-off holds the send: it, not the rules, says why
@@ -697,7 +732,7 @@ func applyDecision(rec *Record, d Decision, now time.Time) error {
 		d.SendAt = time.Time{}
 	}
 	rec.State, rec.Reason, rec.SendAt, rec.Deadline = d.State, d.Reason, d.SendAt, d.Deadline
-	rec.Campaign, rec.Channel = d.Campaign, d.Channel
+	rec.Campaign, rec.Channel, rec.Class = d.Campaign, d.Channel, d.Class
 	return nil
 }
 

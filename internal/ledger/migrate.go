@@ -184,11 +184,29 @@ func (l *Ledger) copyOrders1(nl *Ledger, w *bulkWriter, last map[string]uint64) 
 	}
 }
 
+// record1 is a schema-1 record as it was stored: Record's JSON, with the
+// times Record now names in snake case under their Go names.
+type record1 struct {
+	Record
+	CreatedAt, UpdatedAt, ClaimedAt, SentAt time.Time
+}
+
+// decodeRecord1 reads a schema-1 record.
+func decodeRecord1(v []byte) (Record, error) {
+	var r1 record1
+	if err := json.Unmarshal(v, &r1); err != nil {
+		return Record{}, err
+	}
+	rec := r1.Record
+	rec.CreatedAt, rec.UpdatedAt, rec.ClaimedAt, rec.SentAt = r1.CreatedAt, r1.UpdatedAt, r1.ClaimedAt, r1.SentAt
+	return rec, nil
+}
+
 // copyOrder1 writes one schema-1 record (key k, JSON v) as it was, under
 // a new number, and keeps its index entries for later.
 func (w *bulkWriter) copyOrder1(t *txn, k, v []byte, lastEvent uint64) error {
-	var rec Record
-	if err := json.Unmarshal(v, &rec); err != nil {
+	rec, err := decodeRecord1(v)
+	if err != nil {
 		return fmt.Errorf("order %q: %w", k, err)
 	}
 	kb, err := orderKey(rec.Key)

@@ -40,6 +40,7 @@ func (l *Ledger) Resolve(k Key, sent bool, decide Decider, now time.Time, who, n
 		}
 		rec := old
 		if sent {
+			t.countDay(&rec, OutcomeSent)
 			rec.State, rec.SentAt = Sent, t.now
 			rec.Reason = operatorReason("resolved as sent", note)
 			return t.transition(&old, &rec, rec.Reason, operatorActor(who), false)
@@ -98,18 +99,20 @@ func (l *Ledger) OperatorMarkSent(k Key, now time.Time, who, note string) error 
 	return nil
 }
 
-// OperatorExclude excludes the order k by hand: its facts carry
-// orders.ExcludedOperator (sticky, so no later report schedules it) and it
-// becomes excluded. An unknown order is created. It returns ErrWrongState
-// for an order that is claimed, sent or in doubt. who names the operator in
-// the audit event ("" when unknown).
+// OperatorExclude excludes the order k by hand: the record keeps who did
+// (Record.ExcludedBy), which every later decision honours, so no later
+// report schedules it, and it becomes excluded. The order's facts are left
+// as reports give them, so a cancellation or return reported meanwhile is
+// still known if OperatorInclude undoes the exclusion. An unknown order is
+// created. It returns ErrWrongState for an order that is claimed, sent or
+// in doubt. who names the operator in the audit event ("" when unknown).
 func (l *Ledger) OperatorExclude(k Key, now time.Time, who, note string) error {
 	err := l.update(now, func(t *txn) error {
 		reason := operatorReason("excluded by operator", note)
 		old, err := t.mustGet(k)
 		if errors.Is(err, ErrNotFound) {
-			rec := Record{Key: k, Order: orders.Order{ID: k.OrderID}, State: Excluded, Reason: reason}
-			rec.Order.Exclude(orders.ExcludedOperator, note)
+			rec := Record{Key: k, Order: orders.Order{ID: k.OrderID}, State: Excluded, Reason: reason,
+				Class: string(orders.ExcludedOperator), ExcludedBy: operatorActor(who)}
 			return t.transition(nil, &rec, reason, operatorActor(who), false)
 		}
 		if err != nil {
@@ -120,12 +123,63 @@ func (l *Ledger) OperatorExclude(k Key, now time.Time, who, note string) error {
 			return fmt.Errorf("%w: it is %s", ErrWrongState, old.State)
 		}
 		rec := old
-		rec.Order.Exclude(orders.ExcludedOperator, note)
-		rec.State, rec.Reason, rec.SendAt = Excluded, reason, time.Time{}
+		rec.ExcludedBy = operatorActor(who)
+		rec.State, rec.Reason, rec.SendAt, rec.Class = Excluded, reason, time.Time{}, string(orders.ExcludedOperator)
 		return t.transition(&old, &rec, reason, operatorActor(who), false)
 	})
 	if err != nil {
 		return fmt.Errorf("exclude order %s: %w", k, err)
 	}
 	return nil
+}
+
+// excludedByHand reports whether rec is excluded by an operator: by
+// OperatorExclude, or (written by an older build) by facts that carry
+// orders.ExcludedOperator.
+func excludedByHand(rec *Record) bool {
+	return rec.ExcludedBy != "" || rec.Order.Excluded == orders.ExcludedOperator
+}
+
+// OperatorInclude undoes OperatorExclude: the order k is decided again by
+// decide, as the rules say today (it may stay excluded, for a report's
+// cancellation or the exclude lists of the configuration), with an audit
+// event naming who. It returns ErrWrongState for an order that is not
+// excluded by hand, and never touches one that is sent, in flight or in
+// doubt.
+func (l *Ledger) OperatorInclude(k Key, decide Decider, now time.Time, who, note string) (Record, error) {
+	if decide == nil {
+		return Record{}, errors.New("include order: no decider")
+	}
+	var out Record
+	err := l.update(now, func(t *txn) error {
+		old, err := t.mustGet(k)
+		switch {
+		case err != nil:
+			return err
+		case old.State == Sent:
+			return fmt.Errorf("%w: it is sent, which is final", ErrWrongState)
+		case old.State != Excluded:
+			return fmt.Errorf("%w: it is %s, not excluded", ErrWrongState, old.State)
+		case !excludedByHand(&old):
+			return fmt.Errorf("%w: it is excluded by the rules (%s), not by hand; include undoes only `ledger exclude`", ErrWrongState, old.Reason)
+		}
+		rec := old
+		rec.ExcludedBy = ""
+		if rec.Order.Excluded == orders.ExcludedOperator {
+			rec.Order.Excluded, rec.Order.Because = "", ""
+		}
+		if err := applyDecision(&rec, decide(rec.Order, now), t.now); err != nil {
+			return err
+		}
+		reason := operatorReason("included by operator", note)
+		if rec.Reason != "" {
+			reason += "; " + rec.Reason
+		}
+		out = rec
+		return t.transition(&old, &rec, reason, operatorActor(who), false)
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("include order %s: %w", k, err)
+	}
+	return out, nil
 }

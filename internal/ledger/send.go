@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"campaignd/internal/orders"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -144,6 +146,12 @@ func (t *txn) expire(old, rec *Record, reason, actor string, problem bool) error
 // the deadline: at or after it the order becomes expired and Claim returns
 // ErrExpired. It counts the attempt.
 func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
+	return l.claim(k, channel, now, nil)
+}
+
+// claim is Claim; also, when the order is claimed, keep (if not nil) runs
+// in the same transaction.
+func (l *Ledger) claim(k Key, channel string, now time.Time, keep func(t *txn, rec *Record) error) (Record, error) {
 	var out Record
 	var refused error
 	err := l.update(now, func(t *txn) error {
@@ -160,10 +168,13 @@ func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
 			refused = ErrExpired
 			return t.expire(&old, &rec, "deadline "+old.Deadline.Format(time.RFC3339)+" had passed when the send was due", "scheduler", false)
 		}
-		if old.Order.Excluded != "" { // applyDecision never schedules one; be sure
+		if old.Order.Excluded != "" || old.ExcludedBy != "" { // applyDecision never schedules one; be sure
 			refused = ErrNotClaimable
-			rec.State, rec.SendAt = Excluded, time.Time{}
+			rec.State, rec.SendAt, rec.Class = Excluded, time.Time{}, string(old.Order.Excluded)
 			rec.Reason = "excluded: " + string(old.Order.Excluded)
+			if old.Order.Excluded == "" {
+				rec.Class, rec.Reason = string(orders.ExcludedOperator), "excluded by "+old.ExcludedBy
+			}
 			return t.transition(&old, &rec, rec.Reason, "scheduler", false)
 		}
 		rec.State, rec.Channel, rec.ClaimedAt, rec.SendAt, rec.NotBefore = Claimed, channel, t.now, time.Time{}, time.Time{}
@@ -173,6 +184,11 @@ func (l *Ledger) Claim(k Key, channel string, now time.Time) (Record, error) {
 		rec.Attempts++
 		if err := t.transition(&old, &rec, rec.Reason, "scheduler", false); err != nil {
 			return err
+		}
+		if keep != nil {
+			if err := keep(t, &rec); err != nil {
+				return err
+			}
 		}
 		out = rec
 		return nil
@@ -235,6 +251,7 @@ func (l *Ledger) MarkDelivering(k Key, now time.Time) error {
 // drops its buyer data.
 func (l *Ledger) MarkSent(k Key, now time.Time, detail string) error {
 	return l.fromClaimed("mark sent", k, now, func(t *txn, rec *Record) (string, bool) {
+		t.countDay(rec, OutcomeSent)
 		rec.State, rec.SentAt, rec.Reason = Sent, t.now, detail
 		return detail, false
 	})
@@ -244,6 +261,7 @@ func (l *Ledger) MarkSent(k Key, now time.Time, detail string) error {
 // sent; it is never sent again unless an operator resolves it.
 func (l *Ledger) MarkInDoubt(k Key, now time.Time, reason string) error {
 	return l.fromClaimed("mark in doubt", k, now, func(t *txn, rec *Record) (string, bool) {
+		t.countDay(rec, OutcomeInDoubt)
 		rec.State, rec.Reason, rec.LastError = InDoubt, reason, reason
 		return reason, true
 	})
@@ -253,6 +271,7 @@ func (l *Ledger) MarkInDoubt(k Key, now time.Time, reason string) error {
 // its buyer data.
 func (l *Ledger) MarkFailed(k Key, now time.Time, reason string) error {
 	return l.fromClaimed("mark failed", k, now, func(t *txn, rec *Record) (string, bool) {
+		t.countDay(rec, OutcomeFailed)
 		rec.State, rec.Reason, rec.LastError = Failed, reason, reason
 		return reason, true
 	})
@@ -279,6 +298,7 @@ func (l *Ledger) reschedule(op string, k Key, at, now time.Time, reason string, 
 	return l.fromClaimed(op, k, now, func(t *txn, rec *Record) (string, bool) {
 		if problem {
 			rec.LastError = reason
+			t.countDay(rec, OutcomeRetried)
 		}
 		if !rec.Deadline.IsZero() && !at.Before(rec.Deadline) {
 			rec.State, rec.SendAt = Expired, time.Time{}
@@ -295,7 +315,7 @@ func (l *Ledger) reschedule(op string, k Key, at, now time.Time, reason string, 
 // refusal is kept on it. An audit event is written when the refusal text
 // changes. If retryAt is at or after the deadline the order becomes expired.
 func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
-	return l.moveScheduled("refuse", k, retryAt, now, "refused: "+refusal, true, func(old, rec *Record) bool {
+	return l.moveScheduled("refuse", k, retryAt, now, "refused: "+refusal, OutcomeRefused, func(old, rec *Record) bool {
 		rec.Refusal = refusal
 		return old.Refusal != refusal
 	})
@@ -303,8 +323,10 @@ func (l *Ledger) Refuse(k Key, retryAt, now time.Time, refusal string) error {
 
 // moveScheduled moves the scheduled order k's send time to until (expiring
 // it when until is at or after the deadline). set changes the record and
-// says whether the move is worth an audit event.
-func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason string, problem bool, set func(old, rec *Record) bool) error {
+// says whether the move is worth an audit event. A move with an outcome (a
+// refusal) is a problem, and counted for the day.
+func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason, outcome string, set func(old, rec *Record) bool) error {
+	problem := outcome != ""
 	until = utc(until)
 	err := l.update(now, func(t *txn) error {
 		old, err := t.mustGet(k)
@@ -315,6 +337,9 @@ func (l *Ledger) moveScheduled(op string, k Key, until, now time.Time, reason st
 			return fmt.Errorf("%w: it is %s, not scheduled", ErrWrongState, old.State)
 		}
 		rec := old
+		if outcome != "" {
+			t.countDay(&rec, outcome)
+		}
 		emit := set(&old, &rec)
 		if !old.Deadline.IsZero() && !until.Before(old.Deadline) {
 			return t.expire(&old, &rec, reason+"; not before the deadline "+old.Deadline.Format(time.RFC3339), "scheduler", true)
@@ -375,7 +400,7 @@ func (t *txn) inState(s State, n int) ([]Record, error) {
 // the due window and later due orders are not held up behind it. The move is
 // an audit event. If until is at or after the deadline the order expires.
 func (l *Ledger) Hold(k Key, until, now time.Time, reason string) error {
-	return l.moveScheduled("hold", k, until, now, "held: "+reason, false, func(_, _ *Record) bool { return true })
+	return l.moveScheduled("hold", k, until, now, "held: "+reason, "", func(_, _ *Record) bool { return true })
 }
 
 // boltView and boltUpdate are bbolt's View and Update under guard.

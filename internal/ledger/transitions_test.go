@@ -173,8 +173,8 @@ func TestTransitions(t *testing.T) {
 				if want.to == ledger.Claimed && (rec.Attempts != 1 || !rec.ClaimedAt.Equal(now) || rec.Channel != "outbox") {
 					t.Errorf("claimed record = attempts %d, claimed at %s, channel %q", rec.Attempts, rec.ClaimedAt, rec.Channel)
 				}
-				if name == "OperatorExclude" && rec.Order.Excluded == "" {
-					t.Error("operator exclusion not in the facts")
+				if name == "OperatorExclude" && (rec.ExcludedBy != "operator" || rec.Class != "operator") {
+					t.Errorf("operator exclusion not recorded: excluded by %q, class %q", rec.ExcludedBy, rec.Class)
 				}
 			})
 		}
@@ -385,8 +385,8 @@ func TestOperatorCreatesUnknownOrders(t *testing.T) {
 		t.Errorf("sent order after upsert: %+v", rec.Order)
 	}
 	rec = wantState(t, l, excl, ledger.Excluded)
-	if rec.Order.Excluded != orders.ExcludedOperator || rec.Order.BuyerEmail != "" {
-		t.Errorf("excluded order after upsert: %+v", rec.Order)
+	if rec.ExcludedBy != "operator" || rec.Order.Excluded != "" || rec.Order.BuyerEmail != "" {
+		t.Errorf("excluded order after upsert: by %q, %+v", rec.ExcludedBy, rec.Order)
 	}
 	if ids := dueIDs(t, l, t0.Add(20*day)); len(ids) != 0 {
 		t.Errorf("due = %v", ids)

@@ -80,7 +80,8 @@ func NewEngine(l *ledger.Ledger, s *Setup, logger *slog.Logger) *Engine {
 func (e *Engine) Setup() *Setup { return e.setup.Load() }
 
 // Swap puts s in force, re-decides every order that has not been sent
-// under the new rules, and returns the old setup for the caller to close.
+// under the new rules, records the rules' hash (see Resume), and returns
+// the old setup for the caller to close.
 func (e *Engine) Swap(s *Setup, now time.Time) (*Setup, error) {
 	e.passMu.Lock()
 	defer e.passMu.Unlock()
@@ -88,7 +89,7 @@ func (e *Engine) Swap(s *Setup, now time.Time) (*Setup, error) {
 	if _, err := e.Ledger.Redecide(s.Decide, now); err != nil {
 		return old, fmt.Errorf("re-decide orders: %w", err)
 	}
-	return old, nil
+	return old, e.Ledger.SetConfigHash(s.Rules.Hash(), now)
 }
 
 // PassStats counts what one pass did.
@@ -173,7 +174,7 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		log.Warn("order scheduled for a channel that is not configured; skipped")
 		return nil
 	}
-	msg, err := s.message(snd, rec, now)
+	r, err := s.message(snd, rec, now)
 	if err != nil {
 		st.Refused++
 		log.Warn("message refused; order stays scheduled", "reason", err.Error())
@@ -182,14 +183,15 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 		}
 		return nil
 	}
-	if _, err := e.Ledger.Claim(rec.Key, rec.Channel, now); err != nil {
+	kept, src := r.Kept(rec.Channel)
+	if _, err := e.Ledger.ClaimWith(rec.Key, rec.Channel, now, kept, src); err != nil {
 		if errors.Is(err, ledger.ErrExpired) || errors.Is(err, ledger.ErrNotClaimable) {
 			log.Info("not sent", "reason", err.Error())
 			return nil
 		}
 		return fmt.Errorf("claim %s: %w", rec.Key.OrderID, err)
 	}
-	return e.send(ctx, snd, rec, msg, now, st, log)
+	return e.send(ctx, snd, rec, r.Message, now, st, log)
 }
 
 // hold moves the due order k's send time to until, with the reason; at or

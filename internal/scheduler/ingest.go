@@ -32,6 +32,35 @@ type IngestReport struct {
 	Previous  time.Time // when, for a duplicate
 	Rejected  bool      // the file as a whole is not a report campaignd reads
 	Reason    string    // why rejected
+	// Held counts the file's orders that the rules left waiting or
+	// excluded, by reason class (ClassNoCampaign, ClassNoRelay...).
+	Held map[string]int
+}
+
+// classCount wraps a decider and counts the reason classes of the waiting
+// and excluded orders it decides. A bulk write may decide in a goroutine of
+// its own, hence the lock.
+type classCount struct {
+	decide ledger.Decider
+	mu     sync.Mutex
+	n      map[string]int
+}
+
+func (c *classCount) Decide(o orders.Order, now time.Time) ledger.Decision {
+	d := c.decide(o, now)
+	if d.State == ledger.Waiting || d.State == ledger.Excluded {
+		c.mu.Lock()
+		c.n[d.Class]++
+		c.mu.Unlock()
+	}
+	return d
+}
+
+// counts returns the counts, once the bulk write that used c has ended.
+func (c *classCount) counts() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
 }
 
 // RowReport lists the rejected rows as "FILE:LINE: COLUMN: reason" lines,
@@ -104,25 +133,56 @@ func (e *Engine) Ingest(ctx context.Context, path string, now time.Time) (Ingest
 	}
 	rep.Summary = sum
 	fr := fileRecord(path, info, sum, now)
-	switch {
-	case errors.Is(err, orders.ErrNotReport):
-		rep.Rejected, rep.Reason = true, err.Error()
-		fr.Outcome, fr.Error = "rejected", err.Error()
-	case err != nil:
+	if rep.Rejected, rep.Reason, err = rejection(sum, err); err != nil {
 		return rep, err // nothing was written
 	}
 	beforeCommit(path)
 	if rep.Rejected {
+		fr.Outcome, fr.Error = "rejected", rep.Reason
 		if err := e.Ledger.RecordFile(fr); err != nil {
 			return rep, fmt.Errorf("record file %s: %w", path, err)
 		}
 		return rep, nil
 	}
-	rep.Stats, err = bulk.Commit(ctx, s.Decide, now, &fr)
+	held := &classCount{decide: s.Decide, n: map[string]int{}}
+	rep.Stats, err = bulk.Commit(ctx, held.Decide, now, &fr)
+	rep.Held = held.counts()
 	if err != nil {
 		return rep, fmt.Errorf("write the orders of %s to the ledger: %w", path, err)
 	}
 	return rep, nil
+}
+
+// rejection says whether a file read to its end (err is the parser's) is
+// rejected whole, and why, or returns the error that stopped it being read.
+func rejection(sum orders.Summary, err error) (bool, string, error) {
+	switch {
+	case errors.Is(err, orders.ErrNotReport):
+		return true, err.Error(), nil
+	case err != nil:
+		return false, "", err
+	case sum.Groups == 0 && sum.RejectedCount > 0:
+		// Every row that could have been an order was rejected: the file
+		// is at fault (re-saved by a spreadsheet, cut, another export), and
+		// must not pass for a report that was read.
+		return true, noOrderReason(sum), nil
+	}
+	return false, "", nil
+}
+
+// noOrderReason says why a file whose rows were all rejected is rejected:
+// its most frequent cause (with a hint where one is known), and how many
+// others there are; the file's report lists every rejected row.
+func noOrderReason(sum orders.Summary) string {
+	causes := sum.RejectedSummary()
+	reason := fmt.Sprintf("no order could be read from it: %d of %d rows rejected", sum.RejectedCount, sum.Rows)
+	if len(causes) > 0 {
+		reason += ", " + causes[0]
+	}
+	if len(causes) > 1 {
+		reason += fmt.Sprintf("; %d other causes", len(causes)-1)
+	}
+	return reason
 }
 
 // ingestMemoryLimit is the Go heap's soft limit while a report is
@@ -165,7 +225,7 @@ func fileRecord(path string, info orders.FileInfo, sum orders.Summary, now time.
 	fr := ledger.FileRecord{
 		SHA256: info.SHA256, Name: filepath.Base(path), Size: info.Size, Kind: string(sum.Kind),
 		Encoding: info.Encoding, IngestedAt: now, Rows: sum.Rows, Orders: sum.Groups,
-		Rejected: sum.RejectedCount, Outcome: "processed",
+		Rejected: sum.RejectedCount, Outcome: "processed", Causes: sum.RejectedSummary(),
 	}
 	for i, re := range sum.Rejected {
 		if i == maxReportedRows {

@@ -115,7 +115,8 @@ func (r Rules) CampaignFor(salesChannel string) (Campaign, bool) {
 // Decide says what state an order that has not been sent should be in. The
 // order of the checks is the order of their authority: facts that rule an
 // order out, then the seller's exclusions, then the window, then what is
-// still unknown (README, "How it works").
+// still unknown (README, "How it works"): for an smtp campaign, the buyer's
+// relay address first, then the delivery.
 //
 // The deadline is purchase + Window, and nothing is ever scheduled so late
 // that a send (bounded by SendMargin) could end at or after it: such an
@@ -126,69 +127,73 @@ func (r Rules) Decide(o orders.Order, now time.Time) ledger.Decision {
 	if !o.PurchaseDate.IsZero() {
 		d.Deadline = o.PurchaseDate.Add(r.Window)
 	}
-	if reason := r.exclusion(o); reason != "" {
-		return decided(d, ledger.Excluded, reason)
+	if class, reason := r.exclusion(o); reason != "" {
+		return decided(d, ledger.Excluded, class, reason)
 	}
 	if o.Marketplace == "" {
-		return decided(d, ledger.Waiting, "no report has named the order's marketplace yet")
+		return decided(d, ledger.Waiting, ClassNoMarketplace, "no report has named the order's marketplace yet")
 	}
 	c, ok := r.CampaignFor(o.Marketplace)
 	if !ok {
-		return decided(d, ledger.Excluded, fmt.Sprintf("no_campaign: no campaign sends to %s", o.Marketplace))
+		return decided(d, ledger.Excluded, noCampaignClass(o.Marketplace), fmt.Sprintf("no_campaign: no campaign sends to %s", o.Marketplace))
 	}
 	d.Campaign, d.Channel = c.Name, c.Channel
 	switch {
 	case o.PurchaseDate.IsZero():
-		return decided(d, ledger.Waiting, "no report has given the purchase date yet")
+		return decided(d, ledger.Waiting, ClassNoPurchaseDate, "no report has given the purchase date yet")
 	case pastDeadline(d.Deadline, now):
-		return decided(d, ledger.Expired, fmt.Sprintf("deadline %s (purchase + %d days) has passed", stamp(d.Deadline), days(r.Window)))
+		return decided(d, ledger.Expired, "", fmt.Sprintf("deadline %s (purchase + %d days) has passed", stamp(d.Deadline), days(r.Window)))
+	case c.Channel == "smtp" && o.BuyerEmail == "":
+		// The smtp channel mails the buyer's relay address: until a report
+		// that carries it comes, there is nothing to send to.
+		return decided(d, ledger.Waiting, ClassNoRelay, "no buyer relay address, which the smtp channel needs ("+RelayReportsNote+")")
 	}
 	delivered, basis := delivery(o, c.Transit)
 	if delivered.IsZero() {
-		return decided(d, ledger.Waiting, fmt.Sprintf("not shipped yet (status %s)", cmp.Or(o.Status, "unknown")))
+		return decided(d, ledger.Waiting, ClassNotShipped, fmt.Sprintf("not shipped yet (status %s)", cmp.Or(o.Status, "unknown")))
 	}
 	send := r.outOfQuietHours(delivered.Add(c.Delay), o.Marketplace)
 	why := fmt.Sprintf("%s %s + %d days", basis, stamp(delivered), days(c.Delay))
 	if !leavesRoom(d.Deadline, send) {
-		return decided(d, ledger.Waiting, fmt.Sprintf("earliest send %s (%s) leaves no room for a send before the deadline %s", stamp(send), why, stamp(d.Deadline)))
+		return decided(d, ledger.Waiting, ClassNoRoom, fmt.Sprintf("earliest send %s (%s) leaves no room for a send before the deadline %s", stamp(send), why, stamp(d.Deadline)))
 	}
 	d.SendAt = send
-	return decided(d, ledger.Scheduled, why)
+	return decided(d, ledger.Scheduled, "", why)
 }
 
-// decided is d with its state and the reason for it.
-func decided(d ledger.Decision, s ledger.State, reason string) ledger.Decision {
-	d.State, d.Reason = s, reason
+// decided is d with its state, the class of its reason, and the reason.
+func decided(d ledger.Decision, s ledger.State, class, reason string) ledger.Decision {
+	d.State, d.Class, d.Reason = s, class, reason
 	return d
 }
 
-// exclusion says why the order may never get a request, or "": a fact of
-// the reports (a Multi-Channel Fulfilment order among them), then the
-// seller's exclude and block lists.
-func (r Rules) exclusion(o orders.Order) string {
+// exclusion says why the order may never get a request, as a class and a
+// reason, or "", "": a fact of the reports (a Multi-Channel Fulfilment
+// order among them), then the seller's exclude and block lists.
+func (r Rules) exclusion(o orders.Order) (class, reason string) {
 	if orders.IsNonAmazon(o.ID, o.Marketplace) {
 		o.Exclude(orders.ExcludedNonAmazon, "Multi-Channel Fulfilment order")
 	}
 	switch {
 	case o.Excluded != "":
-		return o.ExclusionReason()
+		return string(o.Excluded), o.ExclusionReason()
 	case r.Orders[o.ID]:
-		return "operator: order is on the exclude list"
+		return ClassExcludeList, "operator: order is on the exclude list"
 	case o.BuyerEmail != "" && r.BuyerEmail[strings.ToLower(o.BuyerEmail)]:
-		return "blocked: buyer is on the block list"
+		return ClassBlocked, "blocked: buyer is on the block list"
 	}
 	for _, it := range o.Items {
 		if it.Cancelled {
 			continue
 		}
 		if it.SKU != "" && r.SKUs[it.SKU] {
-			return fmt.Sprintf("sku: %s is excluded", it.SKU)
+			return ClassSKU, fmt.Sprintf("sku: %s is excluded", it.SKU)
 		}
 		if it.ASIN != "" && r.ASINs[strings.ToUpper(it.ASIN)] {
-			return fmt.Sprintf("asin: %s is excluded", it.ASIN)
+			return ClassASIN, fmt.Sprintf("asin: %s is excluded", it.ASIN)
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // delivery says when the order was, or will likely be, delivered, and on

@@ -72,6 +72,15 @@ func TestDecide(t *testing.T) {
 		}, t0.Add(day(26)), ledger.Scheduled, t0.Add(day(30) - scheduler.SendMargin - time.Second), "delivered", "en"},
 		{"other campaign by marketplace", func(o *orders.Order) { o.Marketplace = "amazon.de"; o.Shipped, o.DeliveredAt = true, t0 }, t0, ledger.Scheduled, t0.Add(day(5)), "delivered", "de"},
 	}
+	// the class of each reason that holds or excludes an order ("" otherwise)
+	classes := map[string]string{
+		"not shipped waits": scheduler.ClassNotShipped, "excluded fact": "cancelled", "MCF id": "non_amazon",
+		"non-amazon channel": "non_amazon", "excluded sku": scheduler.ClassSKU, "excluded asin": scheduler.ClassASIN,
+		"order on exclude list": scheduler.ClassExcludeList, "blocked buyer": scheduler.ClassBlocked,
+		"no campaign for marketplace": "no_campaign:Amazon.co.jp", "unknown marketplace waits": scheduler.ClassNoMarketplace,
+		"no purchase date waits": scheduler.ClassNoPurchaseDate, "earliest send at the deadline waits, never scheduled": scheduler.ClassNoRoom,
+		"earliest send leaving exactly the send margin waits": scheduler.ClassNoRoom,
+	}
 	r := testRules()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +89,9 @@ func TestDecide(t *testing.T) {
 			d := r.Decide(o, tt.now)
 			if d.State != tt.state {
 				t.Fatalf("state = %s (%s), want %s", d.State, d.Reason, tt.state)
+			}
+			if d.Class != classes[tt.name] {
+				t.Errorf("class = %q, want %q", d.Class, classes[tt.name])
 			}
 			if !d.SendAt.Equal(tt.sendAt) {
 				t.Errorf("send at = %v, want %v", d.SendAt, tt.sendAt)
@@ -139,5 +151,24 @@ func TestReadBlockList(t *testing.T) {
 	}
 	if len(got) != 2 || got[0] != "111-0000000-0000002" || got[1] != "someone@marketplace.amazon.de" {
 		t.Fatalf("ReadBlockList = %q", got)
+	}
+}
+
+// An smtp campaign's order waits for a report that carries the buyer's
+// relay address; the other channels need none.
+func TestDecideSMTPNeedsRelay(t *testing.T) {
+	r := testRules()
+	o := orders.Order{ID: "111-0000000-0000001", Marketplace: "Amazon.com", PurchaseDate: t0, Shipped: true, DeliveredAt: t0.Add(day(2))}
+	if d := r.Decide(o, t0); d.State != ledger.Scheduled {
+		t.Fatalf("outbox campaign without a relay address: %s (%s)", d.State, d.Reason)
+	}
+	r.Campaigns[0].Channel = "smtp"
+	d := r.Decide(o, t0)
+	if d.State != ledger.Waiting || d.Class != scheduler.ClassNoRelay || !strings.Contains(d.Reason, "no buyer relay address") {
+		t.Fatalf("smtp campaign without a relay address: %s %q (%s)", d.State, d.Class, d.Reason)
+	}
+	o.BuyerEmail = "abc@marketplace.amazon.com"
+	if d := r.Decide(o, t0); d.State != ledger.Scheduled {
+		t.Fatalf("smtp campaign with a relay address: %s (%s)", d.State, d.Reason)
 	}
 }

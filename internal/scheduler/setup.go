@@ -105,17 +105,17 @@ func (s *Setup) Decide(o orders.Order, now time.Time) ledger.Decision { return s
 
 // message renders the order's message for snd and refuses it when the
 // policy checks fail or the channel needs a relay address the order lacks.
-func (s *Setup) message(snd channel.Sender, rec ledger.Record, now time.Time) (channel.Message, error) {
+func (s *Setup) message(snd channel.Sender, rec ledger.Record, now time.Time) (Rendered, error) {
 	r, err := s.Render(rec, now)
 	switch {
 	case err != nil:
-		return channel.Message{}, err
+		return Rendered{}, err
 	case len(r.Violations) > 0:
-		return channel.Message{}, refusal(r.Violations)
+		return Rendered{}, refusal(r.Violations)
 	case snd.NeedsBuyerEmail() && r.Message.To == "":
-		return channel.Message{}, errors.New("no buyer relay address is known for this order (needed by the smtp channel)")
+		return Rendered{}, errors.New("no buyer relay address is known for this order (needed by the smtp channel)")
 	}
-	return r.Message, nil
+	return r, nil
 }
 
 // Rendered is one order's message and the policy's verdict on it.
@@ -124,6 +124,54 @@ type Rendered struct {
 	Violations []policy.Violation
 	// Amazon is true for channels where Amazon writes the text (spapi).
 	Amazon bool
+	// Template and Data are what Message was rendered from (nil and zero
+	// when Amazon writes the text).
+	Template *policy.Template
+	Data     policy.Data
+}
+
+// Kept is what the ledger keeps of r with the claim of its order (see
+// ledger.SentMessage): the template's source and hash, and the data but the
+// buyer's name.
+func (r Rendered) Kept(channelName string) (*ledger.SentMessage, []byte) {
+	m := &ledger.SentMessage{Channel: channelName, At: r.Message.Date, Amazon: r.Amazon}
+	switch {
+	case r.Amazon:
+		return m, nil
+	case r.Template == nil:
+		return nil, nil // nothing rendered, nothing to keep
+	}
+	src := TemplateSource(r.Template)
+	m.Template, m.Path = ledger.TemplateHash(src), r.Template.Path
+	d := r.Data
+	m.ProductName, m.ReviewURL, m.SellerName, m.Marketplace, m.HadBuyerName = d.ProductName, d.ReviewURL, d.SellerName, d.Marketplace, d.BuyerName != ""
+	return m, src
+}
+
+// TemplateSource is a template's source as the ledger keeps it: its
+// Subject and Language headers and its body, which parse back into a
+// template that renders exactly as t does.
+func TemplateSource(t *policy.Template) []byte {
+	return []byte("Subject: " + t.Subject + "\nLanguage: " + t.Language + "\n\n" + t.Body)
+}
+
+// BuyerNameShown stands for the buyer's name, which is not kept, when a
+// sent message is shown again.
+const BuyerNameShown = "[the buyer's name]"
+
+// RenderKept renders a sent message again from what the ledger kept of it
+// (ledger.SentMessageOf): the same template and values, the buyer's name
+// shown as BuyerNameShown. orderID is the order's.
+func RenderKept(orderID string, m ledger.SentMessage, source []byte) (policy.Message, error) {
+	t, err := policy.ParseTemplate(m.Path, source)
+	if err != nil {
+		return policy.Message{}, fmt.Errorf("order %s: the kept template: %w", orderID, err)
+	}
+	d := policy.Data{OrderID: orderID, ProductName: m.ProductName, ReviewURL: m.ReviewURL, SellerName: m.SellerName, Marketplace: m.Marketplace}
+	if m.HadBuyerName {
+		d.BuyerName = BuyerNameShown
+	}
+	return t.Render(d)
 }
 
 // Render builds the message an order would get now, with the verdict of
@@ -150,13 +198,14 @@ func (s *Setup) Render(rec ledger.Record, now time.Time) (Rendered, error) {
 		return Rendered{}, fmt.Errorf("order %s: campaign %q has no template", o.ID, rec.Campaign)
 	}
 	item := o.FirstItem()
-	out, err := t.Render(policy.Data{
+	data := policy.Data{
 		OrderID: o.ID, ProductName: item.Title, ReviewURL: m.ReviewURL(item.ASIN),
 		BuyerName: o.BuyerName, SellerName: s.Config.SellerName, Marketplace: m.Name,
-	})
+	}
+	out, err := t.Render(data)
 	if err != nil {
 		return Rendered{}, fmt.Errorf("order %s: render %s: %w", o.ID, t.Path, err)
 	}
 	msg.Subject, msg.Body, msg.Language = out.Subject, out.Body, out.Language
-	return Rendered{Message: msg, Violations: policy.CheckMessage("order "+o.ID, out, o.ID, m)}, nil
+	return Rendered{Message: msg, Violations: policy.CheckMessage("order "+o.ID, out, o.ID, m), Template: t, Data: data}, nil
 }

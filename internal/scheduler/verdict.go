@@ -47,7 +47,19 @@ type Verdict struct {
 	// Until is when a held order may go (the end of quiet hours, its send
 	// time); zero when only new facts can move it.
 	Until time.Time
+	// Class groups verdicts for a summary (`campaignd plan`): the order's
+	// reason class (ledger.Record.Class) when it waits or is excluded,
+	// VerdictNotDue, VerdictQuiet or VerdictDeadline when the pass itself
+	// holds or expires it, "" when it is sent or in a final state.
+	Class string
 }
+
+// The classes a verdict gives beside the orders' own (Verdict.Class).
+const (
+	VerdictNotDue   = "not_due"     // scheduled, not due yet
+	VerdictQuiet    = "quiet_hours" // due, inside quiet hours
+	VerdictDeadline = "deadline"    // its deadline leaves no room for a send: it expires
+)
 
 // Verdict says whether a pass at the instant at sends the order rec now,
 // holds it (and why), or lets it expire. It is pure, and both the send
@@ -59,21 +71,21 @@ func (r Rules) Verdict(rec ledger.Record, at time.Time) Verdict {
 	case ledger.Sent:
 		return Verdict{State: rec.State, Reason: "already sent " + stamp(rec.SentAt)}
 	default:
-		return Verdict{State: rec.State, Reason: rec.Reason}
+		return Verdict{State: rec.State, Reason: rec.Reason, Class: rec.Class}
 	}
 	switch {
 	case pastDeadline(rec.Deadline, at):
-		return Verdict{Action: Expire, State: ledger.Expired, Reason: fmt.Sprintf("deadline %s has passed", stamp(rec.Deadline))}
+		return Verdict{Action: Expire, State: ledger.Expired, Reason: fmt.Sprintf("deadline %s has passed", stamp(rec.Deadline)), Class: VerdictDeadline}
 	case rec.State == ledger.Waiting:
-		return Verdict{State: rec.State, Reason: rec.Reason}
+		return Verdict{State: rec.State, Reason: rec.Reason, Class: rec.Class}
 	case !leavesRoom(rec.Deadline, at):
 		return Verdict{Action: Expire, State: ledger.Expired, Reason: fmt.Sprintf("too close to the deadline %s for a send to finish before it (%s left)",
-			stamp(rec.Deadline), rec.Deadline.Sub(at).Round(time.Second))}
+			stamp(rec.Deadline), rec.Deadline.Sub(at).Round(time.Second)), Class: VerdictDeadline}
 	case rec.SendAt.After(at):
-		return Verdict{State: rec.State, Reason: fmt.Sprintf("not due until %s (%s)", stamp(rec.SendAt), rec.Reason), Until: rec.SendAt}
+		return Verdict{State: rec.State, Reason: fmt.Sprintf("not due until %s (%s)", stamp(rec.SendAt), rec.Reason), Until: rec.SendAt, Class: VerdictNotDue}
 	}
 	if quiet, end := r.InQuietHours(at, rec.Order.Marketplace); quiet {
-		return Verdict{State: rec.State, Reason: fmt.Sprintf("quiet hours in %s until %s", rec.Order.Marketplace, stamp(end)), Until: end}
+		return Verdict{State: rec.State, Reason: fmt.Sprintf("quiet hours in %s until %s", rec.Order.Marketplace, stamp(end)), Until: end, Class: VerdictQuiet}
 	}
 	return Verdict{Action: Send, State: rec.State}
 }
