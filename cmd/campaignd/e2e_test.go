@@ -276,7 +276,7 @@ func TestCrashMidSend(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cfg := testConfig(t, dir, "[schedule]\nbatch_size = 100000\n")
-	const n = 120 // enough that a kill after the 10th message lands mid-pass
+	const n = 400 // enough that a kill after the 5th message lands mid-pass, even on a busy machine
 	var b strings.Builder
 	b.WriteString(allOrdersHeader)
 	for i := range n {
@@ -292,7 +292,7 @@ func TestCrashMidSend(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFiles(t, out, 10)
+	waitFiles(t, out, 5)
 	cmd.Process.Kill()
 	cmd.Wait()
 	atKill := len(outbox(t, dir))
