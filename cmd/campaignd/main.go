@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // quiet hours need every marketplace's zone, even on a minimal system
@@ -107,7 +108,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, `campaignd sends one neutral Amazon review request per eligible order.
 
 Usage:
-	campaignd <command> [arguments]
+	campaignd [--config FILE] <command> [arguments]
 
 Commands:
 `)
@@ -115,8 +116,9 @@ Commands:
 		fmt.Fprintf(w, "	%-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-Every command takes --config FILE (default %s).
-Run "campaignd <command> -h" for a command's flags.
+Every command takes --config FILE (default %s),
+before or after the command. "campaignd <command> --help" (or "campaignd help
+<command>") shows a command's flags; "campaignd --version" is "campaignd version".
 
 Exit codes:
 	0  ok
@@ -132,14 +134,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) int {
+	args, err := hoistConfig(args)
+	if err != nil {
+		return a.exit(err)
+	}
 	if len(args) == 0 {
 		usage(a.stderr)
 		return exitUsage
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "help" {
+	switch name {
+	case "-h", "-help", "--help":
 		usage(a.stdout)
 		return exitOK
+	case "help":
+		return a.help(ctx, args[1:])
+	case "-version", "--version":
+		name = "version"
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -149,6 +160,46 @@ func (a *app) dispatch(ctx context.Context, args []string) int {
 	fmt.Fprintf(a.stderr, "campaignd: unknown command %q\n\n", name)
 	usage(a.stderr)
 	return exitUsage
+}
+
+// hoistConfig moves a --config given before the command to just after it:
+// `campaignd --config FILE status` is `campaignd status --config FILE`.
+func hoistConfig(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return args, nil
+	}
+	var flag []string
+	switch first := args[0]; {
+	case first == "--config" || first == "-config":
+		if len(args) < 2 {
+			return nil, usagef("--config needs a FILE, then a command")
+		}
+		flag, args = args[:2], args[2:]
+	case strings.HasPrefix(first, "--config=") || strings.HasPrefix(first, "-config="):
+		flag, args = args[:1], args[1:]
+	default:
+		return args, nil
+	}
+	if len(args) == 0 {
+		return nil, usagef("%s: a command must follow (campaignd --config FILE status)", strings.Join(flag, " "))
+	}
+	out := append([]string{args[0]}, flag...)
+	return append(out, args[1:]...), nil
+}
+
+// help is `campaignd help [COMMAND]`: the overview, or a command's help.
+func (a *app) help(ctx context.Context, args []string) int {
+	for i := 0; i < len(args); i++ {
+		switch arg := args[i]; {
+		case arg == "--config" || arg == "-config":
+			i++ // hoisted from before "help"; help needs no config
+		case strings.HasPrefix(arg, "-"):
+		default:
+			return a.dispatch(ctx, []string{arg, "--help"})
+		}
+	}
+	usage(a.stdout)
+	return exitOK
 }
 
 func (a *app) exit(err error) int {
@@ -175,7 +226,8 @@ func (a *app) exit(err error) int {
 }
 
 func cmdVersion(_ context.Context, a *app, args []string) error {
-	fs := newFlags("version", "", "Print campaignd's version, the commit it was built from and the Go version.", a)
+	fs := newFlags("version", "", "Print campaignd's version, the commit it was built from and the Go version\n(also: campaignd --version).", a)
+	fs.String("config", defaultConfig, "config `FILE`: accepted, as by every command; version reads none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
