@@ -108,6 +108,9 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 		return err
 	}
 	defer setup.Close()
+	if err := d.cfg.PrepareFolders(!once); err != nil {
+		return invalid(err) // the unit must not restart into it
+	}
 	l, err := openLedger(d.cfg)
 	if err != nil {
 		return err
@@ -328,6 +331,9 @@ func (d *daemon) reload(ctx context.Context) error {
 	defer d.notify.Send(sdnotify.Ready)
 	cfg, err := config.Load(d.cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := cfg.PrepareFolders(true); err != nil {
 		return err
 	}
 	setup, err := prepare(cfg, d.now)

@@ -7,6 +7,8 @@
 //
 // Loading is pure apart from reading the file and checking that the template
 // and secret files it names exist: it sets up no logging and creates nothing.
+// The daemon then calls PrepareFolders, which creates the folders it writes
+// in and checks that its user can write there.
 package config
 
 import (
@@ -271,6 +273,9 @@ func Parse(path string, b []byte) (*Config, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
 	}
 	c.Path, c.Dir = path, filepath.Dir(abs)
+	if errs := c.validateHome(); len(errs) > 0 {
+		return nil, src.invalid(path, errors.Join(errs...))
+	}
 	c.resolve()
 	if err := c.Validate(); err != nil {
 		return nil, src.invalid(path, err)

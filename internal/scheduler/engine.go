@@ -149,7 +149,8 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 }
 
 // sendOne handles one due order, as its Verdict at the clock of the moment
-// says. Only ledger errors are returned: anything that goes wrong with the
+// says. Only ledger errors, and a channel that cannot send at all
+// (channel.ErrUnavailable), are returned: anything that goes wrong with the
 // order itself is recorded on it.
 func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passStart time.Time, st *PassStats) error {
 	now := e.instant(passStart)
@@ -311,6 +312,14 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		st.Sent++
 		log.Warn("channel reports the request already went; recorded as sent", "reason", sendErr.Error())
 		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
+	case errors.Is(sendErr, channel.ErrUnavailable):
+		// The channel cannot send anything (its folder is not writable): not
+		// the order's fault. It is due again at once, and the pass stops
+		// with this one error rather than a line per order.
+		st.Retried++
+		if err = e.Ledger.Retry(k, now, now, sendErr.Error()); err == nil {
+			return sendErr
+		}
 	default:
 		err = e.recordFailure(ctx, snd, rec, msg, sendErr, now, st, log)
 	}
