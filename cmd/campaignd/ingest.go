@@ -258,6 +258,7 @@ func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 	}
 	res := inboxResult(rep, err)
 	res.Detail = ingested{rep, err}
+	res.SHA256, res.Size = rep.Info.SHA256, rep.Info.Size // what was read: the watcher checks the file still holds it
 	return res
 }
 
