@@ -251,7 +251,7 @@ func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 	name := filepath.Base(path)
 	if err != nil {
 		in.log.Warn("cannot ingest file now; will retry", "file", name, keyErr, err.Error())
-	} else {
+	} else if !rep.Rejected { // a rejected file is logged where it is filed, as a warning
 		in.log.Info("file ingested", "file", name, "kind", string(rep.Summary.Kind),
 			"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
 			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)

@@ -211,17 +211,29 @@ func (a *app) exit(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(a.stderr, "campaignd: %v\n", ee.err)
+			a.printErr(ee.err)
 		}
 		return ee.code
 	case errors.Is(err, ledger.ErrDamaged), errors.Is(err, ledger.ErrSchema):
 		// The ledger needs an operator: restarting cannot fix it, so this is
 		// exit 2, which the unit does not restart into.
-		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
+		a.printErr(err)
 		return exitUsage
 	default:
-		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
+		a.printErr(err)
 		return exitProblem
+	}
+}
+
+// printErr prints why the command failed. Under journald (the daemon that
+// cannot start) each line is an error ("<3>"), for `journalctl -p err`.
+func (a *app) printErr(err error) {
+	prefix := ""
+	if underJournal(a.stderr) {
+		prefix = "<3>"
+	}
+	for _, l := range strings.Split("campaignd: "+err.Error(), "\n") {
+		fmt.Fprintf(a.stderr, "%s%s\n", prefix, l)
 	}
 }
 

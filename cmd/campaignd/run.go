@@ -185,7 +185,7 @@ func (d *daemon) once(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.logger.Info("pass done", "at", stamp(d.now()), slog.Any("", st))
+	d.logger.Info("send pass", "at", stamp(d.now()), slog.Any("", st))
 	return nil
 }
 
@@ -219,7 +219,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	stopDog := d.watchdog(ctx)
 	defer stopDog()
 	d.notify.Send(sdnotify.Ready + "\nSTATUS=watching " + d.cfg.Inbox.Dir)
-	d.logger.Info("campaignd started", "version", version, "config", d.cfg.Path, "ledger", d.cfg.Ledger.Path, "socket", d.cfg.Control.Socket)
+	d.logger.Info("campaignd started", startAttrs(d.cfg)...)
 	d.stop(stopWatch, d.loop(ctx, hup, watchDone))
 	return nil
 }
@@ -244,9 +244,7 @@ func (d *daemon) loop(ctx context.Context, hup <-chan os.Signal, watchDone <-cha
 	for {
 		select {
 		case <-hup:
-			if err := d.reload(ctx); err != nil {
-				d.logger.Error("reload refused; the old config stays in force", keyErr, err.Error())
-			}
+			d.reloadBy(ctx, "SIGHUP")
 		case err := <-watchDone:
 			if err != nil && ctx.Err() == nil {
 				d.logger.Error("inbox watcher stopped", keyErr, err.Error())

@@ -437,11 +437,20 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 	}
 	w.forget(name)
 	w.remember(name, dest, e, *res, now)
-	w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+	w.logFiled(name, dest, *res)
 	if err != nil {
 		return true, fmt.Errorf("file %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// logFiled logs where a file went: a rejection as a warning, with why.
+func (w *Watcher) logFiled(name, dest string, res Result) {
+	if res.Rejected {
+		w.Logger.Warn("inbox file rejected", keyFile, name, keyDest, dest, keyReason, res.Reason)
+		return
+	}
+	w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, false)
 }
 
 // handleStable runs the handler on the stable file at path. ready is false
@@ -561,7 +570,7 @@ func (w *Watcher) Process(ctx context.Context, path string) (Outcome, error) {
 	dest, err := w.file(path, name, res, w.Now())
 	out := Outcome{Path: dest, Rejected: res.Rejected, Result: res}
 	if dest != "" {
-		w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+		w.logFiled(name, dest, res)
 		if sameDir(filepath.Dir(path), w.Dir) {
 			w.forget(name)
 		}
