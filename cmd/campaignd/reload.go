@@ -38,6 +38,11 @@ func (d *daemon) reloadBy(ctx context.Context, who string) error {
 	err := d.reload(ctx)
 	if err != nil {
 		d.logger.Warn("reload refused; the old config stays in force", "by", who, keyErr, err.Error())
+		return err
 	}
-	return err
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	d.metrics.initSeries(cfg) // its campaigns' counters, from 0
+	return nil
 }

@@ -46,6 +46,7 @@ type daemon struct {
 	engine  *scheduler.Engine
 	watcher *inbox.Watcher
 	inbox   *inboxFolder
+	metrics *metrics
 
 	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
 	mu       sync.Mutex // guards cfg and runner across reloads
@@ -119,6 +120,9 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	d.ledger = l
 	d.engine = scheduler.NewEngine(l, setup, d.logger.With(keyComponent, "scheduler"))
 	d.engine.Now = d.now
+	d.metrics = newMetrics(d)
+	d.metrics.initSeries(d.cfg)
+	d.engine.Observe = d.metrics.observeSend
 	if st, err := d.engine.Reconcile(ctx, d.now().UTC()); err != nil {
 		return fmt.Errorf("reconcile claimed orders: %w", err)
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
@@ -129,6 +133,7 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 		return invalid(err)
 	}
 	d.inbox, d.watcher = in, in.watcher
+	in.watcher.OnFiled = d.metrics.observeFile
 	if once {
 		return d.once(ctx)
 	}
@@ -281,9 +286,11 @@ func (d *daemon) stop(stopWatch func(), watchDone <-chan error) {
 }
 
 func (d *daemon) startRunner(cfg *config.Config) error {
-	r := &scheduler.Runner{Engine: d.engine, Spec: cfg.Schedule.Tick, Now: func() time.Time { return d.now() },
+	var r *scheduler.Runner
+	r = &scheduler.Runner{Engine: d.engine, Spec: cfg.Schedule.Tick, Now: func() time.Time { return d.now() },
 		Logger: d.logger.With(keyComponent, "scheduler"),
-		AfterPass: func(scheduler.PassStats, error) {
+		AfterPass: func(_ scheduler.PassStats, err error) {
+			d.metrics.observePass(d.now().Sub(r.LastPass()), err)
 			if sdnotify.WatchdogInterval() > 0 {
 				d.notify.Send(sdnotify.Watchdog)
 			}

@@ -97,6 +97,10 @@ type Watcher struct {
 	// OnScan, if set, is called after each scan finishes with the number
 	// of files filed by that scan (tests follow the watcher with it).
 	OnScan func(handled int)
+	// OnFiled, if set, is called with each file filed (by Scan, Drain or
+	// Process) and its Handler's Result (the daemon's metrics). It must
+	// not block. Set it before Run.
+	OnFiled func(name string, res Result)
 
 	// rename moves a file; nil means os.Rename. Tests replace it.
 	rename func(oldpath, newpath string) error
@@ -444,8 +448,12 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 	return true, nil
 }
 
-// logFiled logs where a file went: a rejection as a warning, with why.
+// logFiled logs where a file went (a rejection as a warning, with why)
+// and tells OnFiled.
 func (w *Watcher) logFiled(name, dest string, res Result) {
+	if w.OnFiled != nil {
+		w.OnFiled(name, res)
+	}
 	if res.Rejected {
 		w.Logger.Warn("inbox file rejected", keyFile, name, keyDest, dest, keyReason, res.Reason)
 		return
