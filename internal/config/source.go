@@ -34,48 +34,56 @@ var (
 // scan reads the keys of a TOML file. It never fails: what it cannot read,
 // it leaves out, and the error then goes without a line.
 func scan(b []byte) *source {
-	s := &source{names: map[int]string{}}
-	table, block := "", -1
-	blocks := map[string]int{} // array of tables → blocks seen
-	multi := ""                // the delimiter of a multi-line string left open
+	sc := &scanner{source: &source{names: map[int]string{}}, block: -1, blocks: map[string]int{}}
 	for i, text := range strings.Split(string(b), "\n") {
-		n := i + 1
-		if multi != "" {
-			if strings.Count(text, multi)%2 == 1 {
-				multi = ""
-			}
-			continue
+		sc.line(i+1, text)
+	}
+	return sc.source
+}
+
+// scanner is scan's state between lines.
+type scanner struct {
+	*source
+	table  string         // the table of the lines read now
+	block  int            // its block, in an array of tables, else -1
+	blocks map[string]int // array of tables → blocks seen
+	multi  string         // the delimiter of a multi-line string left open
+}
+
+// line reads line n of the file.
+func (sc *scanner) line(n int, text string) {
+	if sc.multi != "" {
+		if strings.Count(text, sc.multi)%2 == 1 {
+			sc.multi = ""
 		}
-		if m := headerRe.FindStringSubmatch(text); m != nil {
-			table, block = normKey(m[2]), -1
-			if m[1] == "[[" {
-				block = blocks[table]
-				blocks[table]++
-			}
-			s.keys = append(s.keys, keyLine{table, n, block})
-			continue
+		return
+	}
+	if m := headerRe.FindStringSubmatch(text); m != nil {
+		sc.table, sc.block = normKey(m[2]), -1
+		if m[1] == "[[" {
+			sc.block = sc.blocks[sc.table]
+			sc.blocks[sc.table]++
 		}
-		m := keyRe.FindStringSubmatch(text)
-		if m == nil {
-			continue
-		}
-		key := normKey(m[1])
-		if table != "" {
-			key = table + "." + key
-		}
-		s.keys = append(s.keys, keyLine{key, n, block})
-		if table == "campaign" && block >= 0 {
-			if nm := nameRe.FindStringSubmatch(text); nm != nil {
-				s.names[block] = nm[1]
-			}
-		}
-		for _, q := range []string{`"""`, `'''`} {
-			if strings.Count(text, q)%2 == 1 {
-				multi = q
-			}
+		sc.keys = append(sc.keys, keyLine{sc.table, n, sc.block})
+		return
+	}
+	m := keyRe.FindStringSubmatch(text)
+	if m == nil {
+		return
+	}
+	key := normKey(m[1])
+	if sc.table != "" {
+		key = sc.table + "." + key
+	}
+	sc.keys = append(sc.keys, keyLine{key, n, sc.block})
+	if nm := nameRe.FindStringSubmatch(text); nm != nil && sc.table == "campaign" && sc.block >= 0 {
+		sc.names[sc.block] = nm[1]
+	}
+	for _, q := range []string{`"""`, `'''`} {
+		if strings.Count(text, q)%2 == 1 {
+			sc.multi = q
 		}
 	}
-	return s
 }
 
 // normKey writes a dotted key as the decoder does: parts without quotes or

@@ -77,6 +77,8 @@ func TestErrorsTeach(t *testing.T) {
 			"", `c.toml:20: campaign "de": sales_channels: unknown marketplace "Amazon.dee" (did you mean "Amazon.de"?); campaignd knows Amazon.ae, Amazon.ca,`, 0},
 		{"a bad value names its key and line", `delay_days = 5`, `delay_days = 45`,
 			`c.toml:22: campaign "de": delay_days: must be 0 to 30, got 45`, "", 0},
+		{"a key after a multi-line string", `seller_name = "Brand"`, "seller_name = \"Brand\"\n[schedule]\nquiet_hours = \"\"\"\ntik = 1\n\"\"\"\ntik = \"@every 1m\"",
+			`c.toml:6: unknown key schedule.tik (did you mean tick?)`, "", 0},
 		{"a campaign without a name", "name = \"de\"\n", "",
 			"", `c.toml:17: the 2nd [[campaign]] (it has no name): name: must be set`, 0},
 	}
