@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -20,16 +21,44 @@ import (
 
 const defaultConfig = config.DefaultPath
 
-// newFlags returns a FlagSet for a subcommand with --config and a
-// hand-written usage text: what it does, its synopsis, its flags.
+// newFlags returns a FlagSet for a subcommand with a hand-written usage
+// text: what it does, its synopsis, its flags. What the flag package prints
+// goes to stdout when help was asked for (-h, --help: exit 0) and to stderr
+// with the error when the command line is wrong (exit 2); see parse.
 func newFlags(name, synopsis, about string, a *app) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+	fs.SetOutput(&flagOutput{stdout: a.stdout, stderr: a.stderr})
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "%s\n\nUsage:\n\tcampaignd %s [flags] %s\n\nFlags:\n", about, name, synopsis)
+		fmt.Fprintf(fs.Output(), "%s\n\nUsage:\n\t%s\n\nFlags:\n", about, strings.TrimSpace("campaignd "+name+" [flags] "+synopsis))
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// flagOutput holds what the flag package prints while it parses, until
+// parse knows whether it is help (for stdout) or an error (for stderr).
+type flagOutput struct {
+	buf            bytes.Buffer
+	stdout, stderr io.Writer
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) { return o.buf.Write(p) }
+
+// flush writes what was held to stdout (help) or stderr.
+func (o *flagOutput) flush(help bool) {
+	w := o.stderr
+	if help {
+		w = o.stdout
+	}
+	w.Write(o.buf.Bytes())
+	o.buf.Reset()
+}
+
+// flushFlags flushes fs's held output after a parse that ended with err.
+func flushFlags(fs *flag.FlagSet, err error) {
+	if o, ok := fs.Output().(*flagOutput); ok {
+		o.flush(errors.Is(err, flag.ErrHelp))
+	}
 }
 
 // configFlag defines --config. Inside the daemon (a request from the
@@ -53,6 +82,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 	rest := args
 	for {
 		if err := fs.Parse(rest); err != nil {
+			flushFlags(fs, err)
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
@@ -69,7 +99,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		pos = append(pos, left[0])
 		rest = left[1:]
 	}
-	return fs.Parse(append([]string{"--"}, pos...))
+	err := fs.Parse(append([]string{"--"}, pos...))
+	flushFlags(fs, err)
+	return err
 }
 
 // parseAt parses an --at value (RFC 3339); empty means the clock.

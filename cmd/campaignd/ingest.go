@@ -253,16 +253,16 @@ func (in *inboxFolder) handle(ctx context.Context, path string) inbox.Result {
 	case err != nil:
 		in.log.Warn("cannot ingest file now; will retry", "file", name, keyErr, err.Error())
 	case rep.Rejected:
-		in.log.Warn("file rejected", "file", name, "reason", rep.Reason, "rows", rep.Summary.Rows,
-			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate)
+		// logged where it is filed (inbox file rejected), as a warning
 	default:
 		in.log.Info("file ingested", "file", name, "kind", string(rep.Summary.Kind),
 			"rows", rep.Summary.Rows, "new", rep.Stats.New, "updated", rep.Stats.Updated,
-			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate, "rejected", rep.Rejected)
+			"rejected_rows", rep.Summary.RejectedCount, "duplicate", rep.Duplicate)
 		logHeldWarnings(in.log, name, rep.Held)
 	}
 	res := inboxResult(rep, err)
 	res.Detail = ingested{rep, err}
+	res.SHA256, res.Size = rep.Info.SHA256, rep.Info.Size // what was read: the watcher checks the file still holds it
 	return res
 }
 

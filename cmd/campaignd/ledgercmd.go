@@ -49,7 +49,7 @@ func cmdLedger(ctx context.Context, a *app, args []string) error {
 	run, ok := ledgerSubcommands[sub]
 	switch {
 	case sub == "" && slices.ContainsFunc(args, isHelpFlag):
-		fmt.Fprint(a.stderr, ledgerAbout)
+		fmt.Fprint(a.stdout, ledgerAbout)
 		return flag.ErrHelp
 	case sub == "":
 		return usagef("ledger needs a subcommand: show, export, resolve, mark-sent, exclude, include or backup")

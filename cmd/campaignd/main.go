@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // quiet hours need every marketplace's zone, even on a minimal system
@@ -109,7 +110,7 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, `campaignd sends one neutral Amazon review request per eligible order.
 
 Usage:
-	campaignd <command> [arguments]
+	campaignd [--config FILE] <command> [arguments]
 
 Commands:
 `)
@@ -117,8 +118,9 @@ Commands:
 		fmt.Fprintf(w, "	%-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, `
-Every command takes --config FILE (default %s).
-Run "campaignd <command> -h" for a command's flags.
+Every command takes --config FILE (default %s),
+before or after the command. "campaignd <command> --help" (or "campaignd help
+<command>") shows a command's flags; "campaignd --version" is "campaignd version".
 
 Exit codes:
 	0  ok
@@ -134,14 +136,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (a *app) dispatch(ctx context.Context, args []string) int {
+	args, err := hoistConfig(args)
+	if err != nil {
+		return a.exit(err)
+	}
 	if len(args) == 0 {
 		usage(a.stderr)
 		return exitUsage
 	}
 	name := args[0]
-	if name == "-h" || name == "--help" || name == "help" {
+	switch name {
+	case "-h", "-help", "--help":
 		usage(a.stdout)
 		return exitOK
+	case "help":
+		return a.help(ctx, args[1:])
+	case "-version", "--version":
+		name = "version"
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -153,6 +164,46 @@ func (a *app) dispatch(ctx context.Context, args []string) int {
 	return exitUsage
 }
 
+// hoistConfig moves a --config given before the command to just after it:
+// `campaignd --config FILE status` is `campaignd status --config FILE`.
+func hoistConfig(args []string) ([]string, error) {
+	if len(args) == 0 {
+		return args, nil
+	}
+	var flag []string
+	switch first := args[0]; {
+	case first == "--config" || first == "-config":
+		if len(args) < 2 {
+			return nil, usagef("--config needs a FILE, then a command")
+		}
+		flag, args = args[:2], args[2:]
+	case strings.HasPrefix(first, "--config=") || strings.HasPrefix(first, "-config="):
+		flag, args = args[:1], args[1:]
+	default:
+		return args, nil
+	}
+	if len(args) == 0 {
+		return nil, usagef("%s: a command must follow (campaignd --config FILE status)", strings.Join(flag, " "))
+	}
+	out := append([]string{args[0]}, flag...)
+	return append(out, args[1:]...), nil
+}
+
+// help is `campaignd help [COMMAND]`: the overview, or a command's help.
+func (a *app) help(ctx context.Context, args []string) int {
+	for i := 0; i < len(args); i++ {
+		switch arg := args[i]; {
+		case arg == "--config" || arg == "-config":
+			i++ // hoisted from before "help"; help needs no config
+		case strings.HasPrefix(arg, "-"):
+		default:
+			return a.dispatch(ctx, []string{arg, "--help"})
+		}
+	}
+	usage(a.stdout)
+	return exitOK
+}
+
 func (a *app) exit(err error) int {
 	var ee *exitError
 	switch {
@@ -162,22 +213,35 @@ func (a *app) exit(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(a.stderr, "campaignd: %v\n", ee.err)
+			a.printErr(ee.err)
 		}
 		return ee.code
 	case errors.Is(err, ledger.ErrDamaged), errors.Is(err, ledger.ErrSchema):
 		// The ledger needs an operator: restarting cannot fix it, so this is
 		// exit 2, which the unit does not restart into.
-		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
+		a.printErr(err)
 		return exitUsage
 	default:
-		fmt.Fprintf(a.stderr, "campaignd: %v\n", err)
+		a.printErr(err)
 		return exitProblem
 	}
 }
 
+// printErr prints why the command failed. Under journald (the daemon that
+// cannot start) each line is an error ("<3>"), for `journalctl -p err`.
+func (a *app) printErr(err error) {
+	prefix := ""
+	if underJournal(a.stderr) {
+		prefix = "<3>"
+	}
+	for _, l := range strings.Split("campaignd: "+err.Error(), "\n") {
+		fmt.Fprintf(a.stderr, "%s%s\n", prefix, l)
+	}
+}
+
 func cmdVersion(_ context.Context, a *app, args []string) error {
-	fs := newFlags("version", "", "Print campaignd's version, the commit it was built from and the Go version.", a)
+	fs := newFlags("version", "", "Print campaignd's version, the commit it was built from and the Go version\n(also: campaignd --version).", a)
+	fs.String("config", defaultConfig, "config `FILE`: accepted, as by every command; version reads none")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func TestFileOfRejectedRowsIsRejected(t *testing.T) {
 	// Through the inbox: the same, and the log says so at WARN.
 	writeFile(t, filepath.Join(dir, "var", "inbox", "again.txt"), excelReport(12))
 	r = cli(t, "run", "--once", "--config", cfg)
-	if r.code != 0 || !regexp.MustCompile(`level=WARN msg="file rejected" .*file=again.txt`).MatchString(r.stderr) {
+	if r.code != 0 || !regexp.MustCompile(`level=WARN msg="inbox file rejected" .*file=again.txt`).MatchString(r.stderr) {
 		t.Fatalf("run --once: exit %d, no WARN line for the rejected file\n%s", r.code, r.stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "var", "rejected", "again.txt")); err != nil {

@@ -15,7 +15,7 @@ func cmdReload(ctx context.Context, a *app, args []string) error {
 		return usagef("reload takes no arguments")
 	}
 	if a.daemon != nil {
-		if err := a.daemon.reload(ctx); err != nil {
+		if err := a.daemon.reloadBy(ctx, a.who); err != nil {
 			return invalid(fmt.Errorf("reload refused, the old config stays in force:\n%v", err))
 		}
 		fmt.Fprintln(a.stdout, "reloaded")
@@ -29,4 +29,20 @@ func cmdReload(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	return fmt.Errorf("no daemon answers on %s", cfg.Control.Socket)
+}
+
+// reloadBy reloads for who asked (SIGHUP, or a client of the control
+// socket) and logs a refusal as a warning, with why; a reload that takes
+// effect logs "config reloaded".
+func (d *daemon) reloadBy(ctx context.Context, who string) error {
+	err := d.reload(ctx)
+	if err != nil {
+		d.logger.Warn("reload refused; the old config stays in force", "by", who, keyErr, err.Error())
+		return err
+	}
+	d.mu.Lock()
+	cfg := d.cfg
+	d.mu.Unlock()
+	d.metrics.initSeries(cfg) // its campaigns' counters, from 0
+	return nil
 }

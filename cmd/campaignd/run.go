@@ -54,6 +54,7 @@ type daemon struct {
 	// --force-clock allowed it on any ledger. wall is the machine's clock.
 	clockSet, forceClock bool
 	wall                 func() time.Time
+	metrics *metrics
 
 	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
 	mu       sync.Mutex // guards cfg and runner across reloads
@@ -140,6 +141,9 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 		return err
 	}
 	defer setup.Close()
+	if err := d.cfg.PrepareFolders(!once); err != nil {
+		return invalid(err) // the unit must not restart into it
+	}
 	l, err := openLedger(d.cfg)
 	if err != nil {
 		return err
@@ -151,6 +155,9 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 	}
 	d.engine = scheduler.NewEngine(l, setup, d.logger.With(keyComponent, "scheduler"))
 	d.engine.Now = d.now
+	d.metrics = newMetrics(d)
+	d.metrics.initSeries(d.cfg)
+	d.engine.Observe = d.metrics.observeSend
 	if st, err := d.engine.Reconcile(ctx, d.now().UTC()); err != nil {
 		return fmt.Errorf("reconcile claimed orders: %w", err)
 	} else if st.Sent+st.Retried+st.InDoubt > 0 {
@@ -167,6 +174,7 @@ func (d *daemon) run(ctx context.Context, once bool) error {
 		return invalid(err)
 	}
 	d.inbox, d.watcher = in, in.watcher
+	in.watcher.OnFiled = d.metrics.observeFile
 	if once {
 		return d.once(ctx)
 	}
@@ -264,7 +272,7 @@ func (d *daemon) once(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.logger.Info("pass done", "at", stamp(d.now()), slog.Any("", st))
+	d.logger.Info("send pass", "at", stamp(d.now()), slog.Any("", st))
 	return nil
 }
 
@@ -298,7 +306,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	stopDog := d.watchdog(ctx)
 	defer stopDog()
 	d.notify.Send(sdnotify.Ready + "\nSTATUS=watching " + d.cfg.Inbox.Dir)
-	d.logger.Info("campaignd started", "version", version, "config", d.cfg.Path, "ledger", d.cfg.Ledger.Path, "socket", d.cfg.Control.Socket)
+	d.logger.Info("campaignd started", startAttrs(d.cfg)...)
 	d.startFetch()
 	d.stop(stopWatch, d.loop(ctx, hup, watchDone))
 	return nil
@@ -324,9 +332,7 @@ func (d *daemon) loop(ctx context.Context, hup <-chan os.Signal, watchDone <-cha
 	for {
 		select {
 		case <-hup:
-			if err := d.reload(ctx); err != nil {
-				d.logger.Error("reload refused; the old config stays in force", keyErr, err.Error())
-			}
+			d.reloadBy(ctx, "SIGHUP")
 		case err := <-watchDone:
 			if err != nil && ctx.Err() == nil {
 				d.logger.Error("inbox watcher stopped", keyErr, err.Error())
@@ -366,9 +372,11 @@ func (d *daemon) stop(stopWatch func(), watchDone <-chan error) {
 }
 
 func (d *daemon) startRunner(cfg *config.Config) error {
-	r := &scheduler.Runner{Engine: d.engine, Spec: cfg.Schedule.Tick, Now: func() time.Time { return d.now() },
+	var r *scheduler.Runner
+	r = &scheduler.Runner{Engine: d.engine, Spec: cfg.Schedule.Tick, Now: func() time.Time { return d.now() },
 		Logger: d.logger.With(keyComponent, "scheduler"),
-		AfterPass: func(scheduler.PassStats, error) {
+		AfterPass: func(_ scheduler.PassStats, err error) {
+			d.metrics.observePass(d.now().Sub(r.LastPass()), err)
 			if sdnotify.WatchdogInterval() > 0 {
 				d.notify.Send(sdnotify.Watchdog)
 			}
@@ -414,6 +422,9 @@ func (d *daemon) reload(ctx context.Context) error {
 	defer d.notify.Send(sdnotify.Ready)
 	cfg, err := config.Load(d.cfgPath)
 	if err != nil {
+		return err
+	}
+	if err := cfg.PrepareFolders(true); err != nil {
 		return err
 	}
 	setup, err := prepareWith(cfg, d.now, d.tokens)

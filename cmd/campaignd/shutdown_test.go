@@ -76,7 +76,7 @@ func TestStopDuringStalledSend(t *testing.T) {
 				}
 			}
 			// In order: stop taking work, record the outcome, close.
-			last := map[string]string{"run": "msg=stopped", "once": `msg="pass done"`}[tt.mode]
+			last := map[string]string{"run": "msg=stopped", "once": `msg="send pass"`}[tt.mode]
 			if i, j, k := logIndex(logs, "stopping: no new work"), logIndex(logs, "order="+order), logIndex(logs, last); i < 0 || j < i || k < j {
 				t.Errorf("stop sequence out of order (stopping %d, outcome %d, stopped %d):\n%s", i, j, k, strings.Join(logs, "\n"))
 			}

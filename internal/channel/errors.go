@@ -15,6 +15,13 @@ var ErrTransient = errors.New("transient failure")
 // order id that cannot be used.
 var ErrPermanent = errors.New("permanent failure")
 
+// ErrUnavailable is returned when the channel cannot send any message now
+// for a reason an operator must fix, not the order's: the outbox folder is
+// not writable by campaignd's user, or is on a read-only file system. The
+// caller stops sending through the channel (one error, not one per order),
+// and the order goes when the folder is fixed.
+var ErrUnavailable = errors.New("channel unavailable")
+
 // ErrAlreadySent is returned when the request for this order has already
 // gone: the outbox file exists, or Amazon answers a solicitation with 403
 // "not available for this amazonOrderId".

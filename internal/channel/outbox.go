@@ -8,6 +8,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // OutboxConfig configures the outbox channel.
@@ -72,7 +73,9 @@ func (o *Outbox) folder(m Message) string {
 
 // Send writes the message for m atomically. It returns ErrAlreadySent when
 // the order's file exists, ErrPermanent for a message that cannot be built
-// (bad order id, invalid To, no date) and ErrTransient for file-system errors.
+// (bad order id, invalid To, no date), ErrUnavailable when the folder is
+// not writable (no permission, a read-only file system) and ErrTransient
+// for other file-system errors.
 func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("outbox: %w: %w", ErrTransient, err)
@@ -91,15 +94,32 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("outbox: order %s: %s exists: %w", m.OrderID, final, ErrAlreadySent)
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return fmt.Errorf("outbox: %w: %w", ErrTransient, err)
+		return fmt.Errorf("outbox: %w: %w", fsClass(err), err)
 	}
 	if err := writeNew(dir, final, "."+m.OrderID+".*.tmp", data); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("outbox: order %s: %s exists: %w", m.OrderID, final, ErrAlreadySent)
 		}
+		if c := fsClass(err); c == ErrUnavailable {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path names a temporary file; the folder is what matters
+			}
+			return fmt.Errorf("outbox: %s: campaignd cannot write in the folder (%w: %w); give it to campaignd's user, or name another channel.outbox.dir", dir, c, err)
+		}
 		return fmt.Errorf("outbox: order %s: %w: %w", m.OrderID, ErrTransient, err)
 	}
 	return nil
+}
+
+// fsClass tells a file-system error that no retry can fix without an
+// operator (no permission, a read-only file system) from one that may pass
+// (a full disk, an I/O error).
+func fsClass(err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return ErrUnavailable
+	}
+	return ErrTransient
 }
 
 // writeNew writes data to final through a temporary file in dir, never

@@ -1,10 +1,14 @@
 // Package config loads campaignd's TOML configuration: defaults first, then a
 // strict decode (an unknown key is an error), then Validate, whose errors name
-// the dotted key and the bad value. Relative paths resolve against the folder
-// of the config file.
+// the dotted key and the bad value. Load adds the file and the line of each
+// problem, names a campaign's keys by the campaign's name, and says which
+// key an unknown one most likely meant. Relative paths resolve against the
+// folder of the config file.
 //
 // Loading is pure apart from reading the file and checking that the template
 // and secret files it names exist: it sets up no logging and creates nothing.
+// The daemon then calls PrepareFolders, which creates the folders it writes
+// in and checks that its user can write there.
 package config
 
 import (
@@ -251,47 +255,51 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates config bytes as if read from path.
+// Parse decodes and validates config bytes as if read from path. Every
+// error names the file, the line when the key is written in it, and the
+// key (a campaign's key with the campaign's name).
 func Parse(path string, b []byte) (*Config, error) {
 	c := Default()
+	src := scan(b)
 	md, err := toml.Decode(string(b), c)
 	if err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return nil, fmt.Errorf("%w: %s:%d: %s", ErrInvalid, path, perr.Position.Line, parseMessage(perr, b))
-		}
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
+		return nil, src.decodeError(path, b, err)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
-		for i, k := range und {
-			keys[i] = k.String()
-		}
-		return nil, fmt.Errorf("%w: %s: unknown key %s", ErrInvalid, path, strings.Join(keys, ", "))
+	if lines := src.unknownKeys(path, md); len(lines) > 0 {
+		return nil, invalidLines(lines)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, path, err)
 	}
 	c.Path, c.Dir = path, filepath.Dir(abs)
+	if errs := c.validateHome(); len(errs) > 0 {
+		return nil, src.invalid(path, errors.Join(errs...))
+	}
 	c.resolve()
 	if err := c.Validate(); err != nil {
-		return nil, prefixLines(path, err)
+		return nil, src.invalid(path, err)
 	}
 	return c, nil
 }
 
-// prefixLines turns every problem Validate found into its own line that
-// names the file, wrapping ErrInvalid.
-func prefixLines(path string, err error) error {
+// invalid turns every problem Validate found into its own line naming the
+// file, the line and the key, wrapping ErrInvalid.
+func (s *source) invalid(path string, err error) error {
 	list := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		list = j.Unwrap()
 	}
 	lines := make([]string, len(list))
 	for i, e := range list {
-		lines[i] = path + ": " + e.Error()
+		lines[i] = s.locate(path, e)
 	}
+	return invalidLines(lines)
+}
+
+// invalidLines is one error of several lines, each a problem, wrapping
+// ErrInvalid.
+func invalidLines(lines []string) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(lines, "\n"+ErrInvalid.Error()+": "))
 }
 
@@ -303,16 +311,33 @@ func (c *Config) Abs(p string) string {
 	return filepath.Join(c.Dir, p)
 }
 
-func (c *Config) resolve() {
-	for _, p := range []*string{
-		&c.Ledger.Path, &c.Inbox.Dir, &c.Inbox.ProcessedDir, &c.Inbox.RejectedDir,
-		&c.Control.Socket, &c.Exclude.BlockListFile, &c.Channel.Outbox.Dir,
-		&c.Channel.SMTP.PasswordFile, &c.Channel.SPAPI.ClientSecretFile, &c.Channel.SPAPI.RefreshTokenFile,
-	} {
-		*p = c.Abs(*p)
+// pathField is a key whose value is a path, and where it is kept.
+type pathField struct {
+	key string
+	p   *string
+}
+
+// pathFields are the keys of the config that hold paths.
+func (c *Config) pathFields() []pathField {
+	fields := []pathField{
+		{"ledger.path", &c.Ledger.Path}, {"inbox.dir", &c.Inbox.Dir},
+		{"inbox.processed_dir", &c.Inbox.ProcessedDir}, {"inbox.rejected_dir", &c.Inbox.RejectedDir},
+		{"control.socket", &c.Control.Socket}, {"exclude.block_list_file", &c.Exclude.BlockListFile},
+		{"channel.outbox.dir", &c.Channel.Outbox.Dir}, {"channel.smtp.password_file", &c.Channel.SMTP.PasswordFile},
+		{"channel.spapi.client_secret_file", &c.Channel.SPAPI.ClientSecretFile},
+		{"channel.spapi.refresh_token_file", &c.Channel.SPAPI.RefreshTokenFile},
 	}
 	for i := range c.Campaigns {
-		c.Campaigns[i].Template = c.Abs(c.Campaigns[i].Template)
+		fields = append(fields, pathField{fmt.Sprintf("campaign[%d].template", i), &c.Campaigns[i].Template})
+	}
+	return fields
+}
+
+func (c *Config) resolve() {
+	for _, f := range c.pathFields() {
+		*f.p = c.Abs(*f.p)
+	}
+	for i := range c.Campaigns {
 		if c.Campaigns[i].DelayDays == nil {
 			c.Campaigns[i].DelayDays = ptr(5)
 		}
@@ -325,11 +350,6 @@ func (c *Config) resolve() {
 func ptr(n int) *int { return &n }
 
 var quietRe = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])$`)
-
-// fieldError names the dotted key and what is wrong with it.
-func fieldError(key, format string, a ...any) error {
-	return fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...))
-}
 
 // Validate checks every value and returns every problem it finds (joined
 // with errors.Join), each naming its key.
@@ -458,7 +478,7 @@ func (cp CampaignConfig) validate(key string) []error {
 	}
 	for _, sc := range cp.SalesChannels {
 		if _, ok := marketplace.Lookup(sc); !ok {
-			add("sales_channels", "unknown marketplace %q", sc)
+			add("sales_channels", "%s", unknownMarketplace(sc))
 		}
 	}
 	if !slices.Contains([]string{"outbox", "smtp", "spapi"}, cp.Channel) {

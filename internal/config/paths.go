@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -16,30 +17,34 @@ func (c *Config) validateSocket() []error {
 	if c.Control.Socket == "" {
 		return nil
 	}
-	others := []struct{ key, path string }{
-		{"ledger.path", c.Ledger.Path},
-		{"inbox.dir", c.Inbox.Dir},
-		{"inbox.processed_dir", c.Inbox.ProcessedDir},
-		{"inbox.rejected_dir", c.Inbox.RejectedDir},
-		{"channel.outbox.dir", c.Channel.Outbox.Dir},
-		{"exclude.block_list_file", c.Exclude.BlockListFile},
-		{"channel.smtp.password_file", c.Channel.SMTP.PasswordFile},
-		{"channel.spapi.client_secret_file", c.Channel.SPAPI.ClientSecretFile},
-		{"channel.spapi.refresh_token_file", c.Channel.SPAPI.RefreshTokenFile},
-	}
-	for i, cp := range c.Campaigns {
-		others = append(others, struct{ key, path string }{fmt.Sprintf("campaign[%d].template", i), cp.Template})
-	}
 	var errs []error
-	for _, o := range others {
-		if o.path != "" && filepath.Clean(o.path) == sock {
-			errs = append(errs, fieldError("control.socket", "%q is also %s: the socket needs a path of its own", c.Control.Socket, o.key))
+	for _, o := range c.pathFields() {
+		if o.key != "control.socket" && *o.p != "" && filepath.Clean(*o.p) == sock {
+			errs = append(errs, fieldError("control.socket", "%q is also %s: the socket needs a path of its own", c.Control.Socket, c.display(o.key)))
 		}
 	}
 	if c.Inbox.Dir != "" && filepath.Dir(sock) == filepath.Clean(c.Inbox.Dir) {
 		errs = append(errs, fieldError("control.socket", "%q is inside inbox.dir: put the socket outside the watched folder", c.Control.Socket))
 	}
 	return errs
+}
+
+// display names a key in a message: a campaign's key by the campaign's
+// name (campaign "de" template), any other as it is.
+func (c *Config) display(key string) string {
+	m := campaignKeyRe.FindStringSubmatch(key)
+	if m == nil {
+		return key
+	}
+	i, _ := strconv.Atoi(m[1])
+	name := fmt.Sprintf("campaign[%d]", i)
+	if i < len(c.Campaigns) && c.Campaigns[i].Name != "" {
+		name = fmt.Sprintf("campaign %q", c.Campaigns[i].Name)
+	}
+	if m[2] == "" {
+		return name
+	}
+	return name + " " + m[2]
 }
 
 // checkEndpoint accepts an https URL, or plain http to a loopback address

@@ -92,7 +92,7 @@ func TestSocketPathCollisions(t *testing.T) {
 		{"processed", "var/processed", "inbox.processed_dir"},
 		{"rejected", "var/rejected/", "inbox.rejected_dir"},
 		{"the outbox", "./var/outbox", "channel.outbox.dir"},
-		{"a template", "t.tmpl", "campaign[0].template"},
+		{"a template", "t.tmpl", `campaign "en" template`},
 		{"inside the inbox", "var/inbox/s.sock", "inside inbox.dir"},
 	}
 	for _, tt := range tests {

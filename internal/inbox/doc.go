@@ -8,12 +8,21 @@
 // file it saw is due to have settled, and periodically to catch anything the
 // events missed.
 //
-// A candidate is a regular file at the top of the folder whose name does not
-// end in ".part" or ".tmp" and does not start with "."; writers should write
-// under such a name and rename the file into place. A candidate is handled
-// only once it is stable: two scans at least Settle apart saw the same size
-// and modification time. Scan is the deterministic core: it reads the clock
-// only through Now and never sleeps, so tests drive it with a fake clock.
+// A candidate is a regular file at the top of the folder whose name is not
+// one Ignored lists: the names uploaders and browsers give a file while they
+// write it (".filepart", ".crdownload", ".part", ".partial", ".tmp"...),
+// dot-files, Office's "~$" files; writers should write under such a name
+// and rename the file into place. A candidate is handled only once it is
+// stable: two scans at least Settle apart saw the same size and modification
+// time. After the Handler read it, the file must still have that size and
+// time and, when the Handler says which bytes it read (Result.SHA256), hold
+// exactly those; otherwise it is handled again, whole, once stable. A file
+// filed lately (within a day) that changes afterwards, because its uploader
+// had only paused and still held it open, is moved back into the folder and
+// handled again whole; one that comes again under its name, longer and
+// beginning with the bytes read before, is logged as a cut-short earlier
+// file. Scan is the deterministic core: it reads the clock only through Now
+// and never sleeps, so tests drive it with a fake clock.
 //
 // After the Handler returns, the file is moved, never deleted:
 //

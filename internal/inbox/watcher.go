@@ -57,6 +57,12 @@ type Result struct {
 	// report): the watcher does not look at it, and Process hands it back
 	// to its caller in Outcome.Result.
 	Detail any
+	// SHA256 (hex) and Size, when the handler sets them, are those of
+	// exactly the bytes it read. Before the file is filed the watcher
+	// checks that it still holds them, as well as the size and mtime it
+	// settled at, and reads it again whole when it does not.
+	SHA256 string
+	Size   int64
 }
 
 // Handler reads the file at path and records what it holds. It must not
@@ -91,6 +97,10 @@ type Watcher struct {
 	// OnScan, if set, is called after each scan finishes with the number
 	// of files filed by that scan (tests follow the watcher with it).
 	OnScan func(handled int)
+	// OnFiled, if set, is called with each file filed (by Scan, Drain or
+	// Process) and its Handler's Result (the daemon's metrics). It must
+	// not block. Set it before Run.
+	OnFiled func(name string, res Result)
 
 	// rename moves a file; nil means os.Rename. Tests replace it.
 	rename func(oldpath, newpath string) error
@@ -100,6 +110,7 @@ type Watcher struct {
 	mu      sync.Mutex // guards seen and skipped
 	seen    map[string]*entry
 	skipped map[string]bool // entries already logged as skipped
+	filed   []*filedFile    // files filed lately, newest last; guarded by runMu
 }
 
 // entry is what the watcher remembers about a candidate in Dir.
@@ -218,15 +229,42 @@ func (w *Watcher) ready() error {
 }
 
 // Ignored reports whether a file named name in the inbox is never a
-// candidate: partial downloads (.part, .tmp), dotfiles, and the report and
-// error files this package writes.
+// candidate: the names uploaders, browsers and editors give a file while
+// they write it (see uploadSuffixes), dot-files, Microsoft Office's owner
+// files (~$report.xlsx), editors' backups (report.txt~, #report.txt#),
+// Windows' Thumbs.db and desktop.ini, and the report and error files this
+// package writes.
 func Ignored(name string) bool {
 	lower := strings.ToLower(name)
-	return strings.HasPrefix(name, ".") ||
-		strings.HasSuffix(lower, ".part") ||
-		strings.HasSuffix(lower, ".tmp") ||
-		strings.HasSuffix(lower, ReportSuffix) ||
-		strings.HasSuffix(lower, ErrorSuffix)
+	switch {
+	case strings.HasPrefix(name, "."), strings.HasPrefix(name, "~$"), strings.HasSuffix(name, "~"),
+		len(name) > 1 && strings.HasPrefix(name, "#") && strings.HasSuffix(name, "#"),
+		lower == "thumbs.db", lower == "desktop.ini",
+		strings.HasSuffix(lower, ReportSuffix), strings.HasSuffix(lower, ErrorSuffix):
+		return true
+	}
+	for _, suffix := range uploadSuffixes {
+		if strings.HasSuffix(lower, suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// uploadSuffixes end the names files have while they are written, until
+// their writer renames them into place.
+var uploadSuffixes = []string{
+	".part",       // Firefox, curl -C and many others
+	".partial",    // Internet Explorer and the old Edge; rclone
+	".filepart",   // WinSCP (SFTP, FTP, SCP)
+	".crdownload", // Chrome, Edge, Brave, Vivaldi
+	".opdownload", // Opera
+	".download",   // Safari (a folder)
+	".crswap",     // Chromium browsers saving through the File System Access API
+	".incomplete", // SFTPPlus and other transfer servers
+	".tmp", ".temp",
+	".!sync",   // Resilio Sync
+	".ffs_tmp", // FreeFileSync
 }
 
 // Scan makes one pass over Dir: it observes every candidate, then handles and
@@ -266,11 +304,13 @@ func (w *Watcher) scanOnce(ctx context.Context, all bool) (handled int, err erro
 // every candidate.
 func (w *Watcher) scan(ctx context.Context, all bool) (int, error) {
 	now := w.Now()
+	refiled := w.recheckFiled(now)
 	ents, err := os.ReadDir(w.Dir)
 	if err != nil {
 		return 0, fmt.Errorf("read inbox: %w", err)
 	}
 	stable, errs := w.observe(ents, now, all)
+	errs = append(refiled, errs...)
 	slices.SortFunc(stable, func(a, b stableFile) int {
 		if c := a.mtime.Compare(b.mtime); c != 0 {
 			return c
@@ -381,6 +421,9 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 
 	res := e.done
 	if res == nil {
+		if !e.failing() {
+			w.noteLongerCopy(name, e.size)
+		}
 		r, ready, err := w.handleStable(ctx, path, e, now)
 		if !ready {
 			return false, err
@@ -397,11 +440,25 @@ func (w *Watcher) handleInbox(ctx context.Context, name string, now time.Time) (
 		return false, fmt.Errorf("file %s: %w", name, err)
 	}
 	w.forget(name)
-	w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+	w.remember(name, dest, e, *res, now)
+	w.logFiled(name, dest, *res)
 	if err != nil {
 		return true, fmt.Errorf("file %s: %w", name, err)
 	}
 	return true, nil
+}
+
+// logFiled logs where a file went (a rejection as a warning, with why)
+// and tells OnFiled.
+func (w *Watcher) logFiled(name, dest string, res Result) {
+	if w.OnFiled != nil {
+		w.OnFiled(name, res)
+	}
+	if res.Rejected {
+		w.Logger.Warn("inbox file rejected", keyFile, name, keyDest, dest, keyReason, res.Reason)
+		return
+	}
+	w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, false)
 }
 
 // handleStable runs the handler on the stable file at path. ready is false
@@ -417,7 +474,11 @@ func (w *Watcher) handleStable(ctx context.Context, path string, e *entry, now t
 		r, retry := w.failed(e, filepath.Base(path), r, crashed, now)
 		return r, !retry, nil
 	}
-	if changed, err := w.changedSince(path, e, w.Now()); err != nil || changed {
+	changed, err := w.changedSince(path, e, w.Now())
+	if err == nil && !changed {
+		changed, err = w.readOther(path, e, r)
+	}
+	if err != nil || changed {
 		// The writer was not done after all: the handler saw part of the
 		// file. Leave it, and handle it again once it is stable.
 		w.Logger.Warn("inbox file changed while handled, will handle again", keyFile, filepath.Base(path))
@@ -425,6 +486,30 @@ func (w *Watcher) handleStable(ctx context.Context, path string, e *entry, now t
 	}
 	return r, true, nil
 }
+
+// readOther reports whether the handler read other bytes than the file
+// at path holds now (Result.SHA256 and Size), though its size and mtime
+// are those it settled at: a rewrite within the file system's mtime
+// granularity. A changed file is observed afresh.
+func (w *Watcher) readOther(path string, e *entry, r Result) (bool, error) {
+	if r.SHA256 == "" {
+		return false, nil
+	}
+	same, err := holds(path, r.SHA256, r.Size, true)
+	if err != nil {
+		return false, err
+	}
+	if same && r.Size == e.size {
+		return false, nil
+	}
+	w.mu.Lock()
+	w.seen[filepath.Base(path)] = &entry{size: e.size, mtime: e.mtime, firstSeen: w.Now()}
+	w.mu.Unlock()
+	return true, nil
+}
+
+// path is the path of the entry name of Dir.
+func (w *Watcher) path(name string) string { return filepath.Join(w.Dir, name) }
 
 // changedSince reports whether the file at path is gone or no longer has the
 // size and mtime recorded in e. A gone file is forgotten; a changed one is
@@ -493,7 +578,7 @@ func (w *Watcher) Process(ctx context.Context, path string) (Outcome, error) {
 	dest, err := w.file(path, name, res, w.Now())
 	out := Outcome{Path: dest, Rejected: res.Rejected, Result: res}
 	if dest != "" {
-		w.Logger.Info("inbox file filed", keyFile, name, keyDest, dest, keyRejected, res.Rejected)
+		w.logFiled(name, dest, res)
 		if sameDir(filepath.Dir(path), w.Dir) {
 			w.forget(name)
 		}

@@ -26,6 +26,9 @@ type Engine struct {
 	// slow peers) never checks a deadline against the instant it started.
 	// Unset, every send in a pass happens at the pass's now.
 	Now func() time.Time
+	// Observe, if set, hears what became of each send (the daemon's
+	// metrics), by the order's marketplace and channel. It must not block.
+	Observe func(marketplace, channel string, o Outcome)
 
 	setup     atomic.Pointer[Setup]
 	passMu    sync.Mutex
@@ -43,6 +46,25 @@ type inflight struct {
 	// then on the message may be out, and stopping gives the send a grace
 	// period to get its answer instead of cutting it at once.
 	past bool
+}
+
+// Outcome is what became of one send, as Engine.Observe hears it.
+type Outcome string
+
+// The outcomes Observe hears. A send put off because Amazon offers no
+// request yet, or because campaignd is stopping, is none of them.
+const (
+	OutcomeSent    Outcome = "sent"     // the request went
+	OutcomeRefused Outcome = "refused"  // the policy checks refused the rendered message
+	OutcomeRetried Outcome = "retried"  // it failed for now and goes again later
+	OutcomeFailed  Outcome = "failed"   // it failed for good
+	OutcomeInDoubt Outcome = "in_doubt" // it may have gone; an operator settles it
+)
+
+func (e *Engine) observe(marketplace, channel string, o Outcome) {
+	if e.Observe != nil {
+		e.Observe(marketplace, channel, o)
+	}
 }
 
 // ErrStopping is the cause of a send cancelled because campaignd is
@@ -150,7 +172,8 @@ func (e *Engine) Pass(ctx context.Context, now time.Time) (PassStats, error) {
 }
 
 // sendOne handles one due order, as its Verdict at the clock of the moment
-// says. Only ledger errors are returned: anything that goes wrong with the
+// says. Only ledger errors, and a channel that cannot send at all
+// (channel.ErrUnavailable), are returned: anything that goes wrong with the
 // order itself is recorded on it.
 func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passStart time.Time, st *PassStats) error {
 	now := e.instant(passStart)
@@ -177,6 +200,7 @@ func (e *Engine) sendOne(ctx context.Context, s *Setup, rec ledger.Record, passS
 	r, err := s.message(snd, rec, now)
 	if err != nil {
 		st.Refused++
+		e.observe(rec.Order.Marketplace, rec.Channel, OutcomeRefused)
 		log.Warn("message refused; order stays scheduled", "reason", err.Error())
 		if rerr := e.Ledger.Refuse(rec.Key, now.Add(refusalRetry), now, err.Error()); rerr != nil && !errors.Is(rerr, ledger.ErrExpired) {
 			return fmt.Errorf("record refusal of %s: %w", rec.Key.OrderID, rerr)
@@ -300,6 +324,7 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		// Recorded before anything else: until this commit, a crash leaves
 		// the order in doubt.
 		st.Sent++
+		e.observe(rec.Order.Marketplace, rec.Channel, OutcomeSent)
 		if err = e.Ledger.MarkSent(k, now, "sent through "+snd.Name()); err == nil {
 			log.Info("review request sent")
 		}
@@ -307,12 +332,22 @@ func (e *Engine) record(ctx context.Context, snd channel.Sender, rec ledger.Reco
 		// The whole message was handed over but no answer came: it may have
 		// gone. Never retried automatically; an operator resolves it.
 		st.InDoubt++
+		e.observe(rec.Order.Marketplace, rec.Channel, OutcomeInDoubt)
 		log.Warn("send in doubt; resolve with `campaignd ledger resolve`", "reason", sendErr.Error())
 		err = e.Ledger.MarkInDoubt(k, now, sendErr.Error())
 	case errors.Is(sendErr, channel.ErrAlreadySent):
 		st.Sent++
 		log.Warn("channel reports the request already went; recorded as sent", "reason", sendErr.Error())
 		err = e.Ledger.MarkSent(k, now, "channel reports it was already sent: "+sendErr.Error())
+	case errors.Is(sendErr, channel.ErrUnavailable):
+		// The channel cannot send anything (its folder is not writable): not
+		// the order's fault. It is due again at once, and the pass stops
+		// with this one error rather than a line per order.
+		st.Retried++
+		e.observe(rec.Order.Marketplace, rec.Channel, OutcomeRetried)
+		if err = e.Ledger.Retry(k, now, now, sendErr.Error()); err == nil {
+			return sendErr
+		}
 	default:
 		err = e.recordFailure(ctx, snd, rec, msg, sendErr, now, st, log)
 	}
@@ -344,11 +379,13 @@ func (e *Engine) recordFailure(ctx context.Context, snd channel.Sender, rec ledg
 		return e.Ledger.Postpone(k, now.Add(notOfferedRetry), now, "Amazon says the order is outside its 5-30 day window; looking again tomorrow")
 	case errors.Is(sendErr, channel.ErrTransient), errors.Is(sendErr, channel.ErrAuth):
 		st.Retried++
+		e.observe(rec.Order.Marketplace, rec.Channel, OutcomeRetried)
 		wait := backoff(e.Setup().Config.Schedule.Retry.Duration, rec.Attempts+1)
 		log.Warn("send failed; will retry", "reason", sendErr.Error(), "retry_in", wait.String())
 		return e.Ledger.Retry(k, now.Add(wait), now, sendErr.Error())
 	case errors.Is(sendErr, channel.ErrPermanent):
 		st.Failed++
+		e.observe(rec.Order.Marketplace, rec.Channel, OutcomeFailed)
 		log.Error("send failed for good", "reason", sendErr.Error())
 		return e.Ledger.MarkFailed(k, now, sendErr.Error())
 	}
@@ -420,6 +457,7 @@ func (e *Engine) reconcileOne(ctx context.Context, snd channel.Sender, k ledger.
 			reason += " (" + err.Error() + ")"
 		}
 		st.InDoubt++
+		e.observe(msg.Marketplace, snd.Name(), OutcomeInDoubt)
 		e.Logger.Warn("order in doubt; resolve with `campaignd ledger resolve`", "order", k.OrderID, "reason", reason)
 		return e.Ledger.MarkInDoubt(k, now, reason)
 	}
