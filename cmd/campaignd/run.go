@@ -54,7 +54,7 @@ type daemon struct {
 	// --force-clock allowed it on any ledger. wall is the machine's clock.
 	clockSet, forceClock bool
 	wall                 func() time.Time
-	metrics *metrics
+	metrics              *metrics
 
 	reloadMu sync.Mutex // one reload at a time (SIGHUP and `campaignd reload` may race)
 	mu       sync.Mutex // guards cfg and runner across reloads
